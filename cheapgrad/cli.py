@@ -1,0 +1,135 @@
+"""The command line: parse options, call the core, render. Nothing else.
+
+Exit codes: 0 when every bound holds and every check passes, 1 when one does not,
+2 for bad input (a one-line message on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import sys
+
+import click
+from rich.console import Console
+
+from cheapgrad import __version__, commands
+from cheapgrad.cli_common import (
+    FORMATS,
+    InputError,
+    bundled_names,
+    bundled_text,
+    check_writable,
+    exits_cleanly,
+    load_config,
+    save_arrays,
+)
+from cheapgrad.report import to_csv, to_dict, to_markdown
+from cheapgrad.runner import DEFAULT_ENGINE, ENGINES, RunResult, run
+
+# --- commands -----------------------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cheapgrad")
+def main() -> None:
+    """cheapgrad: the cheap-gradient theorem, checked by counting every op.
+
+    \b
+    Examples:
+      cheapgrad run                      # the bundled lecture spec
+      cheapgrad run configs/wide.yaml --format json
+      cheapgrad example sigmoid > my.yaml
+    """
+
+
+@main.command("run")
+@click.argument("config", required=False)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="Output format.")
+@click.option("--engine", type=click.Choice(sorted(ENGINES)), default=DEFAULT_ENGINE,
+              show_default=True,
+              help="How ops are executed and counted.")
+@click.option("--save-arrays", "save_path", metavar="FILE.npz",
+              help="Save x, y, weights, loss and gradients to an .npz file.")
+@click.option("--force", is_flag=True, help="Overwrite the --save-arrays file if it exists.")
+@click.option("--max-ops", type=click.IntRange(min=1), metavar="N",
+              help="Refuse specs whose closed form predicts more than N ops "
+                   "(default: the engine's limit).")
+@click.option("--check", "check_method", type=click.Choice(["auto", "central", "directional"]),
+              default="auto", show_default=True,
+              help="Gradient check: every partial (central), random directions, or by size.")
+@exits_cleanly
+def run_cmd(config: str | None, fmt: str, engine: str, save_path: str | None, force: bool,
+            max_ops: int | None, check_method: str) -> None:
+    """Count f and ∇f of the MLP in CONFIG and check the theorem.
+
+    CONFIG is a YAML spec file, or the name of a bundled spec (see
+    `cheapgrad example --list`); without it the bundled lecture spec runs.
+    Exit code 0 when the ratio is within the bound, the gradient matches central
+    differences and every count equals the closed form; 1 otherwise; 2 for bad input.
+
+    \b
+    Example:
+      cheapgrad run configs/lecture.yaml --format markdown
+    """
+    spec = load_config(config)
+    if save_path is not None:
+        check_writable(save_path, force)
+    result = run(spec, engine, max_ops=max_ops, check=check_method)
+    if save_path is not None:
+        save_arrays(result, save_path)
+    emit_run(result, fmt)
+    if not result.passed:
+        sys.exit(1)
+
+
+def emit_run(result: RunResult, fmt: str) -> None:
+    """Write a run report to stdout in the chosen format."""
+    if fmt == "json":
+        click.echo(json.dumps(to_dict(result), indent=2))
+    elif fmt == "markdown":
+        click.echo(to_markdown(result), nl=False)
+    elif fmt == "csv":
+        click.echo(to_csv(result), nl=False)
+    else:
+        from cheapgrad.tables import run_tables
+
+        Console().print(run_tables(result))
+
+
+@main.command("example")
+@click.argument("name", required=False, default="lecture")
+@click.option("--list", "list_only", is_flag=True, help="List the bundled specs.")
+def example_cmd(name: str, list_only: bool) -> None:
+    """Print a bundled spec to start from (default: lecture).
+
+    \b
+    Example:
+      cheapgrad example deep-narrow > mine.yaml
+    """
+    names = bundled_names()
+    if list_only:
+        for n in names:
+            click.echo(n)
+        return
+    if name not in names:
+        raise InputError(f"no bundled spec '{name}'; bundled: {', '.join(names)}")
+    click.echo(bundled_text(name), nl=False)
+
+
+def _register_commands() -> None:
+    """Add every command defined in the modules of :mod:`cheapgrad.commands`.
+
+    Each module there defines one click command named ``command``.
+    """
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        main.add_command(module.command)
+
+
+_register_commands()
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,94 @@
+"""Helpers shared by every command module: error conversion, spec loading, output files.
+
+Part of the thin CLI layer (it imports click); the core never imports it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import numpy as np
+
+from cheapgrad.errors import CheapgradError, OutputExistsError
+from cheapgrad.runner import RunResult
+from cheapgrad.spec import Spec, load_spec, spec_from_yaml
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FORMATS = ("table", "json", "markdown", "csv")
+
+
+class InputError(click.ClickException):
+    """Bad input: one line on stderr, exit code 2."""
+
+    exit_code = 2
+
+
+def exits_cleanly(fn: F) -> F:
+    """Turn the core's errors into one-line messages with exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except CheapgradError as exc:
+            raise InputError(str(exc)) from None
+        except MemoryError:
+            raise InputError("out of memory: the net is too large for this machine") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+# --- bundled specs ----------------------------------------------------------------------
+
+
+def bundled_names() -> list[str]:
+    """Names of the specs shipped inside the package (``cheapgrad example --list``)."""
+    folder = resources.files("cheapgrad") / "configs"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def bundled_text(name: str) -> str:
+    return (resources.files("cheapgrad") / "configs" / f"{name}.yaml").read_text("utf-8")
+
+
+def load_config(config: str | None) -> Spec:
+    """A spec from a file path, or a bundled spec by name (default: ``lecture``)."""
+    if config is None:
+        return spec_from_yaml(bundled_text("lecture"), source="lecture (bundled)")
+    path = Path(config)
+    if not path.exists() and config in bundled_names():
+        return spec_from_yaml(bundled_text(config), source=f"{config} (bundled)")
+    return load_spec(path)
+
+
+def check_writable(path: str, force: bool) -> None:
+    """Refuse to overwrite an existing file unless ``force``."""
+    p = Path(path)
+    if p.is_dir():
+        raise OutputExistsError(f"{path}: is a directory")
+    if p.exists() and not force:
+        raise OutputExistsError(f"{path}: already exists (use --force to overwrite)")
+    if not p.parent.exists():
+        raise OutputExistsError(f"{path}: folder {p.parent} does not exist")
+
+
+def save_arrays(result: RunResult, path: str) -> None:
+    """Save x, y, W1.., b1.., loss, grad_W1.., grad_b1.. to an .npz file."""
+    arrays: dict[str, np.ndarray] = {"x": result.params.x, "y": result.params.y,
+                                     "loss": np.array(result.loss)}
+    for i, w in enumerate(result.params.W, start=1):
+        arrays[f"W{i}"] = w
+    for i, g in enumerate(result.output.grads.W, start=1):
+        arrays[f"grad_W{i}"] = g
+    for i, b in enumerate(result.params.b or [], start=1):
+        arrays[f"b{i}"] = b
+    for i, g in enumerate(result.output.grads.b or [], start=1):
+        arrays[f"grad_b{i}"] = g
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)  # type: ignore[arg-type]

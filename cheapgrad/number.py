@@ -1,0 +1,437 @@
+"""The counted number: a float64 scalar that records every op it executes.
+
+Each arithmetic operator, comparison and elementary function on a :class:`Num` adds one
+to the active tally, the slot of that op in the op table (:mod:`cheapgrad.ops`). Which
+tally is active is set by :meth:`Counter.scope`, a context manager labelled with a phase
+(``forward``, ``loss``, ``backward``, ...), an optional layer and an optional part, so
+counts are scoped and two runs in one process never mix. Ops executed outside any scope
+are not counted.
+
+A number also knows whether it depends on the independent variables (``dep``), exactly:
+a leaf made with :func:`var` does, a constant (:func:`const`, or a plain Python number in
+mixed arithmetic) does not, and an op's result does when any operand does. A mul or div
+whose operands both depend is *nonscalar* in Baur and Strassen's sense and is tallied a
+second time in the nonscalar slots.
+
+Inside :func:`tracing`, every result also records its op and its operands (``parents``,
+a tuple), which is the circuit that reverse mode walks backward.
+
+Example::
+
+    >>> from cheapgrad.number import Counter, var
+    >>> c = Counter()
+    >>> x = var(3.0)
+    >>> with c.scope("forward"):
+    ...     y = 2 * x * x - 1.0
+    >>> y.v, c.totals().counts["mul"], c.totals().counts["sub"]
+    (17.0, 2, 1)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from cheapgrad import ops as _ops
+from cheapgrad.errors import DomainError
+from cheapgrad.ops import N_OPS, OP_NAMES, Op
+
+_ADD = _ops.ADD.index
+_SUB = _ops.SUB.index
+_MUL = _ops.MUL.index
+_DIV = _ops.DIV.index
+_NEG = _ops.NEG.index
+_POW = _ops.POW.index
+_CMP = _ops.CMP.index
+_NS_MUL = N_OPS + _MUL
+_NS_DIV = N_OPS + _DIV
+
+Key = tuple[str, Any, Any]
+
+
+def _new_tally() -> list[int]:
+    return [0] * (2 * N_OPS)
+
+
+# The active tally. Rebound only by Counter.scope (and restored on exit); the default
+# one collects ops executed outside any scope and is never read.
+_tally: list[int] = _new_tally()
+# Whether results record their op and parents (see tracing()).
+_tracing: bool = False
+
+_new = object.__new__
+
+
+class Num:
+    """A counted float64 scalar.
+
+    Attributes: ``v`` the float value, ``dep`` whether it depends on the independent
+    variables, ``op`` the op that made it and ``parents`` its operands (both recorded
+    only while tracing; a leaf has ``op = None`` and ``parents = ()``).
+    """
+
+    __slots__ = ("v", "dep", "op", "parents")
+
+    v: float
+    dep: bool
+    op: Op | None
+    parents: tuple[Num, ...]
+
+    def __init__(self, v: float, dep: bool = False) -> None:
+        self.v = float(v)
+        self.dep = dep
+        self.op = None
+        self.parents = ()
+
+    def __repr__(self) -> str:
+        kind = "var" if self.dep else "const"
+        return f"Num({self.v!r}, {kind})"
+
+    def __float__(self) -> float:
+        return self.v
+
+    # The arithmetic methods are written out (not generated) because they are the hot
+    # path: each one counts, computes the float, and records the node when tracing.
+
+    def __add__(self, other: Any) -> Num:
+        if type(other) is not Num:
+            other = _coerce(other)
+        _tally[_ADD] += 1
+        r = _new(Num)
+        r.v = self.v + other.v
+        r.dep = self.dep or other.dep
+        if _tracing:
+            r.op = _ops.ADD
+            r.parents = (self, other)
+        else:
+            r.op = None
+            r.parents = ()
+        return r
+
+    def __radd__(self, other: Any) -> Num:
+        return _coerce(other).__add__(self)
+
+    def __sub__(self, other: Any) -> Num:
+        if type(other) is not Num:
+            other = _coerce(other)
+        _tally[_SUB] += 1
+        r = _new(Num)
+        r.v = self.v - other.v
+        r.dep = self.dep or other.dep
+        if _tracing:
+            r.op = _ops.SUB
+            r.parents = (self, other)
+        else:
+            r.op = None
+            r.parents = ()
+        return r
+
+    def __rsub__(self, other: Any) -> Num:
+        return _coerce(other).__sub__(self)
+
+    def __mul__(self, other: Any) -> Num:
+        if type(other) is not Num:
+            other = _coerce(other)
+        t = _tally
+        t[_MUL] += 1
+        r = _new(Num)
+        r.v = self.v * other.v
+        if self.dep:
+            if other.dep:
+                t[_NS_MUL] += 1
+            r.dep = True
+        else:
+            r.dep = other.dep
+        if _tracing:
+            r.op = _ops.MUL
+            r.parents = (self, other)
+        else:
+            r.op = None
+            r.parents = ()
+        return r
+
+    def __rmul__(self, other: Any) -> Num:
+        return _coerce(other).__mul__(self)
+
+    def __truediv__(self, other: Any) -> Num:
+        if type(other) is not Num:
+            other = _coerce(other)
+        if other.v == 0.0:
+            raise DomainError("div", (self.v, other.v), "division by zero")
+        t = _tally
+        t[_DIV] += 1
+        r = _new(Num)
+        r.v = self.v / other.v
+        if self.dep:
+            if other.dep:
+                t[_NS_DIV] += 1
+            r.dep = True
+        else:
+            r.dep = other.dep
+        if _tracing:
+            r.op = _ops.DIV
+            r.parents = (self, other)
+        else:
+            r.op = None
+            r.parents = ()
+        return r
+
+    def __rtruediv__(self, other: Any) -> Num:
+        return _coerce(other).__truediv__(self)
+
+    def __neg__(self) -> Num:
+        _tally[_NEG] += 1
+        r = _new(Num)
+        r.v = -self.v
+        r.dep = self.dep
+        if _tracing:
+            r.op = _ops.NEG
+            r.parents = (self,)
+        else:
+            r.op = None
+            r.parents = ()
+        return r
+
+    def __pos__(self) -> Num:
+        return self
+
+    def __pow__(self, other: Any) -> Num:
+        """``x ** n`` for an integer constant ``n``: one ``pow`` op."""
+        n = other.v if type(other) is Num else other
+        if type(other) is Num and other.dep:
+            raise TypeError("the exponent of ** must be a constant integer")
+        if not float(n).is_integer():
+            raise TypeError(f"the exponent of ** must be an integer, got {n!r}")
+        return apply(_ops.POW, self, int(n))
+
+    def _other(self, other: Any) -> float:
+        if type(other) is not Num:
+            other = _coerce(other)
+        _tally[_CMP] += 1
+        return other.v
+
+    # Comparisons count one ``cmp`` each and return a plain bool (no derivative).
+    def __gt__(self, other: Any) -> bool:
+        return self.v > self._other(other)
+
+    def __lt__(self, other: Any) -> bool:
+        return self.v < self._other(other)
+
+    def __ge__(self, other: Any) -> bool:
+        return self.v >= self._other(other)
+
+    def __le__(self, other: Any) -> bool:
+        return self.v <= self._other(other)
+
+    __hash__ = object.__hash__
+
+
+def _coerce(x: Any) -> Num:
+    """A plain Python number in mixed arithmetic is a constant."""
+    if isinstance(x, Num):
+        return x
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise TypeError(f"cannot use {type(x).__name__} in counted arithmetic")
+    return const(x)
+
+
+def const(v: float) -> Num:
+    """A counted constant: it does not depend on the independent variables."""
+    r = _new(Num)
+    r.v = float(v)
+    r.dep = False
+    r.op = None
+    r.parents = ()
+    return r
+
+
+def var(v: float) -> Num:
+    """An independent variable: a leaf that the gradient is taken with respect to."""
+    r = const(v)
+    r.dep = True
+    return r
+
+
+def apply(op: Op, *args: Any) -> Num:
+    """Apply any registered op to counted numbers (the generic, slower path).
+
+    Used for the elementary functions and integer powers. Raises
+    :class:`~cheapgrad.errors.DomainError` when the float function fails (log of a
+    negative number, overflow, ...).
+    """
+    nums = tuple(a if type(a) is Num else _coerce(a) for a in args)
+    try:
+        value = op.forward(*(a.v for a in nums))
+    except (ValueError, OverflowError, ZeroDivisionError) as exc:
+        raise DomainError(op.name, tuple(a.v for a in nums), str(exc)) from None
+    if isinstance(value, complex):
+        raise DomainError(op.name, tuple(a.v for a in nums), "complex result")
+    _tally[op.index] += 1
+    r = _new(Num)
+    r.v = float(value)
+    r.dep = any(a.dep for a in nums)
+    if _tracing:
+        r.op = op
+        r.parents = nums
+    else:
+        r.op = None
+        r.parents = ()
+    return r
+
+
+def exp(x: Any) -> Num:
+    """Counted e**x (one ``exp``)."""
+    return apply(_ops.EXP, x)
+
+
+def log(x: Any) -> Num:
+    """Counted natural logarithm (one ``log``)."""
+    return apply(_ops.LOG, x)
+
+
+def tanh(x: Any) -> Num:
+    """Counted hyperbolic tangent (one ``tanh``)."""
+    return apply(_ops.TANH, x)
+
+
+def sin(x: Any) -> Num:
+    """Counted sine (one ``sin``)."""
+    return apply(_ops.SIN, x)
+
+
+def cos(x: Any) -> Num:
+    """Counted cosine (one ``cos``)."""
+    return apply(_ops.COS, x)
+
+
+def sqrt(x: Any) -> Num:
+    """Counted square root (one ``sqrt``)."""
+    return apply(_ops.SQRT, x)
+
+
+def count(kind: str, n: int, nonscalar: int = 0) -> None:
+    """Add ``n`` ops of ``kind`` to the active tally in one step.
+
+    For engines that execute many ops at once (a vectorized engine counts a whole
+    mat-vec by its shape); ``nonscalar`` of them are also tallied as nonscalar.
+    """
+    k = _ops.OPS[kind].index
+    _tally[k] += n
+    _tally[N_OPS + k] += nonscalar
+
+
+@contextmanager
+def tracing() -> Iterator[None]:
+    """Record op and parents on every result made inside this block."""
+    global _tracing
+    previous = _tracing
+    _tracing = True
+    try:
+        yield
+    finally:
+        _tracing = previous
+
+
+def is_tracing() -> bool:
+    """Whether results currently record their op and parents."""
+    return _tracing
+
+
+@dataclass(frozen=True)
+class OpCounts:
+    """Op counts by kind (all registered kinds, zeros included) and, for mul and div,
+    how many were nonscalar."""
+
+    counts: dict[str, int]
+    nonscalar: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_tally(cls, tally: list[int]) -> OpCounts:
+        counts = {name: tally[i] for i, name in enumerate(OP_NAMES)}
+        nonscalar = {
+            name: tally[N_OPS + i] for i, name in enumerate(OP_NAMES) if name in ("mul", "div")
+        }
+        return cls(counts, nonscalar)
+
+    @classmethod
+    def zero(cls) -> OpCounts:
+        return cls.from_tally(_new_tally())
+
+    @property
+    def total(self) -> int:
+        """Unit cost: every op counts one."""
+        return sum(self.counts.values())
+
+    def __add__(self, other: OpCounts) -> OpCounts:
+        return OpCounts(
+            {k: v + other.counts.get(k, 0) for k, v in self.counts.items()},
+            {k: v + other.nonscalar.get(k, 0) for k, v in self.nonscalar.items()},
+        )
+
+    def nonzero(self) -> dict[str, int]:
+        """The kinds with a non-zero count, in op-table order."""
+        return {k: v for k, v in self.counts.items() if v}
+
+
+class Counter:
+    """Collects op counts in buckets keyed by ``(phase, layer, part)``.
+
+    Example::
+
+        counter = Counter()
+        with counter.scope("forward", layer=1, part="matvec"):
+            ...
+        counter.totals(phase="forward").total
+    """
+
+    def __init__(self) -> None:
+        self.buckets: dict[Key, list[int]] = {}
+
+    @contextmanager
+    def scope(self, phase: str, layer: Any = None, part: Any = None) -> Iterator[None]:
+        """Count every op executed inside the block into bucket (phase, layer, part)."""
+        global _tally
+        key = (phase, layer, part)
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = _new_tally()
+        previous = _tally
+        _tally = bucket
+        try:
+            yield
+        finally:
+            _tally = previous
+
+    #: Alias: ``with counter.phase("forward"):``.
+    phase = scope
+
+    def totals(self, phase: str | None = None, layer: Any = None, part: Any = None) -> OpCounts:
+        """Sum the buckets that match every label given (``None`` matches any)."""
+        acc = _new_tally()
+        for (p, lay, prt), tally in self.buckets.items():
+            if phase is not None and p != phase:
+                continue
+            if layer is not None and lay != layer:
+                continue
+            if part is not None and prt != part:
+                continue
+            for i, n in enumerate(tally):
+                acc[i] += n
+        return OpCounts.from_tally(acc)
+
+    def keys(self) -> list[Key]:
+        """The bucket keys in the order they were first used."""
+        return list(self.buckets)
+
+
+def value(x: Any) -> float:
+    """The float value of a counted number or a plain number."""
+    return x.v if isinstance(x, Num) else float(x)
+
+
+def isfinite(x: Num) -> bool:
+    """Whether a counted number holds a finite value (not counted: a check, not an op)."""
+    return math.isfinite(x.v)

@@ -1,0 +1,161 @@
+"""Pure renderers of a :class:`~cheapgrad.runner.RunResult`: plain data (for JSON),
+Markdown and CSV. No I/O, no terminal code; the rich tables live in
+:mod:`cheapgrad.tables`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from typing import Any
+
+from cheapgrad.number import OpCounts
+from cheapgrad.ops import OP_NAMES
+from cheapgrad.runner import PHASES, RunResult
+from cheapgrad.theory import predicted_by_phase
+
+#: Version of the JSON layout; bumped when a field changes meaning or disappears.
+SCHEMA_VERSION = 1
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+def layer_rows(result: RunResult) -> list[dict[str, Any]]:
+    """One row per (phase, layer): measured and predicted unit cost and the kinds."""
+    rows: dict[tuple[str, Any], dict[str, Any]] = {}
+    for (phase, layer, _part), tally in result.counter.buckets.items():
+        counts = OpCounts.from_tally(tally)
+        row = rows.setdefault((phase, layer), {
+            "phase": phase, "layer": layer, "counts": {}, "measured": 0, "predicted": 0,
+        })
+        for kind, n in counts.nonzero().items():
+            row["counts"][kind] = row["counts"].get(kind, 0) + n
+        row["measured"] += counts.total
+    for (phase, layer, _), kinds in result.prediction.items():
+        row = rows.setdefault((phase, layer), {
+            "phase": phase, "layer": layer, "counts": {}, "measured": 0, "predicted": 0,
+        })
+        row["predicted"] += sum(kinds.values())
+    order = {p: i for i, p in enumerate(PHASES)}
+    return sorted(
+        rows.values(),
+        key=lambda r: (order.get(r["phase"], 99),
+                       (-1 if r["layer"] is None else r["layer"])
+                       * (-1 if r["phase"] == "backward" else 1)),
+    )
+
+
+def to_dict(result: RunResult) -> dict[str, Any]:
+    """The JSON document of a run (schema in the README)."""
+    predicted = predicted_by_phase(result.prediction)
+    counts = result.counts
+    gc = result.gradient_check
+    return {
+        "schema": SCHEMA_VERSION,
+        "name": result.spec.name,
+        "engine": result.engine,
+        "spec": result.spec.to_dict(),
+        "parameters": result.spec.parameters,
+        "nodes": result.spec.nodes,
+        "counts": {p: counts[p].counts for p in PHASES},
+        "nonscalar": {p: counts[p].nonscalar for p in PHASES},
+        "predicted": {p: {k: predicted.get(p, {}).get(k, 0) for k in OP_NAMES} for p in PHASES},
+        "counts_match_prediction": result.counts_match,
+        "layers": [
+            {"phase": r["phase"], "layer": r["layer"], "counts": r["counts"],
+             "cost": r["measured"], "predicted": r["predicted"]}
+            for r in layer_rows(result)
+        ],
+        "cost_f": result.cost_f,
+        "cost_f_and_grad": result.cost_f_and_grad,
+        "ratio": result.ratio,
+        "bound": result.bound,
+        "holds": result.holds,
+        "loss": _finite(result.loss),
+        "reference_loss": _finite(result.reference_loss),
+        "gradient_check": {
+            "method": gc.method,
+            "max_rel_error": _finite(gc.max_rel_error),
+            "tolerance": gc.tolerance,
+            "comparisons": gc.comparisons,
+            "passed": gc.passed,
+        },
+        "passed": result.passed,
+    }
+
+
+def verdict(result: RunResult) -> str:
+    """One sentence: does the theorem hold here, and is the gradient right?"""
+    parts = []
+    if result.holds:
+        parts.append(f"ratio {result.ratio:.3f} <= {result.bound:g}: the bound holds")
+    else:
+        parts.append(f"ratio {result.ratio:.3f} > {result.bound:g}: the bound is VIOLATED")
+    g = result.gradient_check
+    parts.append(
+        f"gradient {'correct' if g.passed else 'WRONG'} "
+        f"({g.method} differences, max rel. error {g.max_rel_error:.1e})"
+    )
+    parts.append("counts equal the closed form" if result.counts_match
+                 else "counts DIFFER from the closed form")
+    if not result.loss_matches:
+        parts.append("loss DIFFERS from the numpy reference")
+    return "; ".join(parts)
+
+
+def to_markdown(result: RunResult) -> str:
+    """A Markdown report: summary, counts by phase, counts by layer."""
+    predicted = predicted_by_phase(result.prediction)
+    counts = result.counts
+    kinds = [k for k in OP_NAMES if any(counts[p].counts[k] for p in PHASES)]
+    lines = [
+        f"# cheapgrad run: {result.spec.name}",
+        "",
+        f"- widths: {' → '.join(str(w) for w in result.spec.widths)}; "
+        f"activations: {', '.join(result.spec.activations) or 'none'}; "
+        f"bias: {str(result.spec.bias).lower()}; batch: {result.spec.batch}",
+        f"- parameters: {result.spec.parameters:,}; nodes: {result.spec.nodes:,}; "
+        f"engine: {result.engine}",
+        f"- cost(f) = {result.cost_f:,}; cost(f, ∇f) = {result.cost_f_and_grad:,}; "
+        f"ratio = {result.ratio:.4f}; bound = {result.bound:g}",
+        f"- verdict: {verdict(result)}",
+        "",
+        "## Counts by phase (measured; closed form in the last column)",
+        "",
+        "| phase | " + " | ".join(kinds) + " | total | predicted |",
+        "|---|" + "---:|" * (len(kinds) + 2),
+    ]
+    for p in PHASES:
+        pred_total = sum(predicted.get(p, {}).values())
+        cells = [str(counts[p].counts[k]) for k in kinds]
+        lines.append(f"| {p} | " + " | ".join(cells) + f" | {counts[p].total} | {pred_total} |")
+    lines += ["", "## Counts by layer", "", "| phase | layer | ops | cost | predicted |",
+              "|---|---:|---|---:|---:|"]
+    for r in layer_rows(result):
+        ops = ", ".join(f"{k} {n}" for k, n in r["counts"].items())
+        layer = "" if r["layer"] is None else str(r["layer"])
+        lines.append(f"| {r['phase']} | {layer} | {ops} | {r['measured']} | {r['predicted']} |")
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(result: RunResult) -> str:
+    """CSV, one row per (phase, layer, part, op kind) bucket with measured and predicted."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["name", "engine", "phase", "layer", "part", "op", "measured", "predicted"])
+    keys = list(result.counter.buckets)
+    keys += [k for k in result.prediction if k not in result.counter.buckets]
+    for key in keys:
+        phase, layer, part = key
+        tally = result.counter.buckets.get(key)
+        measured = OpCounts.from_tally(tally).counts if tally is not None else {}
+        pred = result.prediction.get(key, {})
+        for kind in OP_NAMES:
+            m, p = measured.get(kind, 0), pred.get(kind, 0)
+            if m or p:
+                writer.writerow([result.spec.name, result.engine, phase,
+                                 "" if layer is None else layer, part, kind, m, p])
+    return buf.getvalue()

@@ -1,0 +1,320 @@
+"""Network specs: YAML files (or dicts) validated into a :class:`Spec`.
+
+Every error is a :class:`~cheapgrad.errors.SpecError` naming the file, the line (from
+the YAML parser's marks) and the field, e.g.
+``configs/bad.yaml:3: hidden[1]: must be a positive integer, got 0``.
+
+Keys (see the README for the full table):
+
+- ``name`` (str), ``description`` (str, optional)
+- ``input_dim`` (int >= 1): d0
+- ``hidden`` (list of int >= 1, may be empty): widths d1..dL
+- ``activation``: one name, or a list with one name per hidden layer
+- ``outputs`` (int >= 1, default 1): width K of the linear output layer
+- ``bias`` (bool, default false)
+- ``loss``: ``squared`` (the only one: ½ Σ_k (y_k − ŷ_k)²)
+- ``seed`` (int >= 0, default 0): weights, inputs and targets are drawn from it
+- ``batch`` (int >= 1, default 1): examples whose losses are summed
+- ``sweep`` (mapping): read by ``cheapgrad sweep``
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cheapgrad.activations import ACTIVATIONS
+from cheapgrad.errors import SpecError
+
+#: Keys a spec may have at top level.
+KEYS = (
+    "name", "description", "input_dim", "hidden", "activation", "outputs", "bias",
+    "loss", "seed", "batch", "sweep",
+)
+LOSSES = ("squared",)
+#: Hard limits checked while reading a spec, whatever the engine.
+MAX_WIDTH = 10_000_000
+MAX_PARAMETERS = 200_000_000
+MAX_BATCH = 100_000
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated MLP spec. ``widths`` is (d0, d1, ..., dL, K)."""
+
+    name: str
+    input_dim: int
+    hidden: tuple[int, ...]
+    activations: tuple[str, ...]
+    outputs: int = 1
+    bias: bool = False
+    loss: str = "squared"
+    seed: int = 0
+    batch: int = 1
+    description: str = ""
+    sweep: dict[str, Any] | None = None
+    source: str | None = None
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return (self.input_dim, *self.hidden, self.outputs)
+
+    @property
+    def depth(self) -> int:
+        """Number of hidden layers L."""
+        return len(self.hidden)
+
+    @property
+    def parameters(self) -> int:
+        """Number of weights (and biases when on): the length of the gradient."""
+        w = self.widths
+        n = sum(w[i] * w[i - 1] for i in range(1, len(w)))
+        if self.bias:
+            n += sum(w[1:])
+        return n
+
+    @property
+    def nodes(self) -> int:
+        """Number of computing nodes: hidden units plus outputs (inputs excluded)."""
+        return sum(self.hidden) + self.outputs
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as plain data (one activation name, or a list when they differ)."""
+        acts: Any = list(self.activations)
+        if len(set(acts)) == 1:
+            acts = acts[0]
+        elif not acts:
+            acts = "identity"
+        d: dict[str, Any] = {
+            "name": self.name,
+            "input_dim": self.input_dim,
+            "hidden": list(self.hidden),
+            "activation": acts,
+            "outputs": self.outputs,
+            "bias": self.bias,
+            "loss": self.loss,
+            "seed": self.seed,
+            "batch": self.batch,
+        }
+        return d
+
+    def error(self, message: str, field_name: str | None = None) -> SpecError:
+        """A SpecError pointing at this spec's file and the field's line."""
+        line = self.lines.get(field_name.split("[")[0]) if field_name else None
+        return SpecError(message, path=self.source, line=line, field=field_name)
+
+
+# --- YAML with line numbers -------------------------------------------------------
+
+
+def _to_python(node: yaml.Node, path: str | None, lines: dict[str, int], prefix: str) -> Any:
+    """Convert a composed YAML node, recording each top-level key's line."""
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = _to_python(key_node, path, lines, prefix)
+            if not isinstance(key, str):
+                raise SpecError(
+                    f"keys must be names, got {key!r}", path=path,
+                    line=key_node.start_mark.line + 1, field=prefix or None,
+                )
+            name = f"{prefix}.{key}" if prefix else key
+            if key in out:
+                raise SpecError("duplicate key", path=path,
+                                line=key_node.start_mark.line + 1, field=name)
+            lines.setdefault(name, key_node.start_mark.line + 1)
+            out[key] = _to_python(value_node, path, lines, name)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for i, v in enumerate(node.value):
+            lines.setdefault(f"{prefix}[{i}]", v.start_mark.line + 1)
+            items.append(_to_python(v, path, lines, f"{prefix}[{i}]"))
+        return items
+    # A scalar: let the safe loader resolve its type (int, float, bool, null, str).
+    return yaml.safe_load(yaml.serialize(node))
+
+
+def parse_yaml(text: str, path: str | None = None) -> tuple[Any, dict[str, int]]:
+    """Parse YAML text; return the data and a map from dotted field names to lines."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise SpecError(f"YAML syntax error: {problem}", path=path, line=line) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"YAML error: {exc}", path=path) from None
+    lines: dict[str, int] = {}
+    if node is None:
+        return None, lines
+    return _to_python(node, path, lines, ""), lines
+
+
+def read_text(path: str | Path) -> str:
+    """Read a spec file, raising SpecError when it cannot be read."""
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError("no such file", path=str(path)) from None
+    except IsADirectoryError:
+        raise SpecError("is a directory, not a spec file", path=str(path)) from None
+    except UnicodeDecodeError:
+        raise SpecError("not a UTF-8 text file", path=str(path)) from None
+    except OSError as exc:
+        raise SpecError(f"cannot read: {exc.strerror}", path=str(path)) from None
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate a YAML spec file."""
+    text = read_text(path)
+    data, lines = parse_yaml(text, str(path))
+    return spec_from_dict(data, source=str(path), lines=lines)
+
+
+def spec_from_yaml(text: str, source: str | None = None) -> Spec:
+    """Validate a spec given as YAML text."""
+    data, lines = parse_yaml(text, source)
+    return spec_from_dict(data, source=source, lines=lines)
+
+
+# --- validation ---------------------------------------------------------------------
+
+
+class _Checker:
+    def __init__(self, data: dict[str, Any], source: str | None, lines: dict[str, int]):
+        self.data = data
+        self.source = source
+        self.lines = lines
+
+    def fail(self, field_name: str, message: str) -> SpecError:
+        line = self.lines.get(field_name)
+        if line is None:
+            line = self.lines.get(field_name.split("[")[0].split(".")[0])
+        return SpecError(message, path=self.source, line=line, field=field_name)
+
+    def integer(self, name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                raise self.fail(
+                    name, f"must be a whole number written without a point, got {value!r}")
+            raise self.fail(name, f"must be an integer, got {_show(value)}")
+        if value < minimum:
+            what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+            raise self.fail(name, f"must be {what}, got {value}")
+        if maximum is not None and value > maximum:
+            raise self.fail(name, f"must be at most {maximum:,}, got {value:,}")
+        return value
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return repr(value)
+
+
+def spec_from_dict(
+    data: Any, source: str | None = None, lines: dict[str, int] | None = None
+) -> Spec:
+    """Validate plain data (as loaded from YAML) into a :class:`Spec`."""
+    lines = lines or {}
+    if data is None:
+        raise SpecError("the spec is empty", path=source)
+    if not isinstance(data, dict):
+        raise SpecError(f"a spec must be a mapping of keys to values, got {_show(data)}",
+                        path=source, line=1)
+    c = _Checker(data, source, lines)
+    for key in data:
+        if key not in KEYS:
+            hint = _closest(key, KEYS)
+            raise c.fail(key, "unknown key" + (f" (did you mean '{hint}'?)" if hint else "")
+                         + f"; known keys: {', '.join(KEYS)}")
+    for required in ("input_dim", "hidden", "activation"):
+        if required not in data:
+            raise SpecError(f"missing required key '{required}'", path=source, field=required)
+
+    name = data.get("name", Path(source).stem if source else "spec")
+    if not isinstance(name, str) or not name:
+        raise c.fail("name", f"must be a non-empty text, got {_show(name)}")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise c.fail("description", f"must be text, got {_show(description)}")
+
+    input_dim = c.integer("input_dim", data["input_dim"], 1, MAX_WIDTH)
+    hidden_raw = data["hidden"]
+    if hidden_raw is None:
+        hidden_raw = []
+    if isinstance(hidden_raw, int) and not isinstance(hidden_raw, bool):
+        raise c.fail("hidden", f"must be a list of widths, e.g. [{hidden_raw}], got {hidden_raw}")
+    if not isinstance(hidden_raw, list):
+        raise c.fail("hidden", f"must be a list of widths (may be empty), got {_show(hidden_raw)}")
+    hidden = tuple(
+        c.integer(f"hidden[{i}]", w, 1, MAX_WIDTH) for i, w in enumerate(hidden_raw)
+    )
+
+    act_raw = data["activation"]
+    if isinstance(act_raw, str):
+        activations = tuple(act_raw for _ in hidden)
+        _check_activation(c, "activation", act_raw)
+    elif isinstance(act_raw, list):
+        if len(act_raw) != len(hidden):
+            raise c.fail("activation", f"a list of activations needs one per hidden layer: "
+                         f"got {len(act_raw)} for {len(hidden)} hidden layers")
+        for i, a in enumerate(act_raw):
+            _check_activation(c, f"activation[{i}]", a)
+        activations = tuple(act_raw)
+    else:
+        raise c.fail("activation", f"must be a name or a list of names, got {_show(act_raw)}")
+
+    outputs = c.integer("outputs", data.get("outputs", 1), 1, MAX_WIDTH)
+    bias = data.get("bias", False)
+    if not isinstance(bias, bool):
+        raise c.fail("bias", f"must be true or false, got {_show(bias)}")
+    loss = data.get("loss", "squared")
+    if loss not in LOSSES:
+        raise c.fail("loss", f"unknown loss {_show(loss)}; known: {', '.join(LOSSES)}")
+    seed = c.integer("seed", data.get("seed", 0), 0, 2**32 - 1)
+    batch = c.integer("batch", data.get("batch", 1), 1, MAX_BATCH)
+    sweep = data.get("sweep")
+    if sweep is not None and not isinstance(sweep, dict):
+        raise c.fail("sweep",
+                     f"must be a mapping (depths, widths, activations), got {_show(sweep)}")
+
+    spec = Spec(
+        name=name, input_dim=input_dim, hidden=hidden, activations=activations,
+        outputs=outputs, bias=bias, loss=loss, seed=seed, batch=batch,
+        description=description, sweep=sweep, source=source, lines=dict(lines),
+    )
+    if spec.parameters > MAX_PARAMETERS:
+        raise c.fail("hidden", f"{spec.parameters:,} parameters is more than the "
+                     f"{MAX_PARAMETERS:,} cheapgrad can hold")
+    return spec
+
+
+def _check_activation(c: _Checker, name: str, value: Any) -> None:
+    if not isinstance(value, str):
+        raise c.fail(name, f"must be an activation name, got {_show(value)}")
+    if value not in ACTIVATIONS:
+        hint = _closest(value, tuple(ACTIVATIONS))
+        raise c.fail(name, f"unknown activation '{value}'"
+                     + (f" (did you mean '{hint}'?)" if hint else "")
+                     + f"; known: {', '.join(ACTIVATIONS)}")
+
+
+def _closest(word: str, choices: tuple[str, ...]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
+    return match[0] if match else None
