@@ -34,20 +34,22 @@ Engine = Callable[[Spec, Params, Counter], EngineOutput]
 
 @dataclass(frozen=True)
 class EngineInfo:
-    """A registered engine: its function and how many ops it counts per second at
-    worst (for refusing work that would take too long)."""
+    """A registered engine: its function, the most ops it agrees to count by default
+    (``default_max_ops``) and a conservative counting rate (``ops_per_second``) used to
+    estimate how long work will take before starting it."""
 
     name: str
     fn: Engine
     description: str
     default_max_ops: int
+    ops_per_second: float
 
 
 #: Engines by name. ``run`` and ``sweep`` offer exactly these.
 ENGINES: dict[str, EngineInfo] = {
     "scalar": EngineInfo(
         "scalar", scalar_engine,
-        "every op on a counted Python scalar (the ground truth)", 30_000_000,
+        "every op on a counted Python scalar (the ground truth)", 30_000_000, 1.5e6,
     ),
 }
 
