@@ -135,8 +135,8 @@ def _to_python(node: yaml.Node, path: str | None, lines: dict[str, int], prefix:
             lines.setdefault(f"{prefix}[{i}]", v.start_mark.line + 1)
             items.append(_to_python(v, path, lines, f"{prefix}[{i}]"))
         return items
-    # A scalar: let the safe loader resolve its type (int, float, bool, null, str).
-    return yaml.safe_load(yaml.serialize(node))
+    # A scalar: the safe loader's constructor resolves its type (int, float, bool, null, str).
+    return yaml.SafeLoader("").construct_object(node)
 
 
 def parse_yaml(text: str, path: str | None = None) -> tuple[Any, dict[str, int]]:
