@@ -1,0 +1,178 @@
+"""`cheapgrad run` and `cheapgrad example`: exit codes, messages, formats, files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cheapgrad.cli import main
+
+SMALL = "name: small\ninput_dim: 3\nhidden: [4]\nactivation: tanh\noutputs: 2\nbias: true\n"
+
+
+def write(tmp_path: Path, text: str, name: str = "spec.yaml") -> str:
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+def test_run_without_config_runs_the_bundled_lecture_spec(cli: CliRunner):
+    result = cli.invoke(main, ["run"])
+    assert result.exit_code == 0, result.output
+    assert "lecture-tanh" in result.output
+    assert "the bound holds" in result.output
+    assert "every measured count agrees" in result.output
+
+
+def test_run_by_bundled_name(cli: CliRunner):
+    result = cli.invoke(main, ["run", "sigmoid", "--format", "json"])
+    assert result.exit_code == 0
+    assert json.loads(result.output)["name"] == "sigmoid"
+
+
+def test_json_schema(cli: CliRunner, tmp_path: Path):
+    result = cli.invoke(main, ["run", write(tmp_path, SMALL), "--format", "json"])
+    assert result.exit_code == 0
+    doc = json.loads(result.output)
+    for key in ("counts", "cost_f", "cost_f_and_grad", "ratio", "bound", "holds",
+                "parameters", "nodes", "gradient_check", "predicted", "layers", "engine"):
+        assert key in doc
+    assert set(doc["counts"]) == {"forward", "loss", "backward"}
+    assert doc["counts"]["forward"]["mul"] == 3 * 4 + 4 * 2
+    assert doc["counts"]["forward"]["tanh"] == 4
+    assert doc["counts"] == doc["predicted"]
+    assert doc["parameters"] == 3 * 4 + 4 * 2 + 4 + 2 and doc["nodes"] == 6
+    total = sum(sum(doc["counts"][p].values()) for p in ("forward", "loss"))
+    assert doc["cost_f"] == total
+    assert doc["ratio"] == pytest.approx(doc["cost_f_and_grad"] / doc["cost_f"])
+    assert doc["bound"] == 5 and doc["holds"] is True
+    assert doc["gradient_check"]["method"] == "central"
+    assert doc["gradient_check"]["passed"] is True
+    assert doc["gradient_check"]["max_rel_error"] < 1e-5
+    assert sum(layer["cost"] for layer in doc["layers"]) == doc["cost_f_and_grad"]
+
+
+def test_markdown_and_csv(cli: CliRunner, tmp_path: Path):
+    path = write(tmp_path, SMALL)
+    md = cli.invoke(main, ["run", path, "--format", "markdown"])
+    assert md.exit_code == 0
+    assert md.output.startswith("# cheapgrad run: small")
+    assert "| forward |" in md.output
+    out = cli.invoke(main, ["run", path, "--format", "csv"])
+    assert out.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(out.output)))
+    assert rows and all(r["measured"] == r["predicted"] for r in rows)
+    measured = sum(int(r["measured"]) for r in rows)
+    doc = json.loads(cli.invoke(main, ["run", path, "--format", "json"]).output)
+    assert measured == doc["cost_f_and_grad"]
+
+
+def test_save_arrays_and_refuse_to_overwrite(cli: CliRunner, tmp_path: Path):
+    path = write(tmp_path, SMALL)
+    npz = tmp_path / "out.npz"
+    assert cli.invoke(main, ["run", path, "--save-arrays", str(npz)]).exit_code == 0
+    with np.load(npz) as data:
+        assert data["W1"].shape == (4, 3) and data["W2"].shape == (2, 4)
+        assert data["grad_W1"].shape == (4, 3) and data["b2"].shape == (2,)
+        assert data["grad_b1"].shape == (4,) and data["x"].shape == (1, 3)
+        assert data["y"].shape == (1, 2) and float(data["loss"]) > 0
+    before = npz.read_bytes()
+    again = cli.invoke(main, ["run", path, "--save-arrays", str(npz)])
+    assert again.exit_code == 2
+    assert again.output.strip() == f"Error: {npz}: already exists (use --force to overwrite)"
+    assert npz.read_bytes() == before
+    assert cli.invoke(main, ["run", path, "--save-arrays", str(npz), "--force"]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (SMALL.replace("hidden: [4]", "hidden: [0]"),
+         "spec.yaml:3: hidden[0]: must be a positive integer, got 0"),
+        (SMALL.replace("activation: tanh", "activation: softplus"),
+         "spec.yaml:4: activation: unknown activation 'softplus'"),
+        (SMALL + "widths: [3]\n", "spec.yaml:7: widths: unknown key"),
+        ("input_dim: [3\n", "YAML syntax error"),
+        (SMALL.replace("hidden: [4]", "hidden: [4, 4]").replace("activation: tanh",
+                                                                  "activation: [tanh]"),
+         "activation: a list of activations needs one per hidden layer"),
+        (SMALL.replace("input_dim: 3", "input_dim: x"), "input_dim: must be an integer"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(cli: CliRunner, tmp_path: Path, text, message):  # type: ignore[no-untyped-def]
+    result = cli.invoke(main, ["run", write(tmp_path, text)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ")
+    assert message in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_missing_file(cli: CliRunner):
+    result = cli.invoke(main, ["run", "no/such/spec.yaml"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "Error: no/such/spec.yaml: no such file"
+
+
+def test_too_large_to_count_is_refused_before_running(cli: CliRunner, tmp_path: Path):
+    big = SMALL.replace("hidden: [4]", "hidden: [2000, 2000, 2000]")
+    result = cli.invoke(main, ["run", write(tmp_path, big), "--engine", "scalar"])
+    assert result.exit_code == 2
+    assert "over the scalar engine's limit" in result.output
+    assert "--max-ops" in result.output
+    small = cli.invoke(main, ["run", write(tmp_path, SMALL), "--max-ops", "10"])
+    assert small.exit_code == 2 and "limit of 10" in small.output
+
+
+def test_failed_gradient_check_exits_1(cli: CliRunner, monkeypatch: pytest.MonkeyPatch):
+    import cheapgrad.runner as runner
+    from cheapgrad.mlp import EngineOutput
+
+    real = runner.ENGINES["scalar"]
+
+    def wrong(spec, params, counter):  # type: ignore[no-untyped-def]
+        out = real.fn(spec, params, counter)
+        out.grads.W[0][0, 0] += 1.0  # a bug in backprop
+        return EngineOutput(out.loss, out.yhat, out.grads)
+
+    monkeypatch.setitem(runner.ENGINES, "scalar",
+                        runner.EngineInfo("scalar", wrong, "broken", real.default_max_ops,
+                                          real.ops_per_second))
+    result = cli.invoke(main, ["run", "lecture", "--engine", "scalar", "--format", "json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.output)
+    assert doc["gradient_check"]["passed"] is False and doc["passed"] is False
+
+
+def test_example_prints_and_lists_bundled_specs(cli: CliRunner, tmp_path: Path):
+    listing = cli.invoke(main, ["example", "--list"])
+    assert listing.exit_code == 0
+    names = listing.output.split()
+    assert {"lecture", "deep-narrow", "wide", "sigmoid"} <= set(names)
+    shown = cli.invoke(main, ["example", "deep-narrow"])
+    assert shown.exit_code == 0 and "name: deep-narrow" in shown.output
+    path = write(tmp_path, cli.invoke(main, ["example"]).output, "mine.yaml")
+    assert cli.invoke(main, ["run", path]).exit_code == 0
+    bad = cli.invoke(main, ["example", "nope"])
+    assert bad.exit_code == 2
+    assert bad.output.strip().startswith("Error: no bundled spec 'nope'; bundled: ")
+
+
+def test_every_bundled_spec_runs_and_holds(cli: CliRunner):
+    for name in cli.invoke(main, ["example", "--list"]).output.split():
+        result = cli.invoke(main, ["run", name, "--format", "json"])
+        assert result.exit_code == 0, (name, result.output[-300:])
+        doc = json.loads(result.output)
+        assert doc["holds"] and doc["gradient_check"]["passed"] and doc["counts_match_prediction"]
+
+
+def test_help_shows_an_example(cli: CliRunner):
+    result = cli.invoke(main, ["run", "--help"])
+    assert result.exit_code == 0
+    assert "cheapgrad run configs/lecture.yaml" in result.output
