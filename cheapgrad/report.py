@@ -39,6 +39,8 @@ def layer_rows(result: RunResult) -> list[dict[str, Any]]:
             "phase": phase, "layer": layer, "counts": {}, "measured": 0, "predicted": 0,
         })
         row["predicted"] += sum(kinds.values())
+    for row in rows.values():
+        row["counts"] = {k: row["counts"][k] for k in OP_NAMES if k in row["counts"]}
     order = {p: i for i, p in enumerate(PHASES)}
     return sorted(
         rows.values(),
