@@ -10,3 +10,10 @@ The core (this package minus ``cli`` and ``tables``) imports neither click nor r
 """
 
 __version__ = "0.1.0"
+
+from cheapgrad.api import Circuit, CircuitResult, analyze, cos, exp, grad, log, sin, sqrt, tanh
+
+__all__ = [
+    "Circuit", "CircuitResult", "__version__", "analyze", "cos", "exp", "grad", "log", "sin",
+    "sqrt", "tanh",
+]

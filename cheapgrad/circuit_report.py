@@ -1,0 +1,199 @@
+"""Pure renderers of a :class:`~cheapgrad.api.CircuitResult`: plain data (for JSON),
+Markdown and CSV. No I/O, no terminal code; the rich tables are in
+:mod:`cheapgrad.circuit_tables`.
+
+The JSON document carries the fields of ``cheapgrad run`` (``counts`` by phase,
+``cost_f``, ``cost_f_and_grad``, ``ratio``, ``bound``, ``holds``) plus ``inputs``,
+``value``, ``gradient``, ``methods``, ``per_op`` and ``memory``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from typing import Any
+
+from cheapgrad.api import PHASES, CircuitResult, MethodResult
+
+#: Version of the JSON layout; bumped when a field changes meaning or disappears.
+SCHEMA_VERSION = 1
+#: JSON keys of the methods, in table order.
+METHOD_KEYS = {"reverse mode": "reverse", "forward mode": "forward",
+               "central differences": "central"}
+#: Gradient entries shown in Markdown and tables before eliding the rest.
+SHOWN_ENTRIES = 12
+
+
+def _finite(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
+
+
+def method_dict(m: MethodResult) -> dict[str, Any]:
+    """One method as plain data."""
+    return {"cost": m.cost, "ratio": _finite(m.ratio), "max_rel_error": _finite(m.max_rel_error),
+            "evaluations": m.evaluations, "measured": m.cost is not None, "note": m.note}
+
+
+def to_dict(result: CircuitResult) -> dict[str, Any]:
+    """The JSON document of a circuit (schema in docs/circuits.md)."""
+    counts = result.counts
+    gc = result.gradient_check
+    c = result.circuit
+    doc: dict[str, Any] = {
+        "schema": SCHEMA_VERSION,
+        "kind": "circuit",
+        "name": c.name,
+        "description": c.description,
+        "source": c.source,
+        "inputs": result.inputs,
+        "value": _finite(result.value),
+        "gradient": {k: _finite(v) for k, v in result.gradient_dict.items()},
+        "counts": {p: counts[p].counts for p in PHASES},
+        "nonscalar": {p: counts[p].nonscalar for p in PHASES},
+        "per_op": result.per_op(),
+        "discarded": result.discarded,
+        "cost_f": result.cost_f,
+        "cost_f_and_grad": result.cost_f_and_grad,
+        "ratio": _finite(result.ratio),
+        "bound": result.bound,
+        "holds": result.holds,
+        "methods": {METHOD_KEYS.get(m.name, m.name): method_dict(m) for m in result.methods},
+        "reference": result.reference_name or None,
+        "memory": result.memory,
+        "gradient_check": {
+            "method": gc.method,
+            "max_rel_error": _finite(gc.max_rel_error),
+            "tolerance": gc.tolerance,
+            "comparisons": gc.comparisons,
+            "passed": gc.passed,
+        },
+        "passed": result.passed,
+    }
+    if "backprop" in result.extra:
+        doc["backprop"] = result.extra["backprop"]
+    return doc
+
+
+def _err(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1e}"
+
+
+def verdict(result: CircuitResult) -> str:
+    """One sentence: does the bound hold, and is the gradient right?"""
+    parts = []
+    if result.holds:
+        parts.append(f"ratio {result.ratio:.3f} <= {result.bound:g}: the bound holds")
+    else:
+        parts.append(f"ratio {result.ratio:.3f} > {result.bound:g}: the bound is VIOLATED")
+    g = result.gradient_check
+    parts.append(f"gradient {'correct' if g.passed else 'WRONG'} ({g.method} differences, "
+                 f"max rel. error {g.max_rel_error:.1e})")
+    if result.circuit.reference is not None:
+        parts.append(f"{'matches' if result.reference_agrees else 'DIFFERS from'} the "
+                     f"{result.reference_name} ({_err(result.reference_error)})")
+    bp = result.extra.get("backprop")
+    if bp is not None:
+        parts.append("equal to backprop's gradient" if bp["gradients_agree"]
+                     else "DIFFERENT from backprop's gradient")
+    return "; ".join(parts)
+
+
+def method_rows(result: CircuitResult) -> list[list[str]]:
+    """Rows of the method table: method, evaluations, cost, ratio, error, note."""
+    rows = []
+    for m in result.methods:
+        rows.append([
+            m.name, m.evaluations, "—" if m.cost is None else f"{m.cost:,}",
+            "—" if m.ratio is None else f"{m.ratio:.2f}", _err(m.max_rel_error), m.note,
+        ])
+    return rows
+
+
+def per_op_rows(result: CircuitResult) -> list[list[str]]:
+    """Rows of the per-op view: op, forward count, backward ops caused, ops per op."""
+    rows = []
+    for r in result.per_op():
+        caused = ", ".join(f"{k} {n:,}" for k, n in r["backward"].items()) or "none"
+        per = r["backward_total"] / r["forward"] if r["forward"] else 0.0
+        rows.append([r["op"], f"{r['forward']:,}", caused, f"{r['backward_total']:,}",
+                     f"{per:.2f}"])
+    return rows
+
+
+def memory_text(result: CircuitResult) -> str:
+    """The memory line: tape length against the forward pass's peak of live values."""
+    m = result.memory
+    return (f"reverse mode keeps {m['tape']:,} values (the tape: {m['ops']:,} op results, "
+            f"the inputs and constants); the forward pass alone needs at most "
+            f"{m['forward_peak']:,} at once (inputs held, every other value dropped after "
+            f"its last use, topological order)")
+
+
+def gradient_rows(result: CircuitResult, limit: int = SHOWN_ENTRIES) -> list[list[str]]:
+    """The first ``limit`` inputs: name, value, ∂f/∂name."""
+    items = list(zip(result.inputs.items(), result.gradient.tolist(), strict=True))
+    return [[name, f"{v:.6g}", f"{g:.6g}"] for (name, v), g in items[:limit]]
+
+
+def to_markdown(result: CircuitResult) -> str:
+    """A Markdown report: summary, methods, per-op view, memory, gradient."""
+    c = result.circuit
+    d = len(c.inputs)
+    lines = [
+        f"# cheapgrad circuit: {c.name}",
+        "",
+        *([f"{c.description}", ""] if c.description else []),
+        f"- inputs: {d:,}; f = {result.value:.10g}",
+        f"- cost(f) = {result.cost_f:,}; cost(f, ∇f) = {result.cost_f_and_grad:,} "
+        f"(reverse mode); ratio = {result.ratio:.4f}; bound = {result.bound:g}",
+        f"- verdict: {verdict(result)}",
+        f"- memory: {memory_text(result)}",
+        "",
+        "## Why reverse mode: the methods",
+        "",
+        f"Errors are measured against the {result.reference_name or 'reference'}.",
+        "",
+        "| method | evaluations | cost | ratio to f | max rel. error | note |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in method_rows(result)]
+    lines += ["", "## Per op: forward count and the reverse-sweep ops it caused", "",
+              "| op | forward | backward ops caused | backward total | per op |",
+              "|---|---:|---|---:|---:|"]
+    lines += ["| " + " | ".join(row) + " |" for row in per_op_rows(result)]
+    bp = result.extra.get("backprop")
+    if bp is not None:
+        lines += ["", "## Generic reverse mode against the hand-written backprop", "",
+                  "| | cost(f) | cost(f, ∇f) | ratio |", "|---|---:|---:|---:|",
+                  f"| generic reverse mode | {result.cost_f:,} | {result.cost_f_and_grad:,} "
+                  f"| {result.ratio:.4f} |",
+                  f"| hand-written backprop | {bp['cost_f']:,} | {bp['cost_f_and_grad']:,} "
+                  f"| {bp['ratio']:.4f} |", "",
+                  f"Backward ops, generic minus backprop: {bp['backward_difference']}; "
+                  f"gradients differ by at most {bp['gradient_max_rel_difference']:.1e} "
+                  "(relative).", ""]
+        lines += [f"- {why}" for why in bp["why"]]
+    lines += ["", "## Gradient", "", "| input | value | ∂f/∂input |", "|---|---:|---:|"]
+    lines += ["| " + " | ".join(row) + " |" for row in gradient_rows(result)]
+    if d > SHOWN_ENTRIES:
+        lines.append(f"| … {d - SHOWN_ENTRIES:,} more | | |")
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(result: CircuitResult) -> str:
+    """CSV with columns name, phase, caused_by, op, count: the forward counts by kind,
+    the backward counts by causing op and kind, and one ``method`` row per method
+    (op ``total``, empty count when not run)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["name", "phase", "caused_by", "op", "count"])
+    name = result.circuit.name
+    for kind, n in result.counter.totals("forward").nonzero().items():
+        w.writerow([name, "forward", "", kind, n])
+    for row in result.per_op():
+        for kind, n in row["backward"].items():
+            w.writerow([name, "backward", row["op"], kind, n])
+    for m in result.methods:
+        w.writerow([name, "method", m.name, "total", "" if m.cost is None else m.cost])
+    return buf.getvalue()
