@@ -17,7 +17,17 @@ sigmoid    1/(1+exp(-a)): neg exp add   z*(1-z): 1 sub, 1 mul
            div
 relu       a if a > 0 else 0: 1 cmp     1 if a > 0 else 0: 1 cmp
 square     a*a: 1 mul                   2*a: 1 mul
+custom     declared: ``cost`` units     declared: ``derivative_cost``
+           of kind ``h``                units of kind ``dh``
 =========  ===========================  ==============================
+
+``custom`` is an abstract transfer function whose costs a spec declares, e.g.
+``activation: {name: custom, cost: 10, derivative_cost: 50}``. Its values are those of
+tanh (so the net is nonlinear and the gradient check means something), but each
+evaluation of h is counted as ``cost`` ops of kind ``h`` and each evaluation of h' as
+``derivative_cost`` ops of kind ``dh``; backprop then multiplies by h' (one ``mul``) as
+for any other non-identity activation. Its name is ``custom(C,D)``, and
+``ACTIVATIONS["custom(10,50)"]`` (or :func:`custom`) builds it on demand.
 """
 
 from __future__ import annotations
@@ -28,7 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from cheapgrad.number import Num, const, exp, tanh
+from cheapgrad import ops as _ops
+from cheapgrad.number import Num, apply, const, count, exp, tanh
 
 
 @dataclass(frozen=True)
@@ -77,8 +88,88 @@ def _identity_prime(a: Any, z: Any) -> None:
     return None
 
 
-ACTIVATIONS: dict[str, Activation] = {
-    act.name: act
+#: The name of the activation with declared costs.
+CUSTOM = "custom"
+
+
+def custom_name(cost: int, derivative_cost: int) -> str:
+    """The canonical name of a custom activation, e.g. ``custom(10,50)``."""
+    return f"{CUSTOM}({cost},{derivative_cost})"
+
+
+def parse_custom_name(name: str) -> tuple[int, int] | None:
+    """``(cost, derivative_cost)`` from a name like ``custom(10,50)``, else ``None``."""
+    if not (name.startswith(CUSTOM + "(") and name.endswith(")")):
+        return None
+    parts = name[len(CUSTOM) + 1:-1].split(",")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        return None
+    cost, dcost = (int(p) for p in parts)
+    if cost < 1 or dcost < 1:
+        return None
+    return cost, dcost
+
+
+def custom(cost: int, derivative_cost: int) -> Activation:
+    """An abstract transfer function with declared costs (both whole numbers >= 1).
+
+    Example::
+
+        >>> act = custom(10, 50)
+        >>> act.name, act.cost, act.derivative_cost
+        ('custom(10,50)', {'h': 10}, {'dh': 50})
+    """
+    if isinstance(cost, bool) or not isinstance(cost, int) or cost < 1:
+        raise ValueError(f"the declared cost of h must be a whole number >= 1, got {cost!r}")
+    if (isinstance(derivative_cost, bool) or not isinstance(derivative_cost, int)
+            or derivative_cost < 1):
+        raise ValueError("the declared cost of h' must be a whole number >= 1, "
+                         f"got {derivative_cost!r}")
+
+    def forward(a: Num) -> Num:
+        z = apply(_ops.H, a)  # one unit, the value tanh(a); recorded when tracing
+        if cost > 1:
+            count("h", cost - 1)
+        return z
+
+    def derivative(a: Num, z: Num) -> Num:
+        hp = apply(_ops.DH, a)  # one unit, the value 1 - tanh(a)^2
+        if derivative_cost > 1:
+            count("dh", derivative_cost - 1)
+        return hp
+
+    return Activation(custom_name(cost, derivative_cost), forward, derivative,
+                      {"h": cost}, {"dh": derivative_cost},
+                      np.tanh, lambda a, z: 1.0 - z * z)
+
+
+# Custom activations built so far, by name (kept out of the registry's own items).
+_CUSTOM_CACHE: dict[str, Activation] = {}
+
+
+class ActivationRegistry(dict[str, Activation]):
+    """The built-in activations by name; a ``custom(C,D)`` name is built on demand
+    (and cached apart, so iterating the registry lists only the built-ins)."""
+
+    def __missing__(self, name: str) -> Activation:
+        act = _CUSTOM_CACHE.get(name)
+        if act is None:
+            costs = parse_custom_name(name)
+            if costs is None:
+                raise KeyError(name)
+            act = _CUSTOM_CACHE[name] = custom(*costs)
+        return act
+
+    def resolve(self, name: str) -> Activation | None:
+        """The activation called ``name`` (built-in or custom), or ``None``."""
+        try:
+            return self[name]
+        except KeyError:
+            return None
+
+
+ACTIVATIONS: ActivationRegistry = ActivationRegistry(
+    (act.name, act)
     for act in (
         Activation("identity", lambda a: a, _identity_prime, {}, {},
                    lambda a: a, _identity_prime),
@@ -94,4 +185,4 @@ ACTIVATIONS: dict[str, Activation] = {
                    {"mul": 1}, {"mul": 1},
                    lambda a: a * a, lambda a, z: 2.0 * a),
     )
-}
+)

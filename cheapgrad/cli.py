@@ -25,6 +25,7 @@ from cheapgrad.cli_common import (
     load_config,
     save_arrays,
 )
+from cheapgrad.costmodels import CHOICES as COST_MODELS
 from cheapgrad.report import to_csv, to_dict, to_markdown
 from cheapgrad.runner import DEFAULT_ENGINE, ENGINES, RunResult, run
 
@@ -60,9 +61,14 @@ def main() -> None:
 @click.option("--check", "check_method", type=click.Choice(["auto", "central", "directional"]),
               default="auto", show_default=True,
               help="Gradient check: every partial (central), random directions, or by size.")
+@click.option("--cost-model", type=click.Choice(COST_MODELS), default="unit", show_default=True,
+              help="Cost model(s) the tables show ('all': every model and the published "
+                   "constants); JSON always carries every model.")
+@click.option("--time", "timed", is_flag=True,
+              help="Also time plain numpy forward and forward+backward (median of repeats).")
 @exits_cleanly
 def run_cmd(config: str | None, fmt: str, engine: str, save_path: str | None, force: bool,
-            max_ops: int | None, check_method: str) -> None:
+            max_ops: int | None, check_method: str, cost_model: str, timed: bool) -> None:
     """Count f and ∇f of the MLP in CONFIG and check the theorem.
 
     CONFIG is a YAML spec file, or the name of a bundled spec (see
@@ -72,12 +78,17 @@ def run_cmd(config: str | None, fmt: str, engine: str, save_path: str | None, fo
 
     \b
     Example:
-      cheapgrad run configs/lecture.yaml --format markdown
+      cheapgrad run configs/lecture.yaml --format markdown --cost-model all --time
     """
     spec = load_config(config)
     if save_path is not None:
         check_writable(save_path, force)
     result = run(spec, engine, max_ops=max_ops, check=check_method)
+    result.extra["cost_model"] = cost_model
+    if timed:
+        from cheapgrad.timing import time_net
+
+        result.extra["timing"] = time_net(spec, params=result.params)
     if save_path is not None:
         save_arrays(result, save_path)
     emit_run(result, fmt)

@@ -4,7 +4,8 @@ Every elementary operation cheapgrad knows is registered here exactly once, with
 
 * its float forward function (what the counted number computes),
 * its cost class (``arith`` for + - * / and negation, ``elementary`` for exp, log,
-  tanh, sin, cos, sqrt and integer powers, ``compare`` for comparisons),
+  tanh, sin, cos, sqrt and integer powers, ``compare`` for comparisons, ``declared``
+  for the abstract units of a transfer function whose cost a spec declares),
 * its reverse-mode rule (``vjp``): given the adjoint ``g`` of the output, the output
   itself and the operands, the adjoint contributions to each operand, and
 * its forward-mode rule (``jvp``): given the operands, the output and the operands'
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 #: Cost classes, in display order.
-COST_CLASSES = ("arith", "elementary", "compare")
+COST_CLASSES = ("arith", "elementary", "compare", "declared")
 
 Rule = Callable[..., Any]
 
@@ -207,6 +208,28 @@ COS = _register("cos", 1, "elementary", math.cos, _vjp_cos, _COS[1])
 SQRT = _register("sqrt", 1, "elementary", math.sqrt, _vjp_sqrt, _SQRT[1])
 POW = _register("pow", 2, "elementary", _pow_forward, _vjp_pow, _jvp_pow, "**")
 CMP = _register("cmp", 2, "compare", lambda a, b: a > b, None, None, ">")
+
+
+# Declared cost units of the ``custom`` activation (see cheapgrad.activations). One ``h``
+# op is one unit of the declared cost of h, one ``dh`` one unit of the declared cost of
+# h'. Their values are tanh and its derivative, so a net using them computes a real
+# function and its gradient can be checked; their rules are the exact derivatives.
+def _dh_forward(a: float) -> float:
+    t = math.tanh(a)
+    return 1.0 - t * t
+
+
+tanh = _apply_unary("tanh")
+
+
+def _dh_slope(out: Any, a: Any) -> Any:
+    # d/da (1 - tanh(a)^2) = -2 tanh(a) (1 - tanh(a)^2) = -2 tanh(a) * out
+    return -2.0 * (tanh(a) * out)
+
+
+_DH = _unary(_dh_slope)
+H = _register("h", 1, "declared", math.tanh, *_TANH)
+DH = _register("dh", 1, "declared", _dh_forward, *_DH)
 
 #: Number of registered ops; a tally holds ``2 * N_OPS`` integers: the unit count of
 #: each op, then (for mul and div) how many of them were nonscalar, i.e. had two

@@ -10,6 +10,7 @@ import io
 import math
 from typing import Any
 
+from cheapgrad import costmodels
 from cheapgrad.number import OpCounts
 from cheapgrad.ops import OP_NAMES
 from cheapgrad.runner import PHASES, RunResult
@@ -50,6 +51,11 @@ def layer_rows(result: RunResult) -> list[dict[str, Any]]:
     )
 
 
+def cost_models_of(result: RunResult) -> dict[str, costmodels.ModelCost]:
+    """Every cost model of a run (the spec's cost_weights price the weighted model)."""
+    return costmodels.cost_models(result.counter, result.spec.cost_weights)
+
+
 def to_dict(result: RunResult) -> dict[str, Any]:
     """The JSON document of a run (schema in the README)."""
     predicted = predicted_by_phase(result.prediction)
@@ -85,6 +91,8 @@ def to_dict(result: RunResult) -> dict[str, Any]:
             "comparisons": gc.comparisons,
             "passed": gc.passed,
         },
+        "cost_models": costmodels.to_json(cost_models_of(result)),
+        **({"timing": result.extra["timing"].to_dict()} if "timing" in result.extra else {}),
         "passed": result.passed,
     }
 
@@ -140,6 +148,12 @@ def to_markdown(result: RunResult) -> str:
         ops = ", ".join(f"{k} {n}" for k, n in r["counts"].items())
         layer = "" if r["layer"] is None else str(r["layer"])
         lines.append(f"| {r['phase']} | {layer} | {ops} | {r['measured']} | {r['predicted']} |")
+    models = cost_models_of(result)
+    shown = costmodels.select(models, result.extra.get("cost_model", "all"))  # Markdown: all
+    lines += ["", "## Cost models", "",
+              costmodels.to_markdown(shown, result.extra.get("timing")).rstrip("\n"),
+              "", "## Published constants", "",
+              costmodels.published_markdown(models).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 

@@ -9,13 +9,17 @@ Keys (see the README for the full table):
 - ``name`` (str), ``description`` (str, optional)
 - ``input_dim`` (int >= 1): d0
 - ``hidden`` (list of int >= 1, may be empty): widths d1..dL
-- ``activation``: one name, or a list with one name per hidden layer
+- ``activation``: one name, or a list with one name per hidden layer; an entry may
+  also be a mapping, ``{name: tanh}`` or, for a transfer function with declared costs,
+  ``{name: custom, cost: 10, derivative_cost: 50}`` (stored as ``custom(10,50)``)
 - ``outputs`` (int >= 1, default 1): width K of the linear output layer
 - ``bias`` (bool, default false)
 - ``loss``: ``squared`` (the only one: ½ Σ_k (y_k − ŷ_k)²)
 - ``seed`` (int >= 0, default 0): weights, inputs and targets are drawn from it
 - ``batch`` (int >= 1, default 1): examples whose losses are summed
 - ``sweep`` (mapping): read by ``cheapgrad sweep``
+- ``cost_weights`` (mapping of op kind to a number >= 0): the ``weighted`` cost model's
+  cost per op (see :mod:`cheapgrad.costmodels`); kinds left out keep their defaults
 """
 
 from __future__ import annotations
@@ -26,13 +30,14 @@ from typing import Any
 
 import yaml
 
-from cheapgrad.activations import ACTIVATIONS
+from cheapgrad.activations import ACTIVATIONS, CUSTOM, custom_name, parse_custom_name
 from cheapgrad.errors import SpecError
+from cheapgrad.ops import OP_NAMES
 
 #: Keys a spec may have at top level.
 KEYS = (
     "name", "description", "input_dim", "hidden", "activation", "outputs", "bias",
-    "loss", "seed", "batch", "sweep",
+    "loss", "seed", "batch", "sweep", "cost_weights",
 )
 LOSSES = ("squared",)
 #: Hard limits checked while reading a spec, whatever the engine.
@@ -56,6 +61,7 @@ class Spec:
     batch: int = 1
     description: str = ""
     sweep: dict[str, Any] | None = None
+    cost_weights: dict[str, float] | None = None
     source: str | None = None
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -84,8 +90,8 @@ class Spec:
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as plain data (one activation name, or a list when they differ)."""
-        acts: Any = list(self.activations)
-        if len(set(acts)) == 1:
+        acts: Any = [_activation_data(a) for a in self.activations]
+        if len(set(self.activations)) == 1:
             acts = acts[0]
         elif not acts:
             acts = "identity"
@@ -100,12 +106,22 @@ class Spec:
             "seed": self.seed,
             "batch": self.batch,
         }
+        if self.cost_weights is not None:
+            d["cost_weights"] = dict(self.cost_weights)
         return d
 
     def error(self, message: str, field_name: str | None = None) -> SpecError:
         """A SpecError pointing at this spec's file and the field's line."""
         line = self.lines.get(field_name.split("[")[0]) if field_name else None
         return SpecError(message, path=self.source, line=line, field=field_name)
+
+
+def _activation_data(name: str) -> Any:
+    """An activation as spec data: its name, or the mapping form for a custom one."""
+    costs = parse_custom_name(name)
+    if costs is None:
+        return name
+    return {"name": CUSTOM, "cost": costs[0], "derivative_cost": costs[1]}
 
 
 # --- YAML with line numbers -------------------------------------------------------
@@ -265,16 +281,16 @@ def spec_from_dict(
     )
 
     act_raw = data["activation"]
-    if isinstance(act_raw, str):
-        activations = tuple(act_raw for _ in hidden)
-        _check_activation(c, "activation", act_raw)
+    if isinstance(act_raw, (str, dict)):
+        one = _check_activation(c, "activation", act_raw)
+        activations = tuple(one for _ in hidden)
     elif isinstance(act_raw, list):
         if len(act_raw) != len(hidden):
             raise c.fail("activation", f"a list of activations needs one per hidden layer: "
                          f"got {len(act_raw)} for {len(hidden)} hidden layers")
-        for i, a in enumerate(act_raw):
-            _check_activation(c, f"activation[{i}]", a)
-        activations = tuple(act_raw)
+        activations = tuple(
+            _check_activation(c, f"activation[{i}]", a) for i, a in enumerate(act_raw)
+        )
     else:
         raise c.fail("activation", f"must be a name or a list of names, got {_show(act_raw)}")
 
@@ -292,10 +308,13 @@ def spec_from_dict(
         raise c.fail("sweep",
                      f"must be a mapping (depths, widths, activations), got {_show(sweep)}")
 
+    cost_weights = _check_cost_weights(c, data.get("cost_weights"))
+
     spec = Spec(
         name=name, input_dim=input_dim, hidden=hidden, activations=activations,
         outputs=outputs, bias=bias, loss=loss, seed=seed, batch=batch,
-        description=description, sweep=sweep, source=source, lines=dict(lines),
+        description=description, sweep=sweep, cost_weights=cost_weights, source=source,
+        lines=dict(lines),
     )
     if spec.parameters > MAX_PARAMETERS:
         raise c.fail("hidden", f"{spec.parameters:,} parameters is more than the "
@@ -303,14 +322,77 @@ def spec_from_dict(
     return spec
 
 
-def _check_activation(c: _Checker, name: str, value: Any) -> None:
+#: Keys of the mapping form of an activation.
+ACTIVATION_KEYS = ("name", "cost", "derivative_cost")
+
+
+def _check_activation(c: _Checker, name: str, value: Any) -> str:
+    """Validate one activation (a name or the mapping form); return its stored name."""
+    if isinstance(value, dict):
+        return _check_activation_mapping(c, name, value)
     if not isinstance(value, str):
         raise c.fail(name, f"must be an activation name, got {_show(value)}")
+    if value == CUSTOM:
+        raise c.fail(name, "the custom activation needs declared costs: write "
+                     "{name: custom, cost: 10, derivative_cost: 50}")
+    if parse_custom_name(value) is not None:
+        return value
     if value not in ACTIVATIONS:
         hint = _closest(value, tuple(ACTIVATIONS))
         raise c.fail(name, f"unknown activation '{value}'"
                      + (f" (did you mean '{hint}'?)" if hint else "")
                      + f"; known: {', '.join(ACTIVATIONS)}")
+    return value
+
+
+def _check_activation_mapping(c: _Checker, name: str, value: dict[str, Any]) -> str:
+    for key in value:
+        if key not in ACTIVATION_KEYS:
+            hint = _closest(key, ACTIVATION_KEYS)
+            raise c.fail(f"{name}.{key}", "unknown key"
+                         + (f" (did you mean '{hint}'?)" if hint else "")
+                         + f"; known keys: {', '.join(ACTIVATION_KEYS)}")
+    if "name" not in value:
+        raise c.fail(name, "an activation mapping needs a 'name', e.g. "
+                     "{name: custom, cost: 10, derivative_cost: 50}")
+    act_name = value["name"]
+    if act_name != CUSTOM:
+        if not isinstance(act_name, str):
+            raise c.fail(f"{name}.name", f"must be an activation name, got {_show(act_name)}")
+        for key in ("cost", "derivative_cost"):
+            if key in value:
+                raise c.fail(f"{name}.{key}", f"only the custom activation takes a declared "
+                             f"cost; '{act_name}' has its own")
+        return _check_activation(c, f"{name}.name", act_name)
+    costs = []
+    for key in ("cost", "derivative_cost"):
+        if key not in value:
+            raise c.fail(name, f"the custom activation needs '{key}' (a whole number >= 1), "
+                         "e.g. {name: custom, cost: 10, derivative_cost: 50}")
+        costs.append(c.integer(f"{name}.{key}", value[key], 1, 10**9))
+    return custom_name(costs[0], costs[1])
+
+
+def _check_cost_weights(c: _Checker, raw: Any) -> dict[str, float] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise c.fail("cost_weights", "must be a mapping of op kind to cost, e.g. "
+                     f"{{add: 1, mul: 3, div: 10}}, got {_show(raw)}")
+    weights: dict[str, float] = {}
+    for kind, w in raw.items():
+        field_name = f"cost_weights.{kind}"
+        if kind not in OP_NAMES:
+            hint = _closest(kind, OP_NAMES)
+            raise c.fail(field_name, "unknown op kind"
+                         + (f" (did you mean '{hint}'?)" if hint else "")
+                         + f"; known: {', '.join(OP_NAMES)}")
+        if isinstance(w, bool) or not isinstance(w, (int, float)):
+            raise c.fail(field_name, f"must be a number >= 0, got {_show(w)}")
+        if not w >= 0 or w == float("inf"):
+            raise c.fail(field_name, f"must be a finite number >= 0, got {w!r}")
+        weights[kind] = float(w)
+    return weights
 
 
 def _closest(word: str, choices: tuple[str, ...]) -> str | None:

@@ -3,13 +3,15 @@ renderables; they never compute a count themselves."""
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from cheapgrad.costmodel_tables import cost_model_table, published_table
+from cheapgrad.costmodels import select
 from cheapgrad.ops import OP_NAMES
-from cheapgrad.report import layer_rows, verdict
+from cheapgrad.report import cost_models_of, layer_rows, verdict
 from cheapgrad.runner import PHASES, RunResult
 from cheapgrad.theory import predicted_by_phase
 
@@ -73,4 +75,11 @@ def run_tables(result: RunResult) -> Group:
                                     else "bold red"))
     style = "green" if result.passed else "red"
     panel = Panel(summary, title="cheapgrad run", border_style=style)
-    return Group(panel, phase_table, layer_table)
+    models = cost_models_of(result)
+    which = result.extra.get("cost_model", "unit")
+    parts: list[RenderableType] = [panel, phase_table, layer_table]
+    if which != "unit" or "timing" in result.extra:
+        parts.append(cost_model_table(select(models, which), result.extra.get("timing")))
+    if which == "all":
+        parts.append(published_table(models))
+    return Group(*parts)

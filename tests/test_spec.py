@@ -91,10 +91,11 @@ def test_bundled_specs_are_valid():
          "s.yaml:8: seed: must be an integer >= 0, got -1"),
         (GOOD + "widht: 3\n",
          "s.yaml:9: widht: unknown key; known keys: name, description, input_dim, hidden, "
-         "activation, outputs, bias, loss, seed, batch, sweep"),
+         "activation, outputs, bias, loss, seed, batch, sweep, cost_weights"),
         (GOOD + "hiden: [3]\n",
          "s.yaml:9: hiden: unknown key (did you mean 'hidden'?); known keys: name, "
-         "description, input_dim, hidden, activation, outputs, bias, loss, seed, batch, sweep"),
+         "description, input_dim, hidden, activation, outputs, bias, loss, seed, batch, sweep, "
+         "cost_weights"),
         (GOOD + "seed: 1\n", "s.yaml:9: seed: duplicate key"),
         (GOOD.replace("outputs: 1", "outputs: 0"),
          "s.yaml:5: outputs: must be a positive integer, got 0"),
