@@ -140,12 +140,16 @@ def _pow_forward(a: float, n: float) -> float:
 def _vjp_pow(g: Any, out: Any, a: Any, n: Any) -> tuple[Any, None]:
     # d/da a**n = n * a**(n-1); the exponent is a constant and gets no adjoint.
     k = _const_value(n)
+    if k == 0:  # a**0 is the constant 1 (and a**-1 would fail at a = 0)
+        return None, None
     return g * (k * a ** (k - 1)), None
 
 
 def _jvp_pow(out: Any, args: tuple[Any, ...], ts: tuple[Any, ...]) -> Any:
     a, n = args
     k = _const_value(n)
+    if k == 0:
+        return None
     return _scale(ts[0], k * a ** (k - 1))
 
 

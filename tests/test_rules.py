@@ -136,3 +136,12 @@ def test_composite_matches_numpy_and_both_modes_agree() -> None:
         fd = _fd(f, tuple(vals), i)
         assert _close(rev[i], fd) and _close(fwd[i], fd)
         assert math.isclose(rev[i], fwd[i], rel_tol=1e-12)
+
+
+def test_pow_zero_has_a_zero_derivative_even_at_zero() -> None:
+    from cheapgrad.api import grad
+
+    r = grad(lambda x, y: x**0 * y + x)(0.0, 2.0)
+    assert r.value == 2.0
+    assert r.gradient_dict == {"x": 1.0, "y": 1.0}
+    assert r.passed
