@@ -91,7 +91,9 @@ def backward(output: Num, inputs: Sequence[Num], counter: Counter,
         adjoint[output] = const(1.0)
     leaves: dict[Num, Num] = {}
     for node in toposort(output) if output.dep else ():
-        g = adjoint.pop(node)
+        g = adjoint.pop(node, None)
+        if g is None:  # every rule gave it no contribution (e.g. x**0): a zero adjoint
+            continue
         op = node.op
         if op is None:
             if node not in input_set:
