@@ -48,12 +48,16 @@ _POW = _ops.POW.index
 _CMP = _ops.CMP.index
 _NS_MUL = N_OPS + _MUL
 _NS_DIV = N_OPS + _DIV
+_INDEX = {name: i for i, name in enumerate(OP_NAMES)}
 
 Key = tuple[str, Any, Any]
 
 
+_ZERO_TALLY: list[int] = [0] * (2 * N_OPS)
+
+
 def _new_tally() -> list[int]:
-    return [0] * (2 * N_OPS)
+    return _ZERO_TALLY.copy()
 
 
 # The active tally. Rebound only by Counter.scope (and restored on exit); the default
@@ -231,6 +235,13 @@ class Num:
 
 def _coerce(x: Any) -> Num:
     """A plain Python number in mixed arithmetic is a constant."""
+    if type(x) is float:
+        r = _new(Num)
+        r.v = x
+        r.dep = False
+        r.op = None
+        r.parents = ()
+        return r
     if isinstance(x, Num):
         return x
     if isinstance(x, bool) or not isinstance(x, (int, float)):
@@ -250,8 +261,11 @@ def const(v: float) -> Num:
 
 def var(v: float) -> Num:
     """An independent variable: a leaf that the gradient is taken with respect to."""
-    r = const(v)
+    r = _new(Num)
+    r.v = float(v)
     r.dep = True
+    r.op = None
+    r.parents = ()
     return r
 
 
@@ -318,9 +332,11 @@ def count(kind: str, n: int, nonscalar: int = 0) -> None:
     For engines that execute many ops at once (a vectorized engine counts a whole
     mat-vec by its shape); ``nonscalar`` of them are also tallied as nonscalar.
     """
-    k = _ops.OPS[kind].index
-    _tally[k] += n
-    _tally[N_OPS + k] += nonscalar
+    k = _INDEX[kind]
+    t = _tally
+    t[k] += n
+    if nonscalar:
+        t[N_OPS + k] += nonscalar
 
 
 @contextmanager
@@ -376,6 +392,32 @@ class OpCounts:
         return {k: v for k, v in self.counts.items() if v}
 
 
+class _Scope:
+    """The context manager of :meth:`Counter.scope`: a class, made once per bucket and
+    reused, because engines that count whole arrays open thousands of scopes and a
+    generator-based one costs several times more to enter."""
+
+    __slots__ = ("counter", "key", "stack")
+
+    def __init__(self, counter: Counter, key: Key) -> None:
+        self.counter = counter
+        self.key = key
+        self.stack: list[list[int]] = []
+
+    def __enter__(self) -> None:
+        global _tally
+        buckets = self.counter.buckets
+        bucket = buckets.get(self.key)
+        if bucket is None:
+            bucket = buckets[self.key] = _ZERO_TALLY.copy()
+        self.stack.append(_tally)
+        _tally = bucket
+
+    def __exit__(self, *exc: object) -> None:
+        global _tally
+        _tally = self.stack.pop()
+
+
 class Counter:
     """Collects op counts in buckets keyed by ``(phase, layer, part)``.
 
@@ -389,21 +431,15 @@ class Counter:
 
     def __init__(self) -> None:
         self.buckets: dict[Key, list[int]] = {}
+        self._scopes: dict[Key, _Scope] = {}
 
-    @contextmanager
-    def scope(self, phase: str, layer: Any = None, part: Any = None) -> Iterator[None]:
+    def scope(self, phase: str, layer: Any = None, part: Any = None) -> _Scope:
         """Count every op executed inside the block into bucket (phase, layer, part)."""
-        global _tally
         key = (phase, layer, part)
-        bucket = self.buckets.get(key)
-        if bucket is None:
-            bucket = self.buckets[key] = _new_tally()
-        previous = _tally
-        _tally = bucket
-        try:
-            yield
-        finally:
-            _tally = previous
+        scope = self._scopes.get(key)
+        if scope is None:
+            scope = self._scopes[key] = _Scope(self, key)
+        return scope
 
     #: Alias: ``with counter.phase("forward"):``.
     phase = scope
