@@ -6,7 +6,14 @@ Exit codes: 0 when every bound holds and every check passes, 1 when one does not
 
 from __future__ import annotations
 
-import importlib
+import os
+
+# Counting runs are mostly batch-1 matrix-vector products, for which a multi-threaded
+# BLAS is slower, not faster, and sweeps run one process per core already: one BLAS
+# thread per process unless the user says otherwise. This must precede numpy's import.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import importlib  # noqa: E402
 import json
 import pkgutil
 import sys

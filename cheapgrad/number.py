@@ -9,9 +9,9 @@ are not counted.
 
 A number also knows whether it depends on the independent variables (``dep``), exactly:
 a leaf made with :func:`var` does, a constant (:func:`const`, or a plain Python number in
-mixed arithmetic) does not, and an op's result does when any operand does. A mul or div
-whose operands both depend is *nonscalar* in Baur and Strassen's sense and is tallied a
-second time in the nonscalar slots.
+mixed arithmetic) does not, and an op's result does when any operand does. A mul whose
+operands both depend, and a div whose divisor depends, is *nonscalar* in Baur and
+Strassen's sense and is tallied a second time in the nonscalar slots.
 
 Inside :func:`tracing`, every result also records its op and its operands (``parents``,
 a tuple), which is the circuit that reverse mode walks backward.
@@ -169,12 +169,13 @@ class Num:
         t[_DIV] += 1
         r = _new(Num)
         r.v = self.v / other.v
-        if self.dep:
-            if other.dep:
-                t[_NS_DIV] += 1
+        # Baur and Strassen: a quotient is nonscalar when its divisor is not a constant
+        # (1/x is), a product when neither factor is.
+        if other.dep:
+            t[_NS_DIV] += 1
             r.dep = True
         else:
-            r.dep = other.dep
+            r.dep = self.dep
         if _tracing:
             r.op = _ops.DIV
             r.parents = (self, other)

@@ -65,6 +65,7 @@ def to_dict(result: RunResult) -> dict[str, Any]:
         "schema": SCHEMA_VERSION,
         "name": result.spec.name,
         "engine": result.engine,
+        "engine_requested": result.requested_engine,
         "spec": result.spec.to_dict(),
         "parameters": result.spec.parameters,
         "nodes": result.spec.nodes,
@@ -128,7 +129,7 @@ def to_markdown(result: RunResult) -> str:
         f"activations: {', '.join(result.spec.activations) or 'none'}; "
         f"bias: {str(result.spec.bias).lower()}; batch: {result.spec.batch}",
         f"- parameters: {result.spec.parameters:,}; nodes: {result.spec.nodes:,}; "
-        f"engine: {result.engine}",
+        f"engine: {result.engine_label}",
         f"- cost(f) = {result.cost_f:,}; cost(f, ∇f) = {result.cost_f_and_grad:,}; "
         f"ratio = {result.ratio:.4f}; bound = {result.bound:g}",
         f"- verdict: {verdict(result)}",

@@ -32,6 +32,7 @@ import difflib
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -268,15 +269,10 @@ def _duration(seconds: float) -> str:
 
 
 def estimate_seconds(engine: str, predicted_ops: int, parameters: int) -> float:
-    """A conservative estimate of one cell's run time: counting (the runner's own estimate
-    when it has one, else the predicted ops over the engine's counting rate) plus drawing
-    the weights and checking the gradient, :data:`SECONDS_PER_PARAMETER` per parameter."""
-    estimate = getattr(runner, "estimated_seconds", None)
-    if estimate is not None:
-        counting = float(estimate(engine, predicted_ops))
-    else:
-        info = runner.ENGINES[engine]
-        counting = getattr(info, "seconds_per_run", 0.0) + predicted_ops / info.ops_per_second
+    """A conservative estimate of one cell's run time: the runner's estimate of counting
+    and checking the gradient, plus drawing the weights and the cell's own overhead,
+    :data:`SECONDS_PER_PARAMETER` per parameter."""
+    counting = runner.estimated_seconds(engine, predicted_ops, parameters)
     return counting + parameters * SECONDS_PER_PARAMETER
 
 
@@ -414,6 +410,22 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _start_pool(ctx: Any, jobs: int) -> Any:
+    """A worker pool whose workers never see Ctrl-C, not even while they start.
+
+    The workers are forked with SIGINT already ignored (the parent ignores it for the
+    moment of the fork), so a Ctrl-C can never kill a worker half-way through its start,
+    which could leave the pool's queue locked and the parent hanging in terminate().
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return ctx.Pool(jobs, initializer=_ignore_sigint)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return ctx.Pool(jobs, initializer=_ignore_sigint)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class ProgressSink(Protocol):
     """Receives progress: ``start`` once the workers are ready, with the number of cells
     and the estimated work (seconds); ``advance`` per finished cell with its share."""
@@ -519,7 +531,7 @@ def run_sweep(
         order = sorted(plan.cells, key=lambda c: -c.predicted_ops)
         pool = None
         try:
-            pool = ctx.Pool(jobs, initializer=_ignore_sigint)
+            pool = _start_pool(ctx, jobs)
             if progress is not None:
                 progress.start(len(plan.cells), sum(work.values()))
             for r in pool.imap_unordered(_run_indexed, [(c, plan.engine) for c in order]):

@@ -59,7 +59,7 @@ def run_tables(result: RunResult) -> Group:
                     + f"   activations: {', '.join(spec.activations) or 'none'}"
                     + f"   bias: {str(spec.bias).lower()}   batch: {spec.batch}")
     summary.add_row("size", f"{spec.parameters:,} parameters, {spec.nodes:,} nodes")
-    summary.add_row("engine", f"{result.engine} ({result.seconds:.3f} s)")
+    summary.add_row("engine", f"{result.engine_label} ({result.seconds:.3f} s)")
     summary.add_row("cost(f)", f"{result.cost_f:,}  (forward + loss)")
     summary.add_row("cost(f, ∇f)", f"{result.cost_f_and_grad:,}  (+ backward)")
     summary.add_row("ratio", Text(f"{result.ratio:.4f}  (bound {result.bound:g})",

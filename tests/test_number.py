@@ -107,11 +107,12 @@ def test_dependence_is_tracked_exactly():
     assert not Num(1.0).dep and Num(1.0, dep=True).dep
 
 
-def test_nonscalar_counts_only_products_of_two_dependent_values():
+def test_nonscalar_products_of_two_dependent_values_and_quotients_by_one():
     x, y, c = var(X), var(Y), const(2.0)
-    _, counts, ns = counted(lambda: (x * y, x * c, 3 * x, x / y, x / c, c / c, c * c))
-    assert counts == {"mul": 4, "div": 3}
-    assert ns == {"mul": 1, "div": 1}
+    _, counts, ns = counted(lambda: (x * y, x * c, 3 * x, x / y, x / c, c / c, c * c, c / x,
+                                     1 / y))
+    assert counts == {"mul": 4, "div": 5}
+    assert ns == {"mul": 1, "div": 3}
 
 
 def test_scopes_keep_separate_buckets_and_restore_on_exit():
