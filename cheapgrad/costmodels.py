@@ -9,12 +9,13 @@ measured (a :class:`~cheapgrad.number.Counter`, or per-phase
     Every op counts 1 (cheapgrad's default). Bound 5: Griewank (1989), the lecture's
     Theorems 2.1 and 3.1.
 ``nonscalar``
-    Baur and Strassen (1983): only a mul or div whose operands both depend on the
-    independent variables counts; add, sub, neg and mul/div by a constant are free. The
-    dependence is tracked exactly by :class:`~cheapgrad.number.Num` (``dep``). Elementary
-    functions, comparisons and declared units are outside the model and are reported
-    separately (``detail``); when f uses any, the theorem's hypothesis (a rational
-    circuit) does not hold and ``applies`` is false. Bound 3.
+    Baur and Strassen (1983): only a mul whose operands both depend on the independent
+    variables, or a div whose divisor does, counts; add, sub, neg and mul/div by a
+    constant are free. The dependence is tracked exactly by
+    :class:`~cheapgrad.number.Num` (``dep``). Elementary functions, comparisons and
+    declared units are outside the model and are reported separately (``detail``); when
+    f uses any, the theorem's hypothesis (a rational circuit) does not hold and
+    ``applies`` is false. Bound 3.
 ``weighted``
     A cost per op kind, :data:`DEFAULT_WEIGHTS` unless a spec's ``cost_weights`` says
     otherwise. Its bound is Griewank's per-op argument for the given weights

@@ -13,7 +13,8 @@ widths d_in, d_out and batch B:
   declared ``cost`` (``derivative_cost``), op kind by op kind, whatever the kinds are;
 * the loss ½ Σ (y − ŷ)² is B·K ``sub``, B·K + 1 ``mul`` and B·K − 1 ``add``.
 
-The nonscalar tallies (a mul or div whose two operands both depend on the weights) are
+The nonscalar tallies (a mul whose two operands both depend on the weights, a div whose
+divisor does) are
 counted exactly as the scalar engine produces them: x and y are constants, every weight
 and bias is a variable, so a product w·z or δ·z is nonscalar exactly when z depends on
 the weights. z^(0) = x never does; a hidden z does, except where relu returns its

@@ -236,8 +236,9 @@ H = _register("h", 1, "declared", math.tanh, *_TANH)
 DH = _register("dh", 1, "declared", _dh_forward, *_DH)
 
 #: Number of registered ops; a tally holds ``2 * N_OPS`` integers: the unit count of
-#: each op, then (for mul and div) how many of them were nonscalar, i.e. had two
-#: operands that both depend on the independent variables (Baur and Strassen's model).
+#: each op, then (for mul and div) how many of them were nonscalar in Baur and Strassen's
+#: model: a mul of two operands that both depend on the independent variables, a div
+#: whose divisor does.
 N_OPS = len(OP_LIST)
 OP_NAMES: tuple[str, ...] = tuple(op.name for op in OP_LIST)
 
