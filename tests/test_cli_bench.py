@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cheapgrad.benchmarks import bare_forward_backward, numpy_forward_backward, tanh_spec
 from cheapgrad.cli import main
-from cheapgrad.commands.bench import bare_forward_backward, numpy_forward_backward, tanh_spec
 from cheapgrad.mlp import init_params, scalar_engine
 from cheapgrad.number import Counter
 
