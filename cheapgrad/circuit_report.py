@@ -4,7 +4,13 @@ Markdown and CSV. No I/O, no terminal code; the rich tables are in
 
 The JSON document carries the fields of ``cheapgrad run`` (``counts`` by phase,
 ``cost_f``, ``cost_f_and_grad``, ``ratio``, ``bound``, ``holds``) plus ``inputs``,
-``value``, ``gradient``, ``methods``, ``per_op`` and ``memory``.
+``value``, ``gradient``, ``methods``, ``per_op``, ``memory`` and ``cost_models`` (every
+cost model of :mod:`cheapgrad.costmodels`, whichever the tables show).
+
+Two entries of the result's ``extra`` steer the Markdown: ``cost_model`` (the model(s)
+shown, default ``unit``; ``all`` adds the published constants) and ``subject`` (what the
+published constants are measured on, e.g. ``product`` for Speelpenning's product;
+default: the circuit's name).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import io
 import math
 from typing import Any
 
+from cheapgrad import costmodels
 from cheapgrad.api import PHASES, CircuitResult, MethodResult
 
 #: Version of the JSON layout; bumped when a field changes meaning or disappears.
@@ -33,6 +40,23 @@ def method_dict(m: MethodResult) -> dict[str, Any]:
     """One method as plain data."""
     return {"cost": m.cost, "ratio": _finite(m.ratio), "max_rel_error": _finite(m.max_rel_error),
             "evaluations": m.evaluations, "measured": m.cost is not None, "note": m.note}
+
+
+def cost_models_of(result: CircuitResult) -> dict[str, costmodels.ModelCost]:
+    """Every cost model of a circuit's counts (phases ``forward`` and ``backward``; a
+    circuit has no matrix products, so ``flop`` costs nothing and has no ratio)."""
+    return costmodels.cost_models(result.counter)
+
+
+def cost_model_of(result: CircuitResult) -> str:
+    """The model(s) the tables and Markdown show: ``extra["cost_model"]``, else unit."""
+    return str(result.extra.get("cost_model", "unit"))
+
+
+def subject_of(result: CircuitResult) -> str:
+    """What the published constants are about here: ``extra["subject"]`` (a built-in's
+    name, set by the command line), else the circuit's name."""
+    return str(result.extra.get("subject", result.circuit.name))
 
 
 def to_dict(result: CircuitResult) -> dict[str, Any]:
@@ -68,6 +92,7 @@ def to_dict(result: CircuitResult) -> dict[str, Any]:
             "comparisons": gc.comparisons,
             "passed": gc.passed,
         },
+        "cost_models": costmodels.to_json(cost_models_of(result)),
         "passed": result.passed,
     }
     if "backprop" in result.extra:
@@ -174,6 +199,13 @@ def to_markdown(result: CircuitResult) -> str:
                   f"gradients differ by at most {bp['gradient_max_rel_difference']:.1e} "
                   "(relative).", ""]
         lines += [f"- {why}" for why in bp["why"]]
+    models = cost_models_of(result)
+    which = cost_model_of(result)
+    lines += ["", "## Cost models", "",
+              costmodels.to_markdown(costmodels.select(models, which)).rstrip("\n")]
+    if which == "all":
+        lines += ["", "## Published constants", "",
+                  costmodels.published_markdown(models, subject_of(result)).rstrip("\n")]
     lines += ["", "## Gradient", "", "| input | value | ∂f/∂input |", "|---|---:|---:|"]
     lines += ["| " + " | ".join(row) + " |" for row in gradient_rows(result)]
     if d > SHOWN_ENTRIES:

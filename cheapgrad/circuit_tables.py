@@ -12,12 +12,17 @@ from rich.text import Text
 from cheapgrad.api import CircuitResult
 from cheapgrad.circuit_report import (
     SHOWN_ENTRIES,
+    cost_model_of,
+    cost_models_of,
     gradient_rows,
     memory_text,
     method_rows,
     per_op_rows,
+    subject_of,
     verdict,
 )
+from cheapgrad.costmodel_tables import cost_model_table, published_table
+from cheapgrad.costmodels import select
 
 
 def _table(title: str, columns: list[tuple[str, str]]) -> Table:
@@ -28,8 +33,9 @@ def _table(title: str, columns: list[tuple[str, str]]) -> Table:
 
 
 def circuit_tables(result: CircuitResult) -> Group:
-    """Summary, the method table, the per-op view, the backprop comparison (mlp) and
-    the first entries of the gradient."""
+    """Summary, the method table, the per-op view, the backprop comparison (mlp), the
+    cost models (unless only ``unit`` is asked for; ``all`` adds the published
+    constants) and the first entries of the gradient."""
     c = result.circuit
     summary = Table.grid(padding=(0, 2))
     summary.add_column(style="bold")
@@ -83,6 +89,13 @@ def circuit_tables(result: CircuitResult) -> Group:
                           ", ".join(f"{k} {v:,}" for k, v in bp["backward"].items()))
         parts.append(cmp_table)
         parts.append(Text("\n".join(f"• {w}" for w in bp["why"])))
+
+    which = cost_model_of(result)
+    if which != "unit":
+        models = cost_models_of(result)
+        parts.append(cost_model_table(select(models, which)))
+        if which == "all":
+            parts.append(published_table(models, subject_of(result)))
 
     grad = _table("Gradient", [("input", "left"), ("value", "right"), ("∂f/∂input", "right")])
     for row in gradient_rows(result):

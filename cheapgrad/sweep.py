@@ -35,11 +35,11 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Protocol
 
-from cheapgrad import runner
+from cheapgrad import costmodels, runner
 from cheapgrad.activations import ACTIVATIONS
 from cheapgrad.errors import CheapgradError, SpecError, TooLargeError
 from cheapgrad.gradcheck import GradCheck
@@ -357,11 +357,42 @@ class CellResult:
     loss_matches: bool
     gradient_check: GradCheck
     seconds: float
+    #: Every cost model's JSON (:func:`cheapgrad.costmodels.to_json`) of the cell's
+    #: counts: model name -> {cost_f, cost_f_and_grad, ratio, bound, holds, ...}.
+    cost_models: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False,
+                                                    hash=False)
 
     @property
     def ratio(self) -> float:
         """cost(f, ∇f) / cost(f), measured."""
         return self.cost_f_and_grad / self.cost_f
+
+    def model_ratio(self, model: str) -> float | None:
+        """The ratio under a cost model (``unit``: :attr:`ratio`); None when f costs
+        nothing under the model or the model was not recorded."""
+        if model == "unit":
+            return self.ratio
+        m = self.cost_models.get(model)
+        return None if m is None else m["ratio"]
+
+    def model_bound(self, model: str) -> float | None:
+        """The bound of a cost model (``unit``: :attr:`bound`)."""
+        if model == "unit":
+            return self.bound
+        m = self.cost_models.get(model)
+        return None if m is None else m["bound"]
+
+    def model_holds(self, model: str) -> bool | None:
+        """Whether the ratio under a cost model is within its bound (None: no ratio)."""
+        if model == "unit":
+            return self.holds
+        m = self.cost_models.get(model)
+        return None if m is None else m["holds"]
+
+    def model_applies(self, model: str) -> bool:
+        """Whether the cell meets the hypothesis of the model's theorem."""
+        m = self.cost_models.get(model)
+        return True if m is None else bool(m["applies"])
 
     @property
     def holds(self) -> bool:
@@ -384,6 +415,7 @@ def run_cell(cell: Cell, engine: str) -> CellResult:
     """Run one cell with :func:`cheapgrad.runner.run` and keep what the sweep needs."""
     result = runner.run(cell.spec, engine)
     f_pred, fg_pred = predicted_cost(cell.spec)
+    models = costmodels.cost_models(result.counter, cell.spec.cost_weights)
     return CellResult(
         index=cell.index, depth=cell.depth, width=cell.width, activation=cell.activation,
         engine=result.engine, parameters=cell.spec.parameters, nodes=cell.spec.nodes,
@@ -391,6 +423,7 @@ def run_cell(cell: Cell, engine: str) -> CellResult:
         predicted_cost_f=f_pred, predicted_cost_f_and_grad=fg_pred, bound=result.bound,
         counts_match=result.counts_match, loss_matches=result.loss_matches,
         gradient_check=result.gradient_check, seconds=result.seconds,
+        cost_models=costmodels.to_json(models),
     )
 
 
@@ -452,6 +485,39 @@ class Limit:
 
 
 @dataclass(frozen=True)
+class ModelSummary:
+    """One cost model over the cells run: its bound, how many cells have a ratio and
+    how many of those hold, and the cells of the largest and smallest ratio."""
+
+    model: str
+    bound: float | None
+    with_ratio: int
+    holding: int
+    largest: CellResult | None
+    smallest: CellResult | None
+
+
+def model_summary(cells: Sequence[CellResult], model: str) -> ModelSummary:
+    """The extremes of one cost model's ratio over ``cells`` (ties: the first in grid
+    order)."""
+    rated = [c for c in cells if c.model_ratio(model) is not None]
+
+    def key(c: CellResult) -> float:
+        r = c.model_ratio(model)
+        return 0.0 if r is None else r
+
+    bounds = [b for c in cells if (b := c.model_bound(model)) is not None]
+    return ModelSummary(
+        model=model,
+        bound=bounds[0] if bounds else None,
+        with_ratio=len(rated),
+        holding=sum(1 for c in rated if c.model_holds(model)),
+        largest=max(rated, key=key) if rated else None,
+        smallest=min(rated, key=key) if rated else None,
+    )
+
+
+@dataclass(frozen=True)
 class Summary:
     """How many cells hold and pass, the extremes, and the limits."""
 
@@ -462,6 +528,11 @@ class Summary:
     largest: CellResult | None
     smallest: CellResult | None
     limits: tuple[Limit, ...]
+    models: tuple[ModelSummary, ...] = ()
+
+    def model(self, name: str) -> ModelSummary | None:
+        """The summary of one cost model, if recorded."""
+        return next((m for m in self.models if m.model == name), None)
 
     @property
     def all_hold(self) -> bool:
@@ -604,4 +675,5 @@ def summarize(result: SweepResult) -> Summary:
         largest=max(cells, key=lambda c: c.ratio) if cells else None,
         smallest=min(cells, key=lambda c: c.ratio) if cells else None,
         limits=tuple(limits),
+        models=tuple(model_summary(cells, m) for m in costmodels.MODELS),
     )

@@ -21,7 +21,8 @@ import io
 import math
 from typing import Any
 
-from cheapgrad.sweep import CellResult, Limit, SweepResult
+from cheapgrad.costmodels import MODELS
+from cheapgrad.sweep import CellResult, Limit, ModelSummary, SweepResult
 
 #: Version of the sweep JSON layout; bumped when a field changes meaning or disappears.
 SCHEMA_VERSION = 1
@@ -31,6 +32,7 @@ CSV_COLUMNS = (
     "depth", "width", "activation", "parameters", "nodes", "cost_f", "cost_f_and_grad",
     "predicted_cost_f", "predicted_cost_f_and_grad", "ratio", "bound", "holds",
     "counts_match", "gradient_method", "gradient_max_rel_error", "gradient_passed", "passed",
+    *(f"ratio_{m}" for m in MODELS if m != "unit"),
 )
 
 
@@ -64,14 +66,22 @@ def cell_dict(cell: CellResult) -> dict[str, Any]:
             "passed": gc.passed,
         },
         "passed": cell.passed,
+        "cost_models": cell.cost_models,
     }
 
 
-def _cell_ref(cell: CellResult | None) -> dict[str, Any] | None:
+def _cell_ref(cell: CellResult | None, model: str = "unit") -> dict[str, Any] | None:
     if cell is None:
         return None
     return {"depth": cell.depth, "width": cell.width, "activation": cell.activation,
-            "ratio": cell.ratio}
+            "ratio": cell.model_ratio(model)}
+
+
+def model_summary_dict(m: ModelSummary) -> dict[str, Any]:
+    """One cost model over the sweep as plain data."""
+    return {"bound": m.bound, "cells_with_ratio": m.with_ratio, "holding": m.holding,
+            "largest": _cell_ref(m.largest, m.model),
+            "smallest": _cell_ref(m.smallest, m.model)}
 
 
 def limit_dict(limit: Limit) -> dict[str, Any]:
@@ -117,6 +127,7 @@ def to_dict(result: SweepResult) -> dict[str, Any]:
             "largest": _cell_ref(s.largest),
             "smallest": _cell_ref(s.smallest),
             "limits": [limit_dict(lim) for lim in s.limits],
+            "cost_models": {m.model: model_summary_dict(m) for m in s.models},
         },
     }
 
@@ -134,17 +145,50 @@ def to_csv(result: SweepResult) -> str:
             repr(c.ratio), c.bound, str(c.holds).lower(), str(c.counts_match).lower(),
             gc.method, repr(gc.max_rel_error), str(gc.passed).lower(),
             str(c.passed).lower(),
+            *(_csv_ratio(c.model_ratio(m)) for m in MODELS if m != "unit"),
         ])
     return buf.getvalue()
 
 
-def headline(result: SweepResult) -> str:
-    """One sentence: how many cells hold, and the extremes."""
+def _csv_ratio(x: float | None) -> str:
+    return "" if x is None else repr(x)
+
+
+def shown_model(cost_model: str) -> str:
+    """The model whose ratio the grid shows: ``all`` shows the unit grid."""
+    return "unit" if cost_model == "all" else cost_model
+
+
+def _where(cell: CellResult) -> str:
+    return f"depth {cell.depth}, width {cell.width}, {cell.activation}"
+
+
+def _ratio_text(x: float | None, digits: int = 4) -> str:
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+def headline(result: SweepResult, cost_model: str = "unit") -> str:
+    """One sentence: how many cells hold, and the extremes (of ``cost_model``'s ratio
+    against its bound; the unit model by default)."""
     s = result.summary
     if not s.cells:
         return "no cell finished"
     assert s.largest is not None and s.smallest is not None
     done = f"{s.cells} of {s.planned} cells run" if s.cells < s.planned else f"{s.cells} cells"
+    model = shown_model(cost_model)
+    m = s.model(model)
+    if model != "unit" and m is not None:
+        bound = "no bound" if m.bound is None else f"bound {m.bound:g}"
+        if m.largest is None or m.smallest is None:
+            return (f"{done}: the {model} model gives no ratio ({bound}); "
+                    f"{s.passing} pass every check (unit bound {result.bound:g})")
+        return (
+            f"{done}: under the {model} model ({bound}) {m.holding} of {m.with_ratio} "
+            f"hold; largest ratio {_ratio_text(m.largest.model_ratio(model))} "
+            f"({_where(m.largest)}), smallest {_ratio_text(m.smallest.model_ratio(model))} "
+            f"({_where(m.smallest)}); {s.passing} pass every check "
+            f"(unit bound {result.bound:g})"
+        )
     return (
         f"{done}: the bound {result.bound:g} holds in {s.holding}, "
         f"{s.passing} pass every check; largest ratio {s.largest.ratio:.4f} "
@@ -213,8 +257,39 @@ def verdict_mark(cell: CellResult) -> str:
     return "; ".join(problems)
 
 
-def to_markdown(result: SweepResult) -> str:
-    """A Markdown report: summary, one ratio grid per activation, limits, every cell."""
+def model_rows(result: SweepResult) -> list[list[str]]:
+    """Per cost model: model, bound, cells holding / with a ratio, largest ratio and its
+    cell, smallest ratio and its cell (the compact table of ``--cost-model all``)."""
+    rows = []
+    for m in result.summary.models:
+        rows.append([
+            m.model, "–" if m.bound is None else f"{m.bound:g}",
+            f"{m.holding} / {m.with_ratio}",
+            "–" if m.largest is None else _ratio_text(m.largest.model_ratio(m.model)),
+            "–" if m.largest is None else _where(m.largest),
+            "–" if m.smallest is None else _ratio_text(m.smallest.model_ratio(m.model)),
+            "–" if m.smallest is None else _where(m.smallest),
+        ])
+    return rows
+
+
+#: Headers of :func:`model_rows`.
+MODEL_COLUMNS = ("model", "bound", "hold", "max ratio", "at", "min ratio", "at")
+
+
+def grid_mark(cell: CellResult, model: str) -> str:
+    """The marks after a grid entry: ``✗`` when the cell fails a check (the unit
+    verdict), ``*`` when the ratio exceeds the model's own bound (other models)."""
+    mark = "" if cell.passed else " ✗"
+    if model != "unit" and cell.model_holds(model) is False:
+        mark += " *"
+    return mark
+
+
+def to_markdown(result: SweepResult, cost_model: str = "unit") -> str:
+    """A Markdown report: summary, one ratio grid per activation (of ``cost_model``'s
+    ratio; ``all``: the unit grid and a table of every model), limits, every cell."""
+    model = shown_model(cost_model)
     plan = result.plan
     base = plan.base
     lines = [
@@ -226,22 +301,35 @@ def to_markdown(result: SweepResult) -> str:
         f"- grid: depths {', '.join(map(str, plan.grid.depths))}; widths "
         f"{', '.join(map(str, plan.grid.widths))}; activations "
         f"{', '.join(plan.grid.activations)}",
-        f"- {headline(result)}",
+        f"- {headline(result, model)}",
         f"- limit of the ratio as the width grows (closed form): {limits_summary(result)}",
         f"- verdict: {overall_verdict(result)}",
         "",
     ]
     by_key = {(c.depth, c.width, c.activation): c for c in result.cells}
+    bound = next((c.model_bound(model) for c in result.cells), None)
+    bound_text = "no bound" if bound is None else f"bound {bound:g}"
+    under = "" if model == "unit" else f" under the {model} model ({bound_text})"
     for act in plan.grid.activations:
-        lines += [f"## Ratio cost(f, ∇f) / cost(f), {act} (rows: depth, columns: width)", "",
+        lines += [f"## Ratio cost(f, ∇f) / cost(f){under}, {act} (rows: depth, columns: "
+                  "width)", "",
                   "| depth | " + " | ".join(str(w) for w in plan.grid.widths) + " |",
                   "|---:|" + "---:|" * len(plan.grid.widths)]
         for d in plan.grid.depths:
             row = []
             for w in plan.grid.widths:
                 c = by_key.get((d, w, act))
-                row.append("" if c is None else f"{c.ratio:.3f}" + ("" if c.passed else " ✗"))
+                row.append("" if c is None else
+                           _ratio_text(c.model_ratio(model), 3) + grid_mark(c, model))
             lines.append(f"| {d} | " + " | ".join(row) + " |")
+        lines.append("")
+    if model != "unit":
+        lines += [f"✗: the cell fails a check (unit bound, gradient, loss, counts); *: the "
+                  f"ratio exceeds the {model} bound.", ""]
+    if cost_model == "all":
+        lines += ["## Every cost model over the grid", "",
+                  "| " + " | ".join(MODEL_COLUMNS) + " |", "|---|---:|---:|---:|---|---:|---|"]
+        lines += ["| " + " | ".join(row) + " |" for row in model_rows(result)]
         lines.append("")
     lines += ["## Limit as the width grows (closed form) and the measured trend", "",
               "| depth | activation | measured, narrow → wide | limit |", "|---:|---|---|---:|"]
@@ -249,13 +337,16 @@ def to_markdown(result: SweepResult) -> str:
         trend = " → ".join(f"{r:.3f}" for _, r in lim.trend) or "not run"
         lines.append(f"| {lim.depth} | {lim.activation} | {trend} | "
                      f"{float(lim.limit):.4g} |")
+    extra_head = "" if model == "unit" else f" ratio ({model}) |"
+    extra_rule = "" if model == "unit" else "---:|"
     lines += ["", "## Every cell", "",
               "| depth | width | activation | parameters | nodes | cost(f) | cost(f, ∇f) "
-              "| ratio | verdict | gradient error |",
-              "|---:|---:|---|---:|---:|---:|---:|---:|---|---:|"]
+              "| ratio |" + extra_head + " verdict | gradient error |",
+              "|---:|---:|---|---:|---:|---:|---:|---:|" + extra_rule + "---|---:|"]
     for c in result.cells:
+        extra = "" if model == "unit" else f" {_ratio_text(c.model_ratio(model))} |"
         lines.append(
             f"| {c.depth} | {c.width} | {c.activation} | {c.parameters} | {c.nodes} | "
-            f"{c.cost_f} | {c.cost_f_and_grad} | {c.ratio:.4f} | {verdict_mark(c)} | "
+            f"{c.cost_f} | {c.cost_f_and_grad} | {c.ratio:.4f} |{extra} {verdict_mark(c)} | "
             f"{c.gradient_check.max_rel_error:.1e} ({c.gradient_check.method}) |")
     return "\n".join(lines) + "\n"

@@ -21,33 +21,49 @@ from rich.text import Text
 
 from cheapgrad.sweep import CellResult, SweepResult
 from cheapgrad.sweep_report import (
+    MODEL_COLUMNS,
     engines_used,
+    grid_mark,
     headline,
     limits_summary,
+    model_rows,
     overall_verdict,
+    shown_model,
     verdict_mark,
 )
 
 
-def ratio_style(cell: CellResult) -> str:
+def ratio_style(cell: CellResult, model: str = "unit") -> str:
     """Colour by the margin to the bound: red over it (or a failed check), yellow within
-    10% of it, green below that."""
+    10% of it, green below that. Under another cost model than ``unit`` the margin is to
+    that model's bound, and a ratio over it outside the model's hypothesis is yellow."""
     if not cell.passed:
         return "bold red"
-    if cell.margin < 0.10:
-        return "yellow"
-    return "green"
+    if model == "unit":
+        return "yellow" if cell.margin < 0.10 else "green"
+    ratio, bound = cell.model_ratio(model), cell.model_bound(model)
+    if ratio is None or bound is None:
+        return "dim"
+    if ratio > bound + 1e-12:
+        return "bold red" if cell.model_applies(model) else "yellow"
+    return "yellow" if (bound - ratio) / bound < 0.10 else "green"
 
 
-def grid_tables(result: SweepResult) -> list[RenderableType]:
+def grid_tables(result: SweepResult, cost_model: str = "unit") -> list[RenderableType]:
     """Per activation, a heading and a table: rows depth, columns width, cells the
-    measured ratio coloured by its margin to the bound (✗ marks a failed cell)."""
+    measured ratio (under ``cost_model``; ``all`` shows the unit ratio) coloured by its
+    margin to the model's bound (✗ marks a failed cell, * a ratio over the model's
+    bound)."""
+    model = shown_model(cost_model)
     grid = result.plan.grid
     by_key = {(c.depth, c.width, c.activation): c for c in result.cells}
+    bound = next((c.model_bound(model) for c in result.cells), None)
+    under = "" if model == "unit" else f" under the {model} model"
+    bound_text = "no bound" if bound is None else f"bound {bound:g}"
     out: list[RenderableType] = []
     for act in grid.activations:
-        out.append(Text(f"\n{act}: ratio cost(f, ∇f) / cost(f) by depth (rows) and hidden "
-                        f"width (columns); bound {result.bound:g}", style="bold"))
+        out.append(Text(f"\n{act}: ratio cost(f, ∇f) / cost(f){under} by depth (rows) and "
+                        f"hidden width (columns); {bound_text}", style="bold"))
         t = Table()
         t.add_column("depth", justify="right", style="bold")
         for w in grid.widths:
@@ -59,16 +75,40 @@ def grid_tables(result: SweepResult) -> list[RenderableType]:
                 if c is None:
                     row.append(Text("·", style="dim"))
                 else:
-                    mark = "" if c.passed else " ✗"
-                    row.append(Text(f"{c.ratio:.3f}{mark}", style=ratio_style(c)))
+                    r = c.model_ratio(model)
+                    text = "–" if r is None else f"{r:.3f}"
+                    row.append(Text(text + grid_mark(c, model), style=ratio_style(c, model)))
             t.add_row(*row)
         out.append(t)
+    if model != "unit":
+        out.append(Text(f"✗ the cell fails a check (unit bound, gradient, loss, counts); "
+                        f"* the ratio exceeds the {model} bound (yellow: outside the "
+                        "hypothesis of its theorem)", style="dim"))
     return out
 
 
-def cells_table(result: SweepResult) -> Table:
-    """Every cell: parameters, nodes, cost of f, of f and ∇f, ratio, verdict, gradient error
-    and the kind of gradient check."""
+def models_table(result: SweepResult) -> Table:
+    """Per cost model: its bound, the cells within it, and the largest and smallest
+    ratio over the grid with their cells."""
+    t = Table(title="every cost model over the grid (the same counts, priced five ways)",
+              title_justify="left")
+    for col in MODEL_COLUMNS:
+        t.add_column(col, justify="left" if col in ("model", "at") else "right")
+    for m, row in zip(result.summary.models, model_rows(result), strict=True):
+        style = "green" if m.holding == m.with_ratio else "yellow"
+        t.add_row(*row[:2], Text(row[2], style=style), *row[3:])
+    return t
+
+
+def _ratio_text(x: float | None) -> str:
+    return "–" if x is None else f"{x:.4f}"
+
+
+def cells_table(result: SweepResult, cost_model: str = "unit") -> Table:
+    """Every cell: parameters, nodes, cost of f, of f and ∇f, ratio (and the ratio under
+    ``cost_model`` when it is another single model), verdict, gradient error and the kind
+    of gradient check."""
+    model = shown_model(cost_model)
     t = Table(title="every cell (check: central = every partial by central differences, "
                     "directional = random directions)",
               title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
@@ -79,19 +119,22 @@ def cells_table(result: SweepResult) -> Table:
             str(c.depth), str(c.width), c.activation, f"{c.parameters:,}", f"{c.nodes:,}",
             f"{c.cost_f:,}", f"{c.cost_f_and_grad:,}",
             Text(f"{c.ratio:.4f}", style=ratio_style(c)),
+            *(() if model == "unit" else (Text(
+                _ratio_text(c.model_ratio(model)), style=ratio_style(c, model)),)),
             Text(verdict_mark(c), style="green" if c.passed else "bold red"),
             Text(f"{g.max_rel_error:.1e}", style="" if g.passed else "bold red"),
             g.method,
         ))
     headers = (("depth", "right"), ("width", "right"), ("activation", "left"),
                ("params", "right"), ("nodes", "right"), ("cost f", "right"),
-               ("cost f,∇f", "right"), ("ratio", "right"), ("verdict", "left"),
+               ("cost f,∇f", "right"), ("ratio", "right"),
+               *(() if model == "unit" else ((model, "right"),)), ("verdict", "left"),
                ("grad. error", "right"), ("check", "left"))
     for col, just in headers:
         # Numbers are never cut: on a narrow terminal they fold onto a second line.
-        t.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
-    for r in rows:
-        t.add_row(*r)
+        t.add_column(col, justify=just, overflow="fold")
+    for row in rows:
+        t.add_row(*row)
     return t
 
 
@@ -117,8 +160,9 @@ def limits_table(result: SweepResult) -> Table:
     return t
 
 
-def summary_panel(result: SweepResult) -> Panel:
-    """The headline, the verdict, the grid and the time."""
+def summary_panel(result: SweepResult, cost_model: str = "unit") -> Panel:
+    """The headline (extremes under ``cost_model``), the verdict, the grid and the
+    time."""
     plan = result.plan
     base = plan.base
     s = result.summary
@@ -133,7 +177,7 @@ def summary_panel(result: SweepResult) -> Panel:
                       f"{', '.join(plan.grid.activations)}")
     g.add_row("engine", f"{engines_used(result)}; {result.jobs} "
                         f"process{'es' if result.jobs > 1 else ''}, {result.seconds:.1f} s")
-    g.add_row("cells", headline(result))
+    g.add_row("cells", headline(result, cost_model))
     g.add_row("wide limit", f"{limits_summary(result)}  (closed form, as the width grows; "
                             "measured trend below)")
     ok = s.all_passed
@@ -142,10 +186,15 @@ def summary_panel(result: SweepResult) -> Panel:
     return Panel(g, title="cheapgrad sweep", border_style="green" if ok else "red")
 
 
-def sweep_tables(result: SweepResult) -> Group:
-    """Summary, ratio grids, limits and every cell."""
-    return Group(summary_panel(result), *grid_tables(result), limits_table(result),
-                 cells_table(result))
+def sweep_tables(result: SweepResult, cost_model: str = "unit") -> Group:
+    """Summary, ratio grids (under ``cost_model``), the table of every model (``all``),
+    limits and every cell."""
+    parts: list[RenderableType] = [summary_panel(result, cost_model),
+                                   *grid_tables(result, cost_model)]
+    if cost_model == "all":
+        parts.append(models_table(result))
+    parts += [limits_table(result), cells_table(result, cost_model)]
+    return Group(*parts)
 
 
 class SweepProgress:

@@ -12,6 +12,7 @@ from cheapgrad.api import DEFAULT_METHOD_MAX_OPS, analyze
 from cheapgrad.circuit_report import to_csv, to_dict, to_markdown
 from cheapgrad.circuits import BUILTINS, bundled_names, resolve
 from cheapgrad.cli_common import FORMATS, InputError, exits_cleanly, load_config
+from cheapgrad.costmodels import CHOICES as COST_MODELS
 
 
 def _listing() -> str:
@@ -42,10 +43,14 @@ def _listing() -> str:
               show_default=True, metavar="N",
               help="Run forward mode and counted central differences only when they "
                    "count at most N ops (they cost O(d) evaluations of f).")
+@click.option("--cost-model", type=click.Choice(COST_MODELS), default="unit", show_default=True,
+              help="Cost model(s) the tables and Markdown show ('all': every model and the "
+                   "published constants); JSON always carries every model; the exit code "
+                   "follows the unit bound.")
 @click.option("--list", "list_only", is_flag=True, help="List the built-ins and examples.")
 @exits_cleanly
 def command(target: str | None, n: int | None, seed: int | None, spec_name: str | None,
-            fmt: str, max_ops: int, list_only: bool) -> None:
+            fmt: str, max_ops: int, cost_model: str, list_only: bool) -> None:
     """Count f and its gradient on any arithmetic circuit, by generic reverse mode.
 
     NAME is a built-in (product, horner, det, softmax-ce, mlp) or a bundled example;
@@ -63,6 +68,7 @@ def command(target: str | None, n: int | None, seed: int | None, spec_name: str 
       cheapgrad circuit det --n 30 --format json
       cheapgrad circuit mlp --spec lecture
       cheapgrad circuit my-circuit.yaml --format markdown
+      cheapgrad circuit product --n 100 --cost-model all
     """
     if list_only:
         click.echo(_listing())
@@ -75,6 +81,9 @@ def command(target: str | None, n: int | None, seed: int | None, spec_name: str 
     spec = load_config(spec_name) if target == "mlp" else None
     circuit = resolve(target, n=n, seed=seed, spec=spec)
     result = analyze(circuit, max_ops=max_ops)
+    result.extra["cost_model"] = cost_model
+    if target in BUILTINS:
+        result.extra["subject"] = target  # e.g. Speelpenning's constant is about product
     if fmt == "json":
         click.echo(json.dumps(to_dict(result), indent=2))
     elif fmt == "markdown":
