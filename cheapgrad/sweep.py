@@ -411,6 +411,11 @@ class CellResult:
             and self.counts_match
 
 
+#: What each cell keeps of every cost model: the figures, not the models' descriptions
+#: (those are the same in every cell; ``cheapgrad run --format json`` shows them).
+CELL_MODEL_FIELDS = ("cost_f", "cost_f_and_grad", "ratio", "bound", "holds", "applies")
+
+
 def run_cell(cell: Cell, engine: str) -> CellResult:
     """Run one cell with :func:`cheapgrad.runner.run` and keep what the sweep needs."""
     result = runner.run(cell.spec, engine)
@@ -423,7 +428,8 @@ def run_cell(cell: Cell, engine: str) -> CellResult:
         predicted_cost_f=f_pred, predicted_cost_f_and_grad=fg_pred, bound=result.bound,
         counts_match=result.counts_match, loss_matches=result.loss_matches,
         gradient_check=result.gradient_check, seconds=result.seconds,
-        cost_models=costmodels.to_json(models),
+        cost_models={name: {k: v for k, v in m.items() if k in CELL_MODEL_FIELDS}
+                     for name, m in costmodels.to_json(models).items()},
     )
 
 
