@@ -452,17 +452,27 @@ def _ignore_sigint() -> None:
 def _start_pool(ctx: Any, jobs: int) -> Any:
     """A worker pool whose workers never see Ctrl-C, not even while they start.
 
-    The workers are forked with SIGINT already ignored (the parent ignores it for the
-    moment of the fork), so a Ctrl-C can never kill a worker half-way through its start,
-    which could leave the pool's queue locked and the parent hanging in terminate().
+    SIGINT is blocked while the workers are forked, so they start with it blocked and
+    then ignore it (a Ctrl-C can never kill a worker half-way through its start, which
+    could leave the pool's queue locked). In the parent a Ctrl-C that came meanwhile is
+    only delayed: it is delivered when the mask is restored, and then stops the pool.
     """
-    if threading.current_thread() is not threading.main_thread():
+    if (threading.current_thread() is not threading.main_thread()
+            or not hasattr(signal, "pthread_sigmask")):
         return ctx.Pool(jobs, initializer=_ignore_sigint)
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    pool = None
     try:
-        return ctx.Pool(jobs, initializer=_ignore_sigint)
+        pool = ctx.Pool(jobs, initializer=_ignore_sigint)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        except KeyboardInterrupt:
+            if pool is not None:
+                pool.terminate()
+                pool.join()
+            raise
+    return pool
 
 
 class ProgressSink(Protocol):
