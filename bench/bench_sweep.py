@@ -2,8 +2,8 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python bench/bench_sweep.py                 # scalar and default engines
-    .venv/bin/python bench/bench_sweep.py --repeat 5 --engine scalar
+    .venv/bin/python bench/bench_sweep.py                 # the default engine (auto)
+    .venv/bin/python bench/bench_sweep.py --repeat 5 --engine array
 
 Each run is a fresh process (start-up, imports, worker processes, every cell counted and
 gradient-checked, tables rendered to a pipe). Prints one Markdown row per engine with the
@@ -57,9 +57,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per engine (default 3)")
     parser.add_argument("--engine", action="append",
-                        help="engine to time (repeatable; default: scalar and the default)")
+                        help="engine to time (repeatable; default: the default engine, auto)")
     args = parser.parse_args()
-    engines: list[str | None] = list(args.engine) if args.engine else ["scalar", None]
+    engines: list[str | None] = list(args.engine) if args.engine else [None]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print("| command | cells | cores | fastest | median |")
     print("|---|---:|---:|---:|---:|")
