@@ -112,7 +112,7 @@ def verdict(result: CircuitResult) -> str:
     else:
         parts.append(f"ratio {result.ratio:.3f} > {result.bound:g}: the bound is VIOLATED")
     g = result.gradient_check
-    parts.append(f"gradient {'correct' if g.passed else 'WRONG'} ({g.method} differences, "
+    parts.append(f"gradient {'correct' if g.passed else 'WRONG'} ({g.label}, "
                  f"max rel. error {g.max_rel_error:.1e})")
     if result.circuit.reference is not None:
         parts.append(f"{'matches' if result.reference_agrees else 'DIFFERS from'} the "

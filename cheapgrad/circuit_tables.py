@@ -52,7 +52,7 @@ def circuit_tables(result: CircuitResult) -> Group:
                                   style="bold green" if result.holds else "bold red"))
     g = result.gradient_check
     summary.add_row("gradient", Text(
-        f"{g.method} differences, {g.comparisons} comparisons, max rel. error "
+        f"{g.label}, {g.comparisons} comparisons, max rel. error "
         f"{g.max_rel_error:.2e} (tolerance {g.tolerance:.0e})",
         style="green" if g.passed else "bold red"))
     summary.add_row("memory", memory_text(result))

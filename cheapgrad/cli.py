@@ -33,6 +33,7 @@ from cheapgrad.cli_common import (
     save_arrays,
 )
 from cheapgrad.costmodels import CHOICES as COST_MODELS
+from cheapgrad.gradcheck import METHODS as CHECK_METHODS
 from cheapgrad.report import to_csv, to_dict, to_markdown
 from cheapgrad.runner import DEFAULT_ENGINE, ENGINES, RunResult, run
 
@@ -65,9 +66,11 @@ def main() -> None:
 @click.option("--max-ops", type=click.IntRange(min=1), metavar="N",
               help="Refuse specs whose closed form predicts more than N ops "
                    "(default: the engine's limit).")
-@click.option("--check", "check_method", type=click.Choice(["auto", "central", "directional"]),
-              default="auto", show_default=True,
-              help="Gradient check: every partial (central), random directions, or by size.")
+@click.option("--check", "check_method", type=click.Choice(CHECK_METHODS), default="auto",
+              show_default=True,
+              help="Gradient check: complex step or central differences, every partial or "
+                   "random directions; auto: complex step, every partial up to 2,000 "
+                   "parameters.")
 @click.option("--cost-model", type=click.Choice(COST_MODELS), default="unit", show_default=True,
               help="Cost model(s) the tables show ('all': every model and the published "
                    "constants); JSON always carries every model.")

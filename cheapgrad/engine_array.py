@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cheapgrad.activations import ACTIVATIONS, Activation
-from cheapgrad.errors import DomainError
+from cheapgrad.errors import NumericalError
 from cheapgrad.mlp import EngineOutput, Gradients, Params
 from cheapgrad.number import Counter, count, var
 from cheapgrad.spec import Spec
@@ -102,18 +102,20 @@ def array_engine(spec: Spec, params: Params, counter: Counter) -> EngineOutput:
 
     Counts equal the scalar engine's bucket by bucket, op kind by op kind, nonscalar
     tallies included; values agree to rounding (the sums run in a different order).
-    Raises :class:`~cheapgrad.errors.DomainError` on any float64 overflow, invalid
-    operation or division by zero in its elementwise work: stricter than the scalar
-    engine, which raises only in elementary functions and division and otherwise
-    carries inf and nan on as Python floats do.
+    Raises :class:`~cheapgrad.errors.NumericalError` (a ``DomainError``) on any float64
+    overflow, invalid operation or division by zero in its elementwise work. The scalar
+    engine raises in elementary functions and division and carries inf and nan on
+    through + - *, as Python floats do; the runner then refuses a loss that is not
+    finite, with the same kind of message.
     """
     try:
         with np.errstate(over="raise", invalid="raise", divide="raise"):
             return _array(spec, params, counter)
     except FloatingPointError as exc:
-        raise DomainError(
-            "numpy", (), f"{exc}: the array engine refuses any float64 overflow, nan or "
-            "division by zero") from None
+        raise NumericalError(
+            f"{spec.name}: {exc} on the array engine: the net's values overflow float64 "
+            "(too deep, or an activation such as square that squares them at every "
+            "layer); use fewer layers or another activation") from None
 
 
 def _array(spec: Spec, params: Params, counter: Counter) -> EngineOutput:

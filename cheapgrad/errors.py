@@ -57,3 +57,13 @@ class DomainError(CheapgradError, ArithmeticError):
 
 class OutputExistsError(CheapgradError):
     """A file would be overwritten without permission."""
+
+
+class NumericalError(DomainError):
+    """A computation left float64's range (an overflow to inf, or nan)."""
+
+    def __init__(self, message: str) -> None:
+        CheapgradError.__init__(self, message)
+        self.op = "float64"
+        self.args_values = ()
+        self.reason = message

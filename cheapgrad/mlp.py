@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import reduce
 from operator import add, mul, sub
+from typing import Any
 
 import numpy as np
 
@@ -223,6 +224,17 @@ def _scalar(spec: Spec, params: Params, counter: Counter) -> EngineOutput:
 
 def numpy_loss(spec: Spec, params: Params) -> float:
     """The loss computed in plain float64 numpy, uncounted (the reference)."""
+    return float(_numpy_loss(spec, params).real)
+
+
+def numpy_loss_complex(spec: Spec, params: Params) -> complex:
+    """The same loss on complex parameters (for the complex-step check): every activation
+    is analytic where it is differentiable, relu included (it keeps the branch of the
+    real part)."""
+    return complex(_numpy_loss(spec, params))
+
+
+def _numpy_loss(spec: Spec, params: Params) -> Any:
     z = params.x.T  # d0 × B
     n_layers = len(params.W)
     for lay in range(1, n_layers + 1):
@@ -231,10 +243,10 @@ def numpy_loss(spec: Spec, params: Params) -> float:
             a = a + params.b[lay - 1][:, None]
         z = ACTIVATIONS[spec.activations[lay - 1]].np_forward(a) if lay <= spec.depth else a
     r = params.y.T - z
-    return float(0.5 * np.sum(r * r))
+    return 0.5 * np.sum(r * r)
 
 
-def numpy_loss_along(spec: Spec, params: Params, direction: np.ndarray) -> Callable[[float], float]:
+def numpy_loss_along(spec: Spec, params: Params, direction: np.ndarray) -> Callable[[Any], Any]:
     """t ↦ the loss at θ + t·v (v = ``direction``, laid out as :meth:`Params.flat`), in
     plain float64 numpy, uncounted, without forming θ + t·v.
 
@@ -258,7 +270,8 @@ def numpy_loss_along(spec: Spec, params: Params, direction: np.ndarray) -> Calla
     # The first layer's inputs do not depend on t: its two products are made once.
     first = (params.W[0] @ x, step.W[0] @ x)
 
-    def loss(t: float) -> float:
+    def loss(t: Any) -> Any:
+        """The loss at θ + t·v: a float for a real t, a complex for a complex t."""
         z = x
         for lay in range(1, len(params.W) + 1):
             if lay == 1:
@@ -269,6 +282,7 @@ def numpy_loss_along(spec: Spec, params: Params, direction: np.ndarray) -> Calla
                 a = a + (params.b[lay - 1] + t * step.b[lay - 1])[:, None]
             z = acts[lay - 1].np_forward(a) if lay <= spec.depth else a
         r = params.y.T - z
-        return float(0.5 * np.sum(r * r))
+        value = 0.5 * np.sum(r * r)
+        return complex(value) if isinstance(t, complex) else float(value)
 
     return loss

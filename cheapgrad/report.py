@@ -108,7 +108,7 @@ def verdict(result: RunResult) -> str:
     g = result.gradient_check
     parts.append(
         f"gradient {'correct' if g.passed else 'WRONG'} "
-        f"({g.method} differences, max rel. error {g.max_rel_error:.1e})"
+        f"({g.label}, max rel. error {g.max_rel_error:.1e})"
     )
     parts.append("counts equal the closed form" if result.counts_match
                  else "counts DIFFER from the closed form")

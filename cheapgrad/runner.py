@@ -11,6 +11,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from cheapgrad.engine_array import array_engine
-from cheapgrad.errors import CheapgradError, TooLargeError
+from cheapgrad.errors import CheapgradError, NumericalError, TooLargeError
 from cheapgrad.gradcheck import (
+    CENTRAL_MAX_PARAMETERS,
     DIRECTIONS,
     FULL_CHECK_MAX_PARAMETERS,
     GradCheck,
@@ -32,6 +34,7 @@ from cheapgrad.mlp import (
     init_params,
     numpy_loss,
     numpy_loss_along,
+    numpy_loss_complex,
     scalar_engine,
 )
 from cheapgrad.number import Counter, OpCounts
@@ -255,23 +258,38 @@ def run(
             f"{spec.name}: {total:,} ops to count is over the {concrete} engine's limit of "
             f"{limit:,}; use a smaller net or raise the limit with --max-ops"
         )
+    if check == "central" and spec.parameters > CENTRAL_MAX_PARAMETERS:
+        raise TooLargeError(
+            f"{spec.name}: central differences over {spec.parameters:,} parameters would "
+            f"evaluate the loss {4 * spec.parameters:,} times or more; the limit is "
+            f"{CENTRAL_MAX_PARAMETERS:,} parameters: use --check auto or directional"
+        )
     params = init_params(spec)
     counter = Counter()
     start = time.perf_counter()
     output = info.fn(spec, params, counter)
     seconds = time.perf_counter() - start
+    if not math.isfinite(output.loss):
+        raise NumericalError(
+            f"{spec.name}: the loss is {output.loss} on the {concrete} engine: the net's "
+            "values overflow float64 (too deep, or an activation such as square that "
+            "squares them at every layer); use fewer layers or another activation"
+        )
 
     theta = params.flat()
 
     def loss_at(t: np.ndarray) -> float:
         return numpy_loss(spec, params.with_flat(t))
 
-    reference = numpy_loss(spec, params)
-    def line(v: np.ndarray) -> Callable[[float], float]:
+    def loss_at_complex(t: np.ndarray) -> complex:
+        return numpy_loss_complex(spec, params.with_flat(t))
+
+    def line(v: np.ndarray) -> Callable[[Any], Any]:
         return numpy_loss_along(spec, params, v)
 
+    reference = numpy_loss(spec, params)
     gc = check_gradient(loss_at, theta, output.grads.flat(), method=check, seed=spec.seed,
-                        line=line)
+                        line=line, complex_f=loss_at_complex, complex_line=line)
     return RunResult(
         spec=spec, engine=concrete, counter=counter, prediction=prediction,
         loss=output.loss, reference_loss=reference, params=params, output=output,

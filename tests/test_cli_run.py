@@ -52,9 +52,10 @@ def test_json_schema(cli: CliRunner, tmp_path: Path):
     assert doc["cost_f"] == total
     assert doc["ratio"] == pytest.approx(doc["cost_f_and_grad"] / doc["cost_f"])
     assert doc["bound"] == 5 and doc["holds"] is True
-    assert doc["gradient_check"]["method"] == "central"
+    assert doc["gradient_check"]["method"] == "complex-step"
     assert doc["gradient_check"]["passed"] is True
-    assert doc["gradient_check"]["max_rel_error"] < 1e-5
+    assert doc["gradient_check"]["max_rel_error"] < 1e-12
+    assert doc["gradient_check"]["comparisons"] == doc["parameters"]
     assert sum(layer["cost"] for layer in doc["layers"]) == doc["cost_f_and_grad"]
 
 
@@ -176,3 +177,43 @@ def test_help_shows_an_example(cli: CliRunner):
     result = cli.invoke(main, ["run", "--help"])
     assert result.exit_code == 0
     assert "cheapgrad run configs/lecture.yaml" in result.output
+
+
+@pytest.mark.parametrize(("check", "largest_error"), [("central", 1e-6), ("directional", 1e-6),
+                                                       ("complex-step", 1e-12),
+                                                       ("complex-step-directional", 1e-12)])
+def test_every_check_method_passes_a_right_gradient(cli: CliRunner, tmp_path: Path,
+                                                    check: str, largest_error: float):
+    result = cli.invoke(main, ["run", write(tmp_path, SMALL), "--check", check,
+                               "--format", "json"])
+    assert result.exit_code == 0
+    gc = json.loads(result.output)["gradient_check"]
+    assert gc["method"] == check and gc["passed"] and gc["max_rel_error"] < largest_error
+
+
+def test_tiny_gradients_next_to_a_large_loss_are_checked_right(cli: CliRunner, tmp_path: Path):
+    # Four square layers: the gradient (~1e-10) is far below the loss (~0.2), beyond what
+    # central differences can resolve; the complex step resolves it to rounding.
+    text = "input_dim: 4\nhidden: [8, 8, 8, 8]\nactivation: square\nseed: 3\n"
+    result = cli.invoke(main, ["run", write(tmp_path, text), "--format", "json"])
+    assert result.exit_code == 0, result.output[-400:]
+    gc = json.loads(result.output)["gradient_check"]
+    assert gc["method"] == "complex-step" and gc["max_rel_error"] < 1e-10
+
+
+def test_overflow_is_one_line_and_exit_2_on_both_engines(cli: CliRunner, tmp_path: Path):
+    text = "input_dim: 4\nhidden: [8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8]\n" \
+           "activation: square\nseed: 3\n"
+    path = write(tmp_path, text)
+    for engine in ("scalar", "array"):
+        result = cli.invoke(main, ["run", path, "--engine", engine])
+        assert result.exit_code == 2, (engine, result.output)
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and "overflow" in lines[0], (engine, lines)
+
+
+def test_central_differences_are_refused_on_huge_nets(cli: CliRunner, tmp_path: Path):
+    text = "input_dim: 200\nhidden: [200]\nactivation: tanh\n"
+    result = cli.invoke(main, ["run", write(tmp_path, text), "--check", "central"])
+    assert result.exit_code == 2
+    assert "central differences over 40,200 parameters" in result.output
