@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from cheapgrad import forward_mode, tape
-from cheapgrad.errors import DomainError
+from cheapgrad.errors import DomainError, NumericalError
 from cheapgrad.gradcheck import GradCheck, check_gradient
 from cheapgrad.number import (
     Counter,
@@ -297,6 +297,10 @@ def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
             raise tape.DifferentiationError(
                 f"{circuit.name}: the function must return a counted number, "
                 f"got {type(out).__name__}")
+        if not math.isfinite(out.v):
+            raise NumericalError(
+                f"{circuit.source or circuit.name}: cannot be evaluated: f = {out.v} "
+                "(a value overflows float64)")
         try:
             grads = tape.backward(out, inputs, counter, discarded=discarded)
         except DomainError as exc:

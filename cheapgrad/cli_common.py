@@ -6,6 +6,7 @@ Part of the thin CLI layer (it imports click); the core never imports it.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -23,6 +24,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ("table", "json", "markdown", "csv")
 
 
+#: Exit code after Ctrl-C: 128 + SIGINT.
+INTERRUPTED = 130
+
+
 class InputError(click.ClickException):
     """Bad input: one line on stderr, exit code 2."""
 
@@ -30,7 +35,8 @@ class InputError(click.ClickException):
 
 
 def exits_cleanly(fn: F) -> F:
-    """Turn the core's errors into one-line messages with exit code 2."""
+    """Turn the core's errors into one-line messages with exit code 2, and Ctrl-C into
+    exit code 130 (as shells report it) instead of click's "Aborted!" with code 1."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -39,7 +45,12 @@ def exits_cleanly(fn: F) -> F:
         except CheapgradError as exc:
             raise InputError(str(exc)) from None
         except MemoryError:
-            raise InputError("out of memory: the net is too large for this machine") from None
+            raise InputError("out of memory: the input is too large for this machine") from None
+        except RecursionError:
+            raise InputError("the input is nested too deeply to read") from None
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
 

@@ -24,6 +24,7 @@ Keys (see the README for the full table):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,38 +128,77 @@ def _activation_data(name: str) -> Any:
 # --- YAML with line numbers -------------------------------------------------------
 
 
-def _to_python(node: yaml.Node, path: str | None, lines: dict[str, int], prefix: str) -> Any:
-    """Convert a composed YAML node, recording each top-level key's line."""
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = _to_python(key_node, path, lines, prefix)
-            if not isinstance(key, str):
-                raise SpecError(
-                    f"keys must be names, got {key!r}", path=path,
-                    line=key_node.start_mark.line + 1, field=prefix or None,
-                )
-            name = f"{prefix}.{key}" if prefix else key
-            if key in out:
-                raise SpecError("duplicate key", path=path,
-                                line=key_node.start_mark.line + 1, field=name)
-            lines.setdefault(name, key_node.start_mark.line + 1)
-            out[key] = _to_python(value_node, path, lines, name)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        items = []
-        for i, v in enumerate(node.value):
-            lines.setdefault(f"{prefix}[{i}]", v.start_mark.line + 1)
-            items.append(_to_python(v, path, lines, f"{prefix}[{i}]"))
-        return items
-    # A scalar: the safe loader's constructor resolves its type (int, float, bool, null, str).
-    return yaml.SafeLoader("").construct_object(node)
+class _Loader(yaml.SafeLoader):
+    """The safe loader, reading ``1e-3`` and ``2E5`` as numbers as YAML 1.2 does (PyYAML
+    follows YAML 1.1, which wants a point: ``1.0e-3``)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+#: Limits on what a spec file may hold: its size, its nesting, and its number of values
+#: once YAML aliases are expanded (a few aliases can stand for billions of values).
+MAX_FILE_BYTES = 1 << 20
+MAX_DEPTH = 50
+MAX_VALUES = 100_000
+
+
+class _Reader:
+    """Turns composed YAML nodes into plain data, recording the line of every field."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.lines: dict[str, int] = {}
+        self.values = 0
+        self.constructor = _Loader("")
+
+    def read(self, node: yaml.Node, prefix: str, depth: int) -> Any:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise SpecError(f"more than {MAX_VALUES:,} values (counting what YAML aliases "
+                            "repeat): not a spec", path=self.path, line=node.start_mark.line + 1)
+        if depth > MAX_DEPTH:
+            raise SpecError(f"nested more than {MAX_DEPTH} levels deep", path=self.path,
+                            line=node.start_mark.line + 1, field=prefix or None)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.read(key_node, prefix, depth + 1)
+                if not isinstance(key, str):
+                    raise SpecError(
+                        f"keys must be names, got {key!r}", path=self.path,
+                        line=key_node.start_mark.line + 1, field=prefix or None,
+                    )
+                name = f"{prefix}.{key}" if prefix else key
+                if key in out:
+                    raise SpecError("duplicate key", path=self.path,
+                                    line=key_node.start_mark.line + 1, field=name)
+                self.lines.setdefault(name, key_node.start_mark.line + 1)
+                out[key] = self.read(value_node, name, depth + 1)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for i, v in enumerate(node.value):
+                self.lines.setdefault(f"{prefix}[{i}]", v.start_mark.line + 1)
+                items.append(self.read(v, f"{prefix}[{i}]", depth + 1))
+            return items
+        # A scalar: the loader's constructor resolves its type (int, float, bool, null, str).
+        return self.constructor.construct_object(node)
 
 
 def parse_yaml(text: str, path: str | None = None) -> tuple[Any, dict[str, int]]:
-    """Parse YAML text; return the data and a map from dotted field names to lines."""
+    """Parse YAML text; return the data and a map from dotted field names to lines.
+
+    Raises :class:`SpecError` for a syntax error (with its line), and for input that is
+    nested too deeply or expands (through aliases) to too many values.
+    """
+    if len(text) > MAX_FILE_BYTES:
+        raise SpecError(f"larger than {MAX_FILE_BYTES // 1024} KiB: not a spec", path=path)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -166,10 +206,12 @@ def parse_yaml(text: str, path: str | None = None) -> tuple[Any, dict[str, int]]
         raise SpecError(f"YAML syntax error: {problem}", path=path, line=line) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"YAML error: {exc}", path=path) from None
-    lines: dict[str, int] = {}
+    except RecursionError:
+        raise SpecError(f"nested more than {MAX_DEPTH} levels deep", path=path) from None
+    reader = _Reader(path)
     if node is None:
-        return None, lines
-    return _to_python(node, path, lines, ""), lines
+        return None, reader.lines
+    return reader.read(node, "", 0), reader.lines
 
 
 def read_text(path: str | Path) -> str:

@@ -1,0 +1,101 @@
+"""Input built to hurt: deep nesting, alias bombs, huge files, scientific notation,
+Ctrl-C. Each gets one line and the documented exit code, quickly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cheapgrad.cli import main
+from cheapgrad.errors import SpecError
+from cheapgrad.spec import MAX_DEPTH, parse_yaml, spec_from_yaml
+
+BASE = "input_dim: 2\nhidden: [3]\nactivation: tanh\n"
+
+
+def one_line_exit_2(cli: CliRunner, args: list[str]) -> str:
+    result = cli.invoke(main, args)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), lines
+    return lines[0]
+
+
+@pytest.mark.parametrize("depth", [60, 1000, 5000])
+def test_deep_nesting_is_refused(cli: CliRunner, tmp_path: Path, depth: int):
+    p = tmp_path / "deep.yaml"
+    p.write_text(BASE + "description: " + "[" * depth + "]" * depth + "\n")
+    line = one_line_exit_2(cli, ["run", str(p)])
+    assert "nested" in line and "deep" in line
+
+
+def test_an_alias_bomb_is_refused_quickly(cli: CliRunner, tmp_path: Path):
+    text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+    for i in range(1, 9):
+        text += f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]\n"
+    p = tmp_path / "bomb.yaml"
+    p.write_text(BASE + text)
+    start = time.monotonic()
+    line = one_line_exit_2(cli, ["run", str(p)])
+    assert time.monotonic() - start < 5
+    assert "more than 100,000 values" in line
+
+
+def test_a_huge_file_is_refused(cli: CliRunner, tmp_path: Path):
+    p = tmp_path / "huge.yaml"
+    p.write_text(BASE + "description: " + "x" * (2 << 20) + "\n")
+    assert "larger than 1024 KiB" in one_line_exit_2(cli, ["run", str(p)])
+
+
+def test_scientific_notation_is_a_number():
+    data, _ = parse_yaml("a: 1e-3\nb: 2E5\nc: -1.5e+2\nd: 10\ne: 1.0\nf: e5\n")
+    assert data == {"a": 1e-3, "b": 2e5, "c": -150.0, "d": 10, "e": 1.0, "f": "e5"}
+    assert isinstance(data["d"], int)
+    with pytest.raises(SpecError, match="must be a whole number written without a point"):
+        spec_from_yaml("input_dim: 1e3\nhidden: []\nactivation: identity\n")
+
+
+def test_nesting_just_under_the_limit_reads():
+    nested = "[" * (MAX_DEPTH - 2) + "1" + "]" * (MAX_DEPTH - 2)
+    data, _ = parse_yaml(f"a: {nested}\n")
+    assert data is not None
+
+
+def test_scientific_notation_in_a_circuit(cli: CliRunner, tmp_path: Path):
+    p = tmp_path / "c.yaml"
+    p.write_text("circuit:\n  inputs: {x: 1e-3, y: 2e0}\n  output: x*y + x\n")
+    result = cli.invoke(main, ["circuit", str(p), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["inputs"] == {"x": 1e-3, "y": 2.0}
+
+
+def test_ctrl_c_in_run_exits_130_without_a_traceback(tmp_path: Path):
+    # A net big enough that the scalar engine counts for a few seconds.
+    p = tmp_path / "big.yaml"
+    p.write_text("input_dim: 1000\nhidden: [1000, 1000]\nactivation: tanh\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cheapgrad.cli", "run", str(p), "--engine", "scalar"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(1.5)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert err.strip() == "interrupted"
+
+
+def test_a_circuit_whose_value_overflows_is_refused(cli: CliRunner, tmp_path: Path):
+    p = tmp_path / "inf.yaml"
+    p.write_text("circuit:\n  inputs: {x: 1.5, y: 2.0}\n  output: 1e308*1e308 + x\n")
+    line = one_line_exit_2(cli, ["circuit", str(p)])
+    assert "cannot be evaluated: f = inf" in line
