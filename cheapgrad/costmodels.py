@@ -97,6 +97,8 @@ FETCHES: dict[str, float] = {op.name: float(op.arity) for op in OP_LIST}
 
 #: Cost classes outside Baur and Strassen's rational model.
 NON_RATIONAL_CLASSES = ("elementary", "compare", "declared")
+#: Ops of those classes that are rational all the same: x**n for an integer n.
+RATIONAL_OPS = ("pow",)
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,8 @@ def weighted_cost(counts: OpCounts, weights: Mapping[str, float]) -> float:
 
 
 def nonscalar_cost(counts: OpCounts) -> int:
-    """Baur and Strassen's count: the nonscalar muls and divs."""
+    """Baur and Strassen's count: the nonscalar muls and divs, and those of integer powers
+    (repeated squaring)."""
     return sum(counts.nonscalar.values())
 
 
@@ -287,11 +290,11 @@ def cost_models(
 
     non_rational = {
         k: n for k, n in f.counts.items()
-        if n and OPS[k].cost_class in NON_RATIONAL_CLASSES
+        if n and OPS[k].cost_class in NON_RATIONAL_CLASSES and k not in RATIONAL_OPS
     }
     non_rational_grad = {
         k: n for k, n in both.counts.items()
-        if n and OPS[k].cost_class in NON_RATIONAL_CLASSES
+        if n and OPS[k].cost_class in NON_RATIONAL_CLASSES and k not in RATIONAL_OPS
     }
     detail: dict[str, float] = {f"f:{k}": n for k, n in non_rational.items()}
     detail.update({f"f_and_grad:{k}": n for k, n in non_rational_grad.items()})

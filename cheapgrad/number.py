@@ -46,6 +46,9 @@ _DIV = _ops.DIV.index
 _NEG = _ops.NEG.index
 _POW = _ops.POW.index
 _CMP = _ops.CMP.index
+#: The op kinds with a nonscalar tally: a mul of two operands that depend on the
+#: variables, a div whose divisor does, and x**n of a dependent x (see power_chain).
+NONSCALAR_KINDS = ("mul", "div", "pow")
 _NS_MUL = N_OPS + _MUL
 _NS_DIV = N_OPS + _DIV
 _INDEX = {name: i for i, name in enumerate(OP_NAMES)}
@@ -284,10 +287,13 @@ def apply(op: Op, *args: Any) -> Num:
         raise DomainError(op.name, tuple(a.v for a in nums), str(exc)) from None
     if isinstance(value, complex):
         raise DomainError(op.name, tuple(a.v for a in nums), "complex result")
-    _tally[op.index] += 1
+    t = _tally
+    t[op.index] += 1
     r = _new(Num)
     r.v = float(value)
     r.dep = any(a.dep for a in nums)
+    if op is _ops.POW and nums[0].dep:
+        t[N_OPS + _POW] += power_chain(int(nums[1].v))
     if _tracing:
         r.op = op
         r.parents = nums
@@ -295,6 +301,15 @@ def apply(op: Op, *args: Any) -> Num:
         r.op = None
         r.parents = ()
     return r
+
+
+def power_chain(n: int) -> int:
+    """Nonscalar operations of x**n in Baur and Strassen's model: the multiplications of
+    repeated squaring, ⌊log2 |n|⌋ + popcount(|n|) − 1, and for n < 0 one division."""
+    m = abs(n)
+    if m <= 1:
+        return 1 if n < 0 else 0
+    return m.bit_length() - 1 + bin(m).count("1") - 1 + (1 if n < 0 else 0)
 
 
 def exp(x: Any) -> Num:
@@ -359,8 +374,8 @@ def is_tracing() -> bool:
 
 @dataclass(frozen=True)
 class OpCounts:
-    """Op counts by kind (all registered kinds, zeros included) and, for mul and div,
-    how many were nonscalar."""
+    """Op counts by kind (all registered kinds, zeros included) and, for mul, div and
+    pow, the nonscalar operations among them (:data:`NONSCALAR_KINDS`)."""
 
     counts: dict[str, int]
     nonscalar: dict[str, int] = field(default_factory=dict)
@@ -369,7 +384,7 @@ class OpCounts:
     def from_tally(cls, tally: list[int]) -> OpCounts:
         counts = {name: tally[i] for i, name in enumerate(OP_NAMES)}
         nonscalar = {
-            name: tally[N_OPS + i] for i, name in enumerate(OP_NAMES) if name in ("mul", "div")
+            name: tally[N_OPS + i] for i, name in enumerate(OP_NAMES) if name in NONSCALAR_KINDS
         }
         return cls(counts, nonscalar)
 

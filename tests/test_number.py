@@ -112,7 +112,19 @@ def test_nonscalar_products_of_two_dependent_values_and_quotients_by_one():
     _, counts, ns = counted(lambda: (x * y, x * c, 3 * x, x / y, x / c, c / c, c * c, c / x,
                                      1 / y))
     assert counts == {"mul": 4, "div": 5}
-    assert ns == {"mul": 1, "div": 3}
+    assert ns == {"mul": 1, "div": 3, "pow": 0}
+
+
+@pytest.mark.parametrize(("n", "nonscalar"), [(0, 0), (1, 0), (2, 1), (3, 2), (4, 2), (5, 3),
+                                              (8, 3), (15, 6), (-1, 1), (-2, 2), (-3, 3)])
+def test_integer_powers_are_nonscalar_by_repeated_squaring(n: int, nonscalar: int) -> None:
+    # x**15: x², x³ (x²·x), x⁶, x⁷, x¹⁴, x¹⁵ is 6 multiplications; a negative power adds
+    # the division 1/x^|n|. A constant base costs nothing nonscalar.
+    x, c = var(1.1), const(1.1)
+    _, counts, ns = counted(lambda: x**n)
+    assert counts == {"pow": 1} and ns["pow"] == nonscalar
+    _, _, ns_const = counted(lambda: c**n)
+    assert ns_const["pow"] == 0
 
 
 def test_scopes_keep_separate_buckets_and_restore_on_exit():
