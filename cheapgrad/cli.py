@@ -17,6 +17,7 @@ import importlib  # noqa: E402
 import json
 import pkgutil
 import sys
+from typing import Any
 
 import click
 from rich.console import Console
@@ -24,6 +25,7 @@ from rich.console import Console
 from cheapgrad import __version__, commands
 from cheapgrad.cli_common import (
     FORMATS,
+    INTERRUPTED,
     InputError,
     bundled_names,
     bundled_text,
@@ -40,7 +42,37 @@ from cheapgrad.runner import DEFAULT_ENGINE, ENGINES, RunResult, run
 # --- commands -----------------------------------------------------------------------------
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# click >= 8.2 signals a bare `cheapgrad` with this error; older versions print the help.
+_NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+class OneLineErrors(click.Group):
+    """The cheapgrad group: a usage error (an unknown option, a bad value for one) is one
+    line on stderr and exit code 2, like every other bad input, not click's usage block."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("standalone_mode", None)
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
+        except _NO_ARGS_IS_HELP as exc:  # plain `cheapgrad`: the help
+            click.echo(exc.format_message())
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            click.echo(f"Error: {exc.format_message()}{where}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("interrupted", err=True)
+            sys.exit(INTERRUPTED)
+        if isinstance(rv, int):  # --help and --version end here with their exit code
+            sys.exit(rv)
+        return rv
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cheapgrad")
 def main() -> None:
     """cheapgrad: the cheap-gradient theorem, checked by counting every op.

@@ -217,3 +217,25 @@ def test_central_differences_are_refused_on_huge_nets(cli: CliRunner, tmp_path: 
     result = cli.invoke(main, ["run", write(tmp_path, text), "--check", "central"])
     assert result.exit_code == 2
     assert "central differences over 40,200 parameters" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--format", "xml"], "Error: Invalid value for '--format': 'xml' is not one of"),
+        (["run", "--max-ops", "0"], "Error: Invalid value for '--max-ops': 0 is not in the range"),
+        (["run", "--colour"], "Error: No such option: --colour"),
+        (["sweep", "--jobs", "0"], "Error: Invalid value for '--jobs': 0 is not in the range"),
+        (["nope"], "Error: No such command 'nope'."),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "cheapgrad.cli", *args],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), lines
+    assert "--help" in lines[0]
