@@ -46,7 +46,7 @@ from fractions import Fraction
 from typing import Any
 
 from cheapgrad.activations import ACTIVATIONS, custom_name
-from cheapgrad.errors import CheapgradError
+from cheapgrad.errors import CheapgradError, TooLargeError
 from cheapgrad.spec import Spec, spec_from_dict
 
 #: The lecture's constants: h' within C = 5 of h, and the claimed factor 5.
@@ -268,7 +268,15 @@ def measure(candidate: Candidate, engine: str | None = None) -> Measured:
     """Run the candidate on the counted engine (default: the scalar ground truth)."""
     from cheapgrad.runner import run
 
-    result = run(candidate.spec(), engine or "scalar")
+    chosen = engine or "scalar"
+    try:
+        result = run(candidate.spec(), chosen)
+    except TooLargeError:
+        c = candidate
+        raise TooLargeError(
+            f"the worst case found, depth {c.depth}, width {c.width}, is too large to count "
+            f"on the {chosen} engine; measure it with --engine array, or search smaller "
+            "--depths and --widths") from None
     g = result.gradient_check
     return Measured(candidate, result.engine, result.cost_f, result.cost_f_and_grad,
                     result.counts_match, g.passed, g.max_rel_error)

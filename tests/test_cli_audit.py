@@ -83,3 +83,14 @@ def test_out_of_range_option_is_exit_two(cli: CliRunner) -> None:
 def test_help_has_an_example(cli: CliRunner) -> None:
     r = cli.invoke(main, ["audit", "--help"])
     assert r.exit_code == 0 and "cheapgrad audit --derivative-factor 5 --format json" in r.output
+
+
+def test_a_worst_case_too_large_to_count_points_at_the_array_engine() -> None:
+    from click.testing import CliRunner
+
+    from cheapgrad.cli import main
+
+    result = CliRunner().invoke(main, ["audit", "--depths", "4096", "--widths", "64"])
+    assert result.exit_code == 2
+    assert "measure it with --engine array" in result.output
+    assert "--max-ops" not in result.output
