@@ -38,39 +38,38 @@ def tangent(output: Num, inputs: Sequence[Num], seed: int, counter: Counter,
             phase: str = "forward_mode", order: list[Num] | None = None) -> tuple[Num, Num]:
     """One dual-number pass: (value, ∂output/∂inputs[seed]), counted in ``counter``.
 
-    Values are counted under ``(phase, seed, "value")`` and tangents under
-    ``(phase, seed, op.name)``.
+    Values and tangents are counted together under ``(phase, seed, None)``: one bucket
+    per pass.
     """
     nodes = circuit_nodes(output) if order is None else order
     primal: dict[Num, Num] = {}
     tan: dict[Num, Any] = {}
     index = {x: i for i, x in enumerate(inputs)}
-    for node in nodes:
-        op = node.op
-        if op is None:
-            primal[node] = node
-            if node in index:
-                tan[node] = const(1.0) if index[node] == seed else None
-            elif node.dep:
-                raise DifferentiationError(
-                    "the output depends on a value whose circuit was not recorded: a "
-                    "variable that is not an input, or a result computed outside tracing()")
-            else:
-                tan[node] = None
-            continue
-        args = tuple(primal[p] for p in node.parents)
-        with counter.scope(phase, seed, "value"):
+    with counter.scope(phase, seed):
+        for node in nodes:
+            op = node.op
+            if op is None:
+                primal[node] = node
+                if node in index:
+                    tan[node] = const(1.0) if index[node] == seed else None
+                elif node.dep:
+                    raise DifferentiationError(
+                        "the output depends on a value whose circuit was not recorded: a "
+                        "variable that is not an input, or a result computed outside tracing()")
+                else:
+                    tan[node] = None
+                continue
+            args = tuple(primal[p] for p in node.parents)
             out = apply(op, *args)
-        primal[node] = out
-        ts = tuple(tan[p] for p in node.parents)
-        if all(t is None for t in ts):
-            tan[node] = None
-            continue
-        if op.jvp is None:
-            raise DifferentiationError(
-                f"op '{op.name}' has no derivative rule: the function is not differentiable "
-                "through it (comparisons and branches have no derivative)")
-        with counter.scope(phase, seed, op.name):
+            primal[node] = out
+            ts = tuple(tan[p] for p in node.parents)
+            if all(t is None for t in ts):
+                tan[node] = None
+                continue
+            if op.jvp is None:
+                raise DifferentiationError(
+                    f"op '{op.name}' has no derivative rule: the function is not "
+                    "differentiable through it (comparisons and branches have no derivative)")
             tan[node] = op.jvp(out, args, ts)
     t = tan.get(output)
     return primal.get(output, output), (const(0.0) if t is None else t)
