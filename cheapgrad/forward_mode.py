@@ -38,18 +38,25 @@ def tangent(output: Num, inputs: Sequence[Num], seed: int, counter: Counter,
             phase: str = "forward_mode", order: list[Num] | None = None) -> tuple[Num, Num]:
     """One dual-number pass: (value, ∂output/∂inputs[seed]), counted in ``counter``.
 
-    Values and tangents are counted together under ``(phase, seed, None)``: one bucket
-    per pass.
+    Values are counted under ``(phase, seed, "value")`` and tangents under
+    ``(phase, seed, "tangent")``.
     """
     nodes = circuit_nodes(output) if order is None else order
     primal: dict[Num, Num] = {}
     tan: dict[Num, Any] = {}
     index = {x: i for i, x in enumerate(inputs)}
-    with counter.scope(phase, seed):
+    # The values first (they do not depend on the tangents), then the tangents: two
+    # counting scopes per pass, not two per node.
+    with counter.scope(phase, seed, "value"):
+        for node in nodes:
+            if node.op is None:
+                primal[node] = node
+            else:
+                primal[node] = apply(node.op, *(primal[p] for p in node.parents))
+    with counter.scope(phase, seed, "tangent"):
         for node in nodes:
             op = node.op
             if op is None:
-                primal[node] = node
                 if node in index:
                     tan[node] = const(1.0) if index[node] == seed else None
                 elif node.dep:
@@ -59,9 +66,6 @@ def tangent(output: Num, inputs: Sequence[Num], seed: int, counter: Counter,
                 else:
                     tan[node] = None
                 continue
-            args = tuple(primal[p] for p in node.parents)
-            out = apply(op, *args)
-            primal[node] = out
             ts = tuple(tan[p] for p in node.parents)
             if all(t is None for t in ts):
                 tan[node] = None
@@ -70,7 +74,7 @@ def tangent(output: Num, inputs: Sequence[Num], seed: int, counter: Counter,
                 raise DifferentiationError(
                     f"op '{op.name}' has no derivative rule: the function is not "
                     "differentiable through it (comparisons and branches have no derivative)")
-            tan[node] = op.jvp(out, args, ts)
+            tan[node] = op.jvp(primal[node], tuple(primal[p] for p in node.parents), ts)
     t = tan.get(output)
     return primal.get(output, output), (const(0.0) if t is None else t)
 
