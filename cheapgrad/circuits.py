@@ -438,6 +438,10 @@ def _value_marks(text: str) -> dict[str, tuple[int, int, str]]:
     return marks
 
 
+def _article(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
+
+
 def _show(value: Any) -> str:
     if value is None:
         return "nothing (null)"
@@ -497,11 +501,13 @@ class _Loader:
             raise self.fail(field, f"'{name}' is not a valid {what} name (letters, digits and "
                                    "_, not starting with a digit)")
         if name in _ops.FUNCTIONS:
-            raise self.fail(field, f"'{name}' is a function name and cannot name a {what}")
+            raise self.fail(field, f"'{name}' is a function name and cannot be the name "
+                                   f"of {_article(what)}")
         import keyword
 
         if keyword.iskeyword(name):
-            raise self.fail(field, f"'{name}' is a reserved word and cannot name a {what}")
+            raise self.fail(field, f"'{name}' is a reserved word and cannot be the name "
+                                   f"of {_article(what)}")
 
 
 def circuit_from_dict(data: Any, source: str | None = None,

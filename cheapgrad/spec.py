@@ -342,7 +342,8 @@ def spec_from_dict(
         raise c.fail("bias", f"must be true or false, got {_show(bias)}")
     loss = data.get("loss", "squared")
     if loss not in LOSSES:
-        raise c.fail("loss", f"unknown loss {_show(loss)}; known: {', '.join(LOSSES)}")
+        shown = f"'{loss}'" if isinstance(loss, str) else _show(loss)
+        raise c.fail("loss", f"unknown loss {shown}; known: {', '.join(LOSSES)}")
     seed = c.integer("seed", data.get("seed", 0), 0, 2**32 - 1)
     batch = c.integer("batch", data.get("batch", 1), 1, MAX_BATCH)
     sweep = data.get("sweep")

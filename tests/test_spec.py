@@ -86,7 +86,7 @@ def test_bundled_specs_are_valid():
         (GOOD.replace("bias: false", "bias: yes please"),
          "s.yaml:6: bias: must be true or false, got the text 'yes please'"),
         (GOOD.replace("loss: squared", "loss: hinge"),
-         "s.yaml:7: loss: unknown loss the text 'hinge'; known: squared"),
+         "s.yaml:7: loss: unknown loss 'hinge'; known: squared"),
         (GOOD.replace("seed: 0", "seed: -1"),
          "s.yaml:8: seed: must be an integer >= 0, got -1"),
         (GOOD + "widht: 3\n",
