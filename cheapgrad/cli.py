@@ -85,6 +85,21 @@ def main() -> None:
     """
 
 
+def _batch_list(ctx: click.Context, param: click.Parameter,
+                value: str | None) -> tuple[int, ...] | None:
+    """Parse ``--time-batches 1,8,64`` into positive integers."""
+    if value is None:
+        return None
+    try:
+        batches = tuple(int(v) for v in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a list of whole numbers such as 1,8,64") \
+            from None
+    if not batches or any(b < 1 or b > 4096 for b in batches):
+        raise click.BadParameter("batch sizes must be whole numbers from 1 to 4096")
+    return batches
+
+
 @main.command("run")
 @click.argument("config", required=False)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
@@ -108,15 +123,20 @@ def main() -> None:
                    "constants); JSON always carries every model.")
 @click.option("--time", "timed", is_flag=True,
               help="Also time plain numpy forward and forward+backward (median of repeats).")
+@click.option("--time-batches", "time_batches", metavar="B1,B2,...", callback=_batch_list,
+              help="Count and time the net at each of these batch sizes, e.g. 1,8,64: op, "
+                   "MOVES and flop ratios beside the clock's.")
 @exits_cleanly
 def run_cmd(config: str | None, fmt: str, engine: str, save_path: str | None, force: bool,
-            max_ops: int | None, check_method: str, cost_model: str, timed: bool) -> None:
+            max_ops: int | None, check_method: str, cost_model: str, timed: bool,
+            time_batches: tuple[int, ...] | None) -> None:
     """Count f and ∇f of the MLP in CONFIG and check the theorem.
 
     CONFIG is a YAML spec file, or the name of a bundled spec (see
     `cheapgrad example --list`); without it the bundled lecture spec runs.
-    Exit code 0 when the ratio is within the bound, the gradient matches central
-    differences and every count equals the closed form; 1 otherwise; 2 for bad input.
+    Exit code 0 when the ratio is within the bound, the gradient matches an independent
+    derivative of the loss (complex step or central differences) and every count equals
+    the closed form; 1 otherwise; 2 for bad input.
 
     \b
     Example:
@@ -131,6 +151,10 @@ def run_cmd(config: str | None, fmt: str, engine: str, save_path: str | None, fo
         from cheapgrad.timing import time_net
 
         result.extra["timing"] = time_net(spec, params=result.params)
+    if time_batches:
+        from cheapgrad.timing import clock_rows
+
+        result.extra["clock_rows"] = clock_rows(spec, time_batches, engine=engine)
     if save_path is not None:
         save_arrays(result, save_path)
     emit_run(result, fmt)

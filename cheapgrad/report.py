@@ -94,6 +94,8 @@ def to_dict(result: RunResult) -> dict[str, Any]:
         },
         "cost_models": costmodels.to_json(cost_models_of(result)),
         **({"timing": result.extra["timing"].to_dict()} if "timing" in result.extra else {}),
+        **({"timing_by_batch": [r.to_dict() for r in result.extra["clock_rows"]]}
+           if "clock_rows" in result.extra else {}),
         "passed": result.passed,
     }
 
@@ -155,6 +157,11 @@ def to_markdown(result: RunResult) -> str:
               costmodels.to_markdown(shown, result.extra.get("timing")).rstrip("\n"),
               "", "## Published constants", "",
               costmodels.published_markdown(models).rstrip("\n")]
+    if "clock_rows" in result.extra:
+        from cheapgrad.timing import clock_markdown
+
+        lines += ["", "## Counts versus the clock, by batch size", "",
+                  clock_markdown(result.extra["clock_rows"]).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 

@@ -14,6 +14,7 @@ from cheapgrad.ops import OP_NAMES
 from cheapgrad.report import cost_models_of, layer_rows, verdict
 from cheapgrad.runner import PHASES, RunResult
 from cheapgrad.theory import predicted_by_phase
+from cheapgrad.timing import ClockRow
 
 
 def _ok(flag: bool, yes: str = "yes", no: str = "NO") -> Text:
@@ -82,4 +83,25 @@ def run_tables(result: RunResult) -> Group:
         parts.append(cost_model_table(select(models, which), result.extra.get("timing")))
     if which == "all":
         parts.append(published_table(models))
+    if "clock_rows" in result.extra:
+        parts.append(clock_table(result.extra["clock_rows"]))
     return Group(*parts)
+
+
+def clock_table(rows: list[ClockRow]) -> Table:
+    """Op, MOVES and flop ratios beside the clock's, one row per batch size."""
+    table = Table(title="Counts versus the clock (plain numpy, median of repeats)",
+                  title_justify="left")
+    for col in ("batch", "engine", "op ratio", "MOVES ratio", "flop ratio", "time f",
+                "time f, ∇f", "time ratio"):
+        table.add_column(col, justify="left" if col == "engine" else "right")
+
+    def fmt(x: float | None) -> str:
+        return "–" if x is None else f"{x:.3f}"
+
+    for r in rows:
+        table.add_row(str(r.batch), r.engine, fmt(r.op_ratio), fmt(r.memory_ratio),
+                      fmt(r.flop_ratio), f"{r.timing.forward_s * 1e6:,.1f} µs",
+                      f"{r.timing.forward_backward_s * 1e6:,.1f} µs",
+                      Text(f"{r.timing.ratio:.3f}", style="bold"))
+    return table

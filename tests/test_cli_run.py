@@ -239,3 +239,26 @@ def test_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> 
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(message), lines
     assert "--help" in lines[0]
+
+
+def test_time_batches_puts_counted_ratios_beside_the_clock(cli: CliRunner, tmp_path: Path):
+    path = write(tmp_path, SMALL)
+    result = cli.invoke(main, ["run", path, "--time-batches", "1,3", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["timing_by_batch"]
+    assert [r["batch"] for r in rows] == [1, 3]
+    for row in rows:
+        # the op ratio is the one a run of the same spec at that batch measures
+        spec_b = SMALL + f"batch: {row['batch']}\n"
+        direct = json.loads(cli.invoke(main, ["run", write(tmp_path, spec_b, "b.yaml"),
+                                              "--format", "json"]).output)
+        assert row["op_ratio"] == pytest.approx(direct["ratio"], rel=1e-12)
+        assert row["timing"]["forward_s"] > 0 and row["time_ratio"] > 0
+    md = cli.invoke(main, ["run", path, "--time-batches", "2", "--format", "markdown"])
+    assert "## Counts versus the clock, by batch size" in md.output
+
+
+@pytest.mark.parametrize("value", ["0", "x", "1,,2", "5000"])
+def test_bad_time_batches_exit_2(cli: CliRunner, value: str):
+    result = cli.invoke(main, ["run", "--time-batches", value])
+    assert result.exit_code == 2
