@@ -23,12 +23,10 @@ Example::
 
 from __future__ import annotations
 
-import gc
 import inspect
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +42,7 @@ from cheapgrad.number import (
     const,
     cos,
     exp,
+    gc_paused,
     log,
     sin,
     sqrt,
@@ -214,18 +213,6 @@ class CircuitResult:
         return to_markdown(self)
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    # Counted numbers form no cycles; pausing the cyclic collector changes no result.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _evaluate(circuit: Circuit, values: Sequence[float]) -> float:
     """f at ``values`` in float, uncounted: the circuit's numpy form, or ``fn`` outside
     any counter scope."""
@@ -290,7 +277,7 @@ def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
     discarded: dict[str, int] = {}
     inputs = [var(v) for v in circuit.values]
     start = time.perf_counter()
-    with _gc_paused():
+    with gc_paused():
         with tracing(), counter.scope("forward"):
             out = circuit.fn(inputs)
         if not isinstance(out, Num):

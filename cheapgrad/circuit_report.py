@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from typing import Any
 
 from cheapgrad import costmodels
 from cheapgrad.api import PHASES, CircuitResult, MethodResult
+from cheapgrad.report import json_number
 
 #: Version of the JSON layout; bumped when a field changes meaning or disappears.
 SCHEMA_VERSION = 1
@@ -32,14 +32,11 @@ METHOD_KEYS = {"reverse mode": "reverse", "forward mode": "forward",
 SHOWN_ENTRIES = 12
 
 
-def _finite(x: float | None) -> float | None:
-    return x if x is not None and math.isfinite(x) else None
-
-
 def method_dict(m: MethodResult) -> dict[str, Any]:
     """One method as plain data."""
-    return {"cost": m.cost, "ratio": _finite(m.ratio), "max_rel_error": _finite(m.max_rel_error),
-            "evaluations": m.evaluations, "measured": m.cost is not None, "note": m.note}
+    return {"cost": m.cost, "ratio": json_number(m.ratio),
+            "max_rel_error": json_number(m.max_rel_error), "evaluations": m.evaluations,
+            "measured": m.cost is not None, "note": m.note}
 
 
 def cost_models_of(result: CircuitResult) -> dict[str, costmodels.ModelCost]:
@@ -71,27 +68,21 @@ def to_dict(result: CircuitResult) -> dict[str, Any]:
         "description": c.description,
         "source": c.source,
         "inputs": result.inputs,
-        "value": _finite(result.value),
-        "gradient": {k: _finite(v) for k, v in result.gradient_dict.items()},
+        "value": json_number(result.value),
+        "gradient": {k: json_number(v) for k, v in result.gradient_dict.items()},
         "counts": {p: counts[p].counts for p in PHASES},
         "nonscalar": {p: counts[p].nonscalar for p in PHASES},
         "per_op": result.per_op(),
         "discarded": result.discarded,
         "cost_f": result.cost_f,
         "cost_f_and_grad": result.cost_f_and_grad,
-        "ratio": _finite(result.ratio),
+        "ratio": json_number(result.ratio),
         "bound": result.bound,
         "holds": result.holds,
         "methods": {METHOD_KEYS.get(m.name, m.name): method_dict(m) for m in result.methods},
         "reference": result.reference_name or None,
         "memory": result.memory,
-        "gradient_check": {
-            "method": gc.method,
-            "max_rel_error": _finite(gc.max_rel_error),
-            "tolerance": gc.tolerance,
-            "comparisons": gc.comparisons,
-            "passed": gc.passed,
-        },
+        "gradient_check": gc.to_json(),
         "cost_models": costmodels.to_json(cost_models_of(result)),
         "passed": result.passed,
     }

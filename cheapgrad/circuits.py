@@ -53,7 +53,7 @@ from cheapgrad.api import Circuit, CircuitResult, max_rel_error
 from cheapgrad.errors import CheapgradError, DomainError, SpecError, TooLargeError
 from cheapgrad.expr import ExprError, Expression, parse
 from cheapgrad.number import Num, const, exp, log
-from cheapgrad.spec import Spec, parse_yaml, read_text
+from cheapgrad.spec import Spec, parse_yaml, read_text, shown
 from cheapgrad.theory import predict, predicted_total
 
 #: Most inputs (and most let bindings) a YAML circuit may have.
@@ -442,18 +442,6 @@ def _article(noun: str) -> str:
     return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
-def _show(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, str):
-        return f"the text {value!r}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return repr(value)
-
-
 class _Loader:
     def __init__(self, source: str | None, lines: dict[str, int],
                  marks: dict[str, tuple[int, int, str]], text_lines: list[str]) -> None:
@@ -489,7 +477,7 @@ class _Loader:
 
     def expression(self, field: str, raw: Any) -> Expression:
         if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
-            raise self.fail(field, f"must be an expression (text or a number), got {_show(raw)}")
+            raise self.fail(field, f"must be an expression (text or a number), got {shown(raw)}")
         text = raw if isinstance(raw, str) else repr(raw)
         try:
             return parse(text)
@@ -520,7 +508,7 @@ def circuit_from_dict(data: Any, source: str | None = None,
         raise SpecError("the circuit file is empty", path=source)
     if not isinstance(data, dict):
         raise SpecError(f"a circuit file must be a mapping with a 'circuit' key, got "
-                        f"{_show(data)}", path=source, line=1)
+                        f"{shown(data)}", path=source, line=1)
     for key in data:
         if key not in ("name", "description", "circuit"):
             raise ld.fail(key, "unknown key; known keys: name, description, circuit")
@@ -528,14 +516,14 @@ def circuit_from_dict(data: Any, source: str | None = None,
         raise SpecError("missing required key 'circuit'", path=source, field="circuit")
     name = data.get("name", Path(source).stem if source else "circuit")
     if not isinstance(name, str) or not name:
-        raise ld.fail("name", f"must be a non-empty text, got {_show(name)}")
+        raise ld.fail("name", f"must be a non-empty text, got {shown(name)}")
     description = data.get("description", "")
     if not isinstance(description, str):
-        raise ld.fail("description", f"must be text, got {_show(description)}")
+        raise ld.fail("description", f"must be text, got {shown(description)}")
     body = data["circuit"]
     if not isinstance(body, dict):
         raise ld.fail("circuit", f"must be a mapping with inputs, let and output, got "
-                                 f"{_show(body)}")
+                                 f"{shown(body)}")
     for key in body:
         if key not in ("inputs", "let", "output"):
             raise ld.fail(f"circuit.{key}", "unknown key; known keys: inputs, let, output")
@@ -546,7 +534,7 @@ def circuit_from_dict(data: Any, source: str | None = None,
     raw_inputs = body["inputs"]
     if not isinstance(raw_inputs, dict) or not raw_inputs:
         raise ld.fail("circuit.inputs", "must be a mapping of input names to numbers, e.g. "
-                                        f"{{x: 1.5, y: -0.3}}, got {_show(raw_inputs)}")
+                                        f"{{x: 1.5, y: -0.3}}, got {shown(raw_inputs)}")
     if len(raw_inputs) > MAX_NAMES:
         raise ld.fail("circuit.inputs", f"at most {MAX_NAMES:,} inputs")
     inputs: dict[str, float] = {}
@@ -554,7 +542,7 @@ def circuit_from_dict(data: Any, source: str | None = None,
         field = f"circuit.inputs.{key}"
         ld.name(field, key, "input")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ld.fail(field, f"must be a number, got {_show(value)}")
+            raise ld.fail(field, f"must be a number, got {shown(value)}")
         if not np.isfinite(value):
             raise ld.fail(field, f"must be a finite number, got {value}")
         inputs[key] = float(value)
@@ -562,7 +550,7 @@ def circuit_from_dict(data: Any, source: str | None = None,
     raw_let = body.get("let") or {}
     if not isinstance(raw_let, dict):
         raise ld.fail("circuit.let", f"must be a mapping of names to expressions, got "
-                                     f"{_show(raw_let)}")
+                                     f"{shown(raw_let)}")
     if len(raw_let) > MAX_NAMES:
         raise ld.fail("circuit.let", f"at most {MAX_NAMES:,} bindings")
     lets: dict[str, Expression] = {}

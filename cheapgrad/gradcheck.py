@@ -23,6 +23,7 @@ floor never below the differences' own rounding noise.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -59,6 +60,14 @@ class GradCheck:
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    def to_json(self) -> dict[str, object]:
+        """The fields every report's JSON carries (an infinite error becomes null)."""
+        error = self.max_rel_error
+        return {"method": self.method,
+                "max_rel_error": error if math.isfinite(error) else None,
+                "tolerance": self.tolerance, "comparisons": self.comparisons,
+                "passed": self.passed}
 
     @property
     def label(self) -> str:

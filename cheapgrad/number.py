@@ -29,6 +29,7 @@ Example::
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -353,6 +354,22 @@ def count(kind: str, n: int, nonscalar: int = 0) -> None:
     t[k] += n
     if nonscalar:
         t[N_OPS + k] += nonscalar
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a block of counted work.
+
+    Millions of small objects make the collector run constantly; counted numbers form no
+    cycles, so pausing it changes no result and saves most of the time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @contextmanager

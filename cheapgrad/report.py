@@ -20,8 +20,9 @@ from cheapgrad.theory import predicted_by_phase
 SCHEMA_VERSION = 1
 
 
-def _finite(x: float) -> float | None:
-    return x if math.isfinite(x) else None
+def json_number(x: float | None) -> float | None:
+    """A float for JSON: ``None`` (null) for a missing, infinite or nan value."""
+    return x if x is not None and math.isfinite(x) else None
 
 
 def layer_rows(result: RunResult) -> list[dict[str, Any]]:
@@ -83,15 +84,9 @@ def to_dict(result: RunResult) -> dict[str, Any]:
         "ratio": result.ratio,
         "bound": result.bound,
         "holds": result.holds,
-        "loss": _finite(result.loss),
-        "reference_loss": _finite(result.reference_loss),
-        "gradient_check": {
-            "method": gc.method,
-            "max_rel_error": _finite(gc.max_rel_error),
-            "tolerance": gc.tolerance,
-            "comparisons": gc.comparisons,
-            "passed": gc.passed,
-        },
+        "loss": json_number(result.loss),
+        "reference_loss": json_number(result.reference_loss),
+        "gradient_check": gc.to_json(),
         "cost_models": costmodels.to_json(cost_models_of(result)),
         **({"timing": result.extra["timing"].to_dict()} if "timing" in result.extra else {}),
         **({"timing_by_batch": [r.to_dict() for r in result.extra["clock_rows"]]}

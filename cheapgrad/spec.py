@@ -262,7 +262,7 @@ class _Checker:
             if isinstance(value, float) and value.is_integer():
                 raise self.fail(
                     name, f"must be a whole number written without a point, got {value!r}")
-            raise self.fail(name, f"must be an integer, got {_show(value)}")
+            raise self.fail(name, f"must be an integer, got {shown(value)}")
         if value < minimum:
             what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
             raise self.fail(name, f"must be {what}, got {value}")
@@ -271,7 +271,8 @@ class _Checker:
         return value
 
 
-def _show(value: Any) -> str:
+def shown(value: Any) -> str:
+    """A value as an error message names it: ``the text 'x'``, ``a list``, ``3``..."""
     if value is None:
         return "nothing (null)"
     if isinstance(value, str):
@@ -291,7 +292,7 @@ def spec_from_dict(
     if data is None:
         raise SpecError("the spec is empty", path=source)
     if not isinstance(data, dict):
-        raise SpecError(f"a spec must be a mapping of keys to values, got {_show(data)}",
+        raise SpecError(f"a spec must be a mapping of keys to values, got {shown(data)}",
                         path=source, line=1)
     c = _Checker(data, source, lines)
     for key in data:
@@ -305,10 +306,10 @@ def spec_from_dict(
 
     name = data.get("name", Path(source).stem if source else "spec")
     if not isinstance(name, str) or not name:
-        raise c.fail("name", f"must be a non-empty text, got {_show(name)}")
+        raise c.fail("name", f"must be a non-empty text, got {shown(name)}")
     description = data.get("description", "")
     if not isinstance(description, str):
-        raise c.fail("description", f"must be text, got {_show(description)}")
+        raise c.fail("description", f"must be text, got {shown(description)}")
 
     input_dim = c.integer("input_dim", data["input_dim"], 1, MAX_WIDTH)
     hidden_raw = data["hidden"]
@@ -317,7 +318,7 @@ def spec_from_dict(
     if isinstance(hidden_raw, int) and not isinstance(hidden_raw, bool):
         raise c.fail("hidden", f"must be a list of widths, e.g. [{hidden_raw}], got {hidden_raw}")
     if not isinstance(hidden_raw, list):
-        raise c.fail("hidden", f"must be a list of widths (may be empty), got {_show(hidden_raw)}")
+        raise c.fail("hidden", f"must be a list of widths (may be empty), got {shown(hidden_raw)}")
     hidden = tuple(
         c.integer(f"hidden[{i}]", w, 1, MAX_WIDTH) for i, w in enumerate(hidden_raw)
     )
@@ -334,22 +335,22 @@ def spec_from_dict(
             _check_activation(c, f"activation[{i}]", a) for i, a in enumerate(act_raw)
         )
     else:
-        raise c.fail("activation", f"must be a name or a list of names, got {_show(act_raw)}")
+        raise c.fail("activation", f"must be a name or a list of names, got {shown(act_raw)}")
 
     outputs = c.integer("outputs", data.get("outputs", 1), 1, MAX_WIDTH)
     bias = data.get("bias", False)
     if not isinstance(bias, bool):
-        raise c.fail("bias", f"must be true or false, got {_show(bias)}")
+        raise c.fail("bias", f"must be true or false, got {shown(bias)}")
     loss = data.get("loss", "squared")
     if loss not in LOSSES:
-        shown = f"'{loss}'" if isinstance(loss, str) else _show(loss)
-        raise c.fail("loss", f"unknown loss {shown}; known: {', '.join(LOSSES)}")
+        what = f"'{loss}'" if isinstance(loss, str) else shown(loss)
+        raise c.fail("loss", f"unknown loss {what}; known: {', '.join(LOSSES)}")
     seed = c.integer("seed", data.get("seed", 0), 0, 2**32 - 1)
     batch = c.integer("batch", data.get("batch", 1), 1, MAX_BATCH)
     sweep = data.get("sweep")
     if sweep is not None and not isinstance(sweep, dict):
         raise c.fail("sweep",
-                     f"must be a mapping (depths, widths, activations), got {_show(sweep)}")
+                     f"must be a mapping (depths, widths, activations), got {shown(sweep)}")
 
     cost_weights = _check_cost_weights(c, data.get("cost_weights"))
 
@@ -374,7 +375,7 @@ def _check_activation(c: _Checker, name: str, value: Any) -> str:
     if isinstance(value, dict):
         return _check_activation_mapping(c, name, value)
     if not isinstance(value, str):
-        raise c.fail(name, f"must be an activation name, got {_show(value)}")
+        raise c.fail(name, f"must be an activation name, got {shown(value)}")
     if value == CUSTOM:
         raise c.fail(name, "the custom activation needs declared costs: write "
                      "{name: custom, cost: 10, derivative_cost: 50}")
@@ -401,7 +402,7 @@ def _check_activation_mapping(c: _Checker, name: str, value: dict[str, Any]) -> 
     act_name = value["name"]
     if act_name != CUSTOM:
         if not isinstance(act_name, str):
-            raise c.fail(f"{name}.name", f"must be an activation name, got {_show(act_name)}")
+            raise c.fail(f"{name}.name", f"must be an activation name, got {shown(act_name)}")
         for key in ("cost", "derivative_cost"):
             if key in value:
                 raise c.fail(f"{name}.{key}", f"only the custom activation takes a declared "
@@ -421,7 +422,7 @@ def _check_cost_weights(c: _Checker, raw: Any) -> dict[str, float] | None:
         return None
     if not isinstance(raw, dict):
         raise c.fail("cost_weights", "must be a mapping of op kind to cost, e.g. "
-                     f"{{add: 1, mul: 3, div: 10}}, got {_show(raw)}")
+                     f"{{add: 1, mul: 3, div: 10}}, got {shown(raw)}")
     weights: dict[str, float] = {}
     for kind, w in raw.items():
         field_name = f"cost_weights.{kind}"
@@ -431,7 +432,7 @@ def _check_cost_weights(c: _Checker, raw: Any) -> dict[str, float] | None:
                          + (f" (did you mean '{hint}'?)" if hint else "")
                          + f"; known: {', '.join(OP_NAMES)}")
         if isinstance(w, bool) or not isinstance(w, (int, float)):
-            raise c.fail(field_name, f"must be a number >= 0, got {_show(w)}")
+            raise c.fail(field_name, f"must be a number >= 0, got {shown(w)}")
         if not w >= 0 or w == float("inf"):
             raise c.fail(field_name, f"must be a finite number >= 0, got {w!r}")
         weights[kind] = float(w)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from typing import Any
 
 from cheapgrad.costmodels import MODELS
@@ -34,10 +33,6 @@ CSV_COLUMNS = (
     "counts_match", "gradient_method", "gradient_max_rel_error", "gradient_passed", "passed",
     *(f"ratio_{m}" for m in MODELS if m != "unit"),
 )
-
-
-def _finite(x: float) -> float | None:
-    return x if math.isfinite(x) else None
 
 
 def cell_dict(cell: CellResult) -> dict[str, Any]:
@@ -58,13 +53,7 @@ def cell_dict(cell: CellResult) -> dict[str, Any]:
         "holds": cell.holds,
         "counts_match": cell.counts_match,
         "loss_matches": cell.loss_matches,
-        "gradient_check": {
-            "method": gc.method,
-            "max_rel_error": _finite(gc.max_rel_error),
-            "tolerance": gc.tolerance,
-            "comparisons": gc.comparisons,
-            "passed": gc.passed,
-        },
+        "gradient_check": gc.to_json(),
         "passed": cell.passed,
         "cost_models": cell.cost_models,
     }
