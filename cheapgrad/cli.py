@@ -14,13 +14,11 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import importlib  # noqa: E402
-import json
 import pkgutil
 import sys
 from typing import Any
 
 import click
-from rich.console import Console
 
 from cheapgrad import __version__, commands
 from cheapgrad.cli_common import (
@@ -30,6 +28,7 @@ from cheapgrad.cli_common import (
     bundled_names,
     bundled_text,
     check_writable,
+    emit,
     exits_cleanly,
     load_config,
     save_arrays,
@@ -164,16 +163,10 @@ def run_cmd(config: str | None, fmt: str, engine: str, save_path: str | None, fo
 
 def emit_run(result: RunResult, fmt: str) -> None:
     """Write a run report to stdout in the chosen format."""
-    if fmt == "json":
-        click.echo(json.dumps(to_dict(result), indent=2))
-    elif fmt == "markdown":
-        click.echo(to_markdown(result), nl=False)
-    elif fmt == "csv":
-        click.echo(to_csv(result), nl=False)
-    else:
-        from cheapgrad.tables import run_tables
+    from cheapgrad.tables import run_tables
 
-        Console().print(run_tables(result))
+    emit(fmt, document=lambda: to_dict(result), markdown=lambda: to_markdown(result),
+         csv=lambda: to_csv(result), table=lambda: run_tables(result))
 
 
 @main.command("example")

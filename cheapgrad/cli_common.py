@@ -6,6 +6,7 @@ Part of the thin CLI layer (it imports click); the core never imports it.
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable
 from importlib import resources
@@ -103,3 +104,19 @@ def save_arrays(result: RunResult, path: str) -> None:
         arrays[f"grad_b{i}"] = g
     with open(path, "wb") as fh:
         np.savez(fh, **arrays)  # type: ignore[arg-type]
+
+
+def emit(fmt: str, *, document: Callable[[], Any], markdown: Callable[[], str],
+         csv: Callable[[], str], table: Callable[[], Any]) -> None:
+    """Write a report to stdout in ``fmt`` (``json``, ``markdown``, ``csv`` or ``table``);
+    each renderer is called only when its format is chosen."""
+    if fmt == "json":
+        click.echo(json.dumps(document(), indent=2))
+    elif fmt == "markdown":
+        click.echo(markdown(), nl=False)
+    elif fmt == "csv":
+        click.echo(csv(), nl=False)
+    else:
+        from rich.console import Console
+
+        Console().print(table())

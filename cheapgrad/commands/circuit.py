@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
-from rich.console import Console
 
 from cheapgrad.api import DEFAULT_METHOD_MAX_OPS, analyze
 from cheapgrad.circuit_report import to_csv, to_dict, to_markdown
 from cheapgrad.circuits import BUILTINS, bundled_names, resolve
-from cheapgrad.cli_common import FORMATS, InputError, exits_cleanly, load_config
+from cheapgrad.cli_common import FORMATS, InputError, emit, exits_cleanly, load_config
 from cheapgrad.costmodels import CHOICES as COST_MODELS
 
 
@@ -84,13 +82,7 @@ def command(target: str | None, n: int | None, seed: int | None, spec_name: str 
     result.extra["cost_model"] = cost_model
     if target in BUILTINS:
         result.extra["subject"] = target  # e.g. Speelpenning's constant is about product
-    if fmt == "json":
-        click.echo(json.dumps(to_dict(result), indent=2))
-    elif fmt == "markdown":
-        click.echo(to_markdown(result), nl=False)
-    elif fmt == "csv":
-        click.echo(to_csv(result), nl=False)
-    else:
-        Console().print(result)
+    emit(fmt, document=lambda: to_dict(result), markdown=lambda: to_markdown(result),
+         csv=lambda: to_csv(result), table=lambda: result)
     if not result.passed:
         sys.exit(1)
