@@ -70,6 +70,12 @@ class GradCheck:
                 "passed": self.passed}
 
     @property
+    def summary(self) -> str:
+        """One line: method, comparisons, worst error and tolerance."""
+        return (f"{self.label}, {self.comparisons} comparisons, max rel. error "
+                f"{self.max_rel_error:.2e} (tolerance {self.tolerance:.0e})")
+
+    @property
     def label(self) -> str:
         """The method in words, e.g. ``complex step`` or ``central differences along random
         directions``."""

@@ -66,10 +66,7 @@ def run_tables(result: RunResult) -> Group:
     summary.add_row("ratio", Text(f"{result.ratio:.4f}  (bound {result.bound:g})",
                                   style="bold green" if result.holds else "bold red"))
     g = result.gradient_check
-    summary.add_row("gradient", Text(
-        f"{g.label}, {g.comparisons} comparisons, max rel. error "
-        f"{g.max_rel_error:.2e} (tolerance {g.tolerance:.0e})",
-        style="green" if g.passed else "bold red"))
+    summary.add_row("gradient", Text(g.summary, style="green" if g.passed else "bold red"))
     summary.add_row("closed form", _ok(result.counts_match, "every measured count agrees",
                                        "measured counts DIFFER"))
     summary.add_row("verdict", Text(verdict(result), style="bold green" if result.passed
