@@ -31,6 +31,7 @@ import dataclasses
 import difflib
 import multiprocessing
 import os
+import re
 import signal
 import threading
 import time
@@ -40,10 +41,10 @@ from fractions import Fraction
 from typing import Any, Protocol
 
 from cheapgrad import costmodels, runner
-from cheapgrad.activations import ACTIVATIONS
+from cheapgrad.activations import ACTIVATIONS, custom_name
 from cheapgrad.errors import CheapgradError, SpecError, TooLargeError
 from cheapgrad.gradcheck import GradCheck
-from cheapgrad.spec import MAX_PARAMETERS, MAX_WIDTH, Spec
+from cheapgrad.spec import MAX_PARAMETERS, MAX_WIDTH, Spec, shown
 from cheapgrad.theory import predict, predicted_cost, predicted_total
 
 #: Keys of a spec's ``sweep:`` section.
@@ -104,8 +105,9 @@ def parse_int_list(text: str, option: str, maximum: int = MAX_WIDTH) -> tuple[in
 
 
 def parse_name_list(text: str, option: str) -> tuple[str, ...]:
-    """Parse a comma-separated list of distinct activation names such as ``"tanh,relu"``."""
-    items = [t.strip() for t in text.split(",")]
+    """Parse a comma-separated list of distinct activation names such as ``"tanh,relu"``
+    (a custom activation's own comma, as in ``custom(10,50)``, does not split)."""
+    items = [t.strip() for t in re.split(r",(?![^(]*\))", text)]
     if all(not t for t in items):
         raise SweepError(f"{option}: must list at least one activation, e.g. tanh,relu")
     if any(not t for t in items):
@@ -133,10 +135,11 @@ def _check_ints(values: Sequence[Any], maximum: int, fail: Fail) -> tuple[int, .
 
 def _check_names(values: Sequence[Any], fail: Fail) -> tuple[str, ...]:
     seen: set[str] = set()
+    values = [_custom_from_mapping(v) for v in values]
     for i, v in enumerate(values):
         if not isinstance(v, str):
-            raise fail(i, f"must be an activation name, got {v!r}")
-        if v not in ACTIVATIONS:
+            raise fail(i, f"must be an activation name, got {shown(v)}")
+        if ACTIVATIONS.resolve(v) is None:
             match = difflib.get_close_matches(v, list(ACTIVATIONS), n=1, cutoff=0.6)
             hint = f" (did you mean '{match[0]}'?)" if match else ""
             raise fail(i, f"unknown activation '{v}'{hint}; known: {', '.join(ACTIVATIONS)}")
@@ -144,6 +147,16 @@ def _check_names(values: Sequence[Any], fail: Fail) -> tuple[str, ...]:
             raise fail(i, f"'{v}' is listed twice")
         seen.add(v)
     return tuple(values)
+
+
+def _custom_from_mapping(value: Any) -> Any:
+    """``{name: custom, cost: C, derivative_cost: D}`` (as in a spec) as ``custom(C,D)``."""
+    if isinstance(value, dict) and value.get("name") == "custom":
+        cost, dcost = value.get("cost"), value.get("derivative_cost")
+        if isinstance(cost, int) and isinstance(dcost, int) and set(value) == {
+                "name", "cost", "derivative_cost"}:
+            return custom_name(cost, dcost)
+    return value
 
 
 def grid_from_spec(spec: Spec) -> dict[str, tuple[Any, ...]]:
@@ -197,13 +210,15 @@ def resolve_grid(
     activations: tuple[str, ...] | None = None,
 ) -> Grid:
     """The grid to run: each field from the arguments if given, else from the spec's
-    ``sweep:`` section, else from :data:`DEFAULT_GRID`."""
+    ``sweep:`` section, else the depths and widths of :data:`DEFAULT_GRID` and the spec's
+    own activations (those of :data:`DEFAULT_GRID` when it has no hidden layer)."""
     from_file = grid_from_spec(spec)
+    own = tuple(dict.fromkeys(spec.activations)) or DEFAULT_GRID.activations
     return Grid(
         depths=depths if depths is not None else from_file.get("depths", DEFAULT_GRID.depths),
         widths=widths if widths is not None else from_file.get("widths", DEFAULT_GRID.widths),
         activations=(activations if activations is not None
-                     else from_file.get("activations", DEFAULT_GRID.activations)),
+                     else from_file.get("activations", own)),
     )
 
 

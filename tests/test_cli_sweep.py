@@ -254,3 +254,32 @@ def test_sigint_stops_the_workers_and_exits_130() -> None:
     assert proc.returncode == 130, err
     assert out.startswith("depth,width,activation")
     assert "interrupted:" in err and "Traceback" not in err
+
+
+def test_custom_activations_can_be_swept_by_flag_and_by_file(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cheapgrad.cli import main
+
+    cli = CliRunner()
+    flag = cli.invoke(main, ["sweep", "--depths", "1", "--widths", "1,2", "--jobs", "1",
+                             "--activations", "tanh,custom(10,50)", "--format", "json"])
+    assert flag.exit_code == 0, flag.output
+    acts = {c["activation"] for c in json.loads(flag.output)["cells"]}
+    assert acts == {"tanh", "custom(10,50)"}
+    spec = tmp_path / "s.yaml"
+    spec.write_text("input_dim: 1\nhidden: [1]\nactivation: {name: custom, cost: 10, "
+                    "derivative_cost: 50}\nsweep:\n  depths: [2]\n  widths: [1]\n")
+    own = cli.invoke(main, ["sweep", str(spec), "--jobs", "1", "--format", "json"])
+    assert own.exit_code == 1  # 134/26 > 5: the lecture's Theorem 2.1 fails here
+    cells = json.loads(own.output)["cells"]
+    assert [c["activation"] for c in cells] == ["custom(10,50)"]
+    assert (cells[0]["cost_f"], cells[0]["cost_f_and_grad"]) == (26, 134)
+    listed = tmp_path / "l.yaml"
+    listed.write_text("input_dim: 1\nhidden: [1]\nactivation: tanh\nsweep:\n  depths: [1]\n"
+                      "  widths: [1]\n  activations: [relu, {name: custom, cost: 2, "
+                      "derivative_cost: 3}]\n")
+    both = cli.invoke(main, ["sweep", str(listed), "--jobs", "1", "--format", "json"])
+    assert both.exit_code == 0, both.output
+    assert [c["activation"] for c in json.loads(both.output)["cells"]] == ["relu",
+                                                                         "custom(2,3)"]
