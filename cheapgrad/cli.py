@@ -142,6 +142,10 @@ def run_cmd(config: str | None, fmt: str, engine: str, save_path: str | None, fo
       cheapgrad run configs/lecture.yaml --format markdown --cost-model all --time
     """
     spec = load_config(config)
+    if spec.sweep is not None:  # not used here, but a mistake in the file is still one
+        from cheapgrad.sweep import grid_from_spec
+
+        grid_from_spec(spec)
     if save_path is not None:
         check_writable(save_path, force)
     result = run(spec, engine, max_ops=max_ops, check=check_method)

@@ -262,3 +262,11 @@ def test_time_batches_puts_counted_ratios_beside_the_clock(cli: CliRunner, tmp_p
 def test_bad_time_batches_exit_2(cli: CliRunner, value: str):
     result = cli.invoke(main, ["run", "--time-batches", value])
     assert result.exit_code == 2
+
+
+def test_a_mistake_in_the_sweep_section_is_reported_by_run_too(cli: CliRunner, tmp_path: Path):
+    text = SMALL + "sweep:\n  activations: [tanh, rleu]\n"
+    result = cli.invoke(main, ["run", write(tmp_path, text)])
+    assert result.exit_code == 2
+    assert "sweep.activations[1]: unknown activation 'rleu' (did you mean 'relu'?)" in \
+        result.output
