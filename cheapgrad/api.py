@@ -5,7 +5,7 @@ counted functions (``exp``, ``log``, ``tanh``, ``sin``, ``cos``, ``sqrt``, impor
 from here); calling the wrapper traces the function, runs generic reverse mode over the
 recorded circuit (:mod:`cheapgrad.tape`) and returns a :class:`CircuitResult`: the
 value, the gradient, every op counted by phase and by op kind, the ratio against the
-bound 5, a gradient check against central differences, the method table (reverse mode,
+bound 5, a gradient check against an independent derivative, the method table (reverse mode,
 forward mode, central differences) and the memory reverse mode used. The result renders
 itself in rich (``__rich__``) and in Jupyter (``_repr_markdown_``).
 
@@ -80,8 +80,10 @@ class Circuit:
     returns the output. ``reference``, when given, is an independent closed form of the
     gradient in numpy (``values -> gradient``), ``numpy_fn`` an independent float
     evaluation of f used by the central-difference check (otherwise ``fn`` is run
-    uncounted). ``compare``, when given, adds entries to the result's ``extra`` and
-    returns whether its own comparison passed.
+    uncounted), ``complex_fn`` the same on complex input, which makes the check a complex
+    step (exact to rounding, however small the gradient is next to f). ``compare``, when
+    given, adds entries to the result's ``extra`` and returns whether its own comparison
+    passed.
     """
 
     name: str
@@ -92,6 +94,7 @@ class Circuit:
     reference: Callable[[np.ndarray], np.ndarray] | None = None
     reference_name: str = "closed form"
     numpy_fn: Callable[[np.ndarray], float] | None = None
+    complex_fn: Callable[[np.ndarray], complex] | None = None
     source: str | None = None
     compare: Callable[[CircuitResult], bool] | None = None
 
@@ -186,7 +189,7 @@ class CircuitResult:
 
     @property
     def passed(self) -> bool:
-        """The verdict: the bound holds, the gradient matches central differences and
+        """The verdict: the bound holds, the gradient matches the independent check and
         the closed form (when there is one), and any built-in comparison passed."""
         return (self.holds and self.gradient_check.passed and self.reference_agrees
                 and self.extra_passed)
@@ -262,7 +265,8 @@ def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
 
     * forward pass: ``fn`` on fresh input variables inside ``tracing()``, counted under
       phase ``forward``; the reverse sweep under ``backward`` (by causing op kind);
-    * gradient check: reverse mode against central differences of an independent float
+    * gradient check: reverse mode against the complex step (when the circuit has a
+      complex evaluation) or central differences of an independent float
       evaluation (:func:`cheapgrad.gradcheck.check_gradient`; ``check`` as there);
     * methods: forward mode (one dual-number pass per input) and central differences
       (2d counted evaluations of ``fn``, step 10⁻⁶), each counted when it needs at most
@@ -307,7 +311,8 @@ def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
 
         if d:
             try:
-                gc_result = check_gradient(f_float, theta.copy(), gradient, method=check)
+                gc_result = check_gradient(f_float, theta.copy(), gradient, method=check,
+                                           complex_f=circuit.complex_fn)
             except DomainError:
                 gc_result = GradCheck(check, math.inf, False, 1e-5, 0, 0)
         else:

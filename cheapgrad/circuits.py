@@ -114,6 +114,7 @@ def product(n: int = 10, seed: int = 0) -> Circuit:
         description=f"Speelpenning's product of {n} numbers",
         reference=reference, reference_name="closed form ∏_{j≠i} xj",
         numpy_fn=lambda x: float(np.prod(x)),
+        complex_fn=lambda x: complex(np.prod(x)),
     )
 
 
@@ -139,12 +140,15 @@ def horner(n: int = 10, seed: int = 0) -> Circuit:
     def numpy_fn(v: np.ndarray) -> float:
         return float(np.polynomial.polynomial.polyval(v[-1], v[:-1]))
 
+    def complex_fn(v: np.ndarray) -> complex:
+        return complex(np.polynomial.polynomial.polyval(v[-1], v[:-1]))
+
     return Circuit(
         name=f"horner-{n}", inputs=tuple(f"c{k}" for k in range(n + 1)) + ("x",),
         values=tuple(coeffs.tolist()) + (x0,), fn=fn,
         description=f"a degree-{n} polynomial by Horner's rule",
         reference=reference, reference_name="closed form ∂p/∂ck = xᵏ, ∂p/∂x = p'(x)",
-        numpy_fn=numpy_fn,
+        numpy_fn=numpy_fn, complex_fn=complex_fn,
     )
 
 
@@ -181,6 +185,7 @@ def det(n: int = 5, seed: int = 0) -> Circuit:
         description=f"determinant of a {n}×{n} matrix by Gaussian elimination",
         reference=reference, reference_name="Jacobi's formula det(A)·A⁻ᵀ (numpy)",
         numpy_fn=lambda v: float(np.linalg.det(v.reshape(n, n))),
+        complex_fn=lambda v: complex(np.linalg.det(v.reshape(n, n))),
     )
 
 
@@ -205,12 +210,16 @@ def softmax_ce(n: int = 10, seed: int = 0) -> Circuit:
         m = float(np.max(z))
         return float(m + np.log(np.sum(np.exp(z - m))) - z[0])
 
+    def complex_fn(z: np.ndarray) -> complex:
+        m = float(np.max(z.real))
+        return complex(m + np.log(np.sum(np.exp(z - m))) - z[0])
+
     return Circuit(
         name=f"softmax-ce-{n}", inputs=tuple(f"z{i}" for i in range(1, n + 1)),
         values=tuple(z0.tolist()), fn=fn,
         description=f"softmax cross-entropy over {n} logits, target class 1",
         reference=reference, reference_name="closed form softmax(z) − e1",
-        numpy_fn=numpy_fn,
+        numpy_fn=numpy_fn, complex_fn=complex_fn,
     )
 
 
@@ -228,7 +237,7 @@ def mlp_input_names(spec: Spec) -> tuple[str, ...]:
 def mlp(spec: Spec) -> Circuit:
     """The squared loss of ``spec``'s MLP (same weights, inputs and targets as
     ``cheapgrad run``), traced, with a comparison against the hand-written backprop."""
-    from cheapgrad.mlp import init_params, numpy_loss
+    from cheapgrad.mlp import init_params, numpy_loss, numpy_loss_complex
 
     total = predicted_total(predict(spec))
     if total > MLP_MAX_OPS:
@@ -275,12 +284,15 @@ def mlp(spec: Spec) -> Circuit:
     def numpy_fn(theta: np.ndarray) -> float:
         return numpy_loss(spec, params.with_flat(theta))
 
+    def complex_fn(theta: np.ndarray) -> complex:
+        return numpy_loss_complex(spec, params.with_flat(theta))
+
     return Circuit(
         name=f"mlp-{spec.name}", inputs=mlp_input_names(spec),
         values=tuple(params.flat().tolist()), fn=fn,
         description=f"squared loss of the MLP {' → '.join(map(str, spec.widths))} "
                     f"({', '.join(spec.activations) or 'linear'}), as `cheapgrad run` has it",
-        numpy_fn=numpy_fn, source=spec.source,
+        numpy_fn=numpy_fn, complex_fn=complex_fn, source=spec.source,
         compare=lambda result: compare_backprop(result, spec),
     )
 

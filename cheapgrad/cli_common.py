@@ -119,4 +119,4 @@ def emit(fmt: str, *, document: Callable[[], Any], markdown: Callable[[], str],
     else:
         from rich.console import Console
 
-        Console().print(table())
+        Console().print(table(), crop=False)

@@ -109,8 +109,8 @@ def cells_table(result: SweepResult, cost_model: str = "unit") -> Table:
     ``cost_model`` when it is another single model), verdict, gradient error and the kind
     of gradient check."""
     model = shown_model(cost_model)
-    t = Table(title="every cell (check: central = every partial by central differences, "
-                    "directional = random directions)",
+    t = Table(title="every cell (check: complex = complex step, central = central "
+                    "differences; -dir = along random directions)",
               title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     rows = []
     for c in result.cells:
@@ -123,19 +123,26 @@ def cells_table(result: SweepResult, cost_model: str = "unit") -> Table:
                 _ratio_text(c.model_ratio(model)), style=ratio_style(c, model)),)),
             Text(verdict_mark(c), style="green" if c.passed else "bold red"),
             Text(f"{g.max_rel_error:.1e}", style="" if g.passed else "bold red"),
-            g.method,
+            CHECK_NAMES.get(g.method, g.method),
         ))
     headers = (("depth", "right"), ("width", "right"), ("activation", "left"),
                ("params", "right"), ("nodes", "right"), ("cost f", "right"),
                ("cost f,∇f", "right"), ("ratio", "right"),
                *(() if model == "unit" else ((model, "right"),)), ("verdict", "left"),
                ("grad. error", "right"), ("check", "left"))
-    for col, just in headers:
-        # Numbers are never cut: on a narrow terminal they fold onto a second line.
-        t.add_column(col, justify=just, overflow="fold")
+    for i, (col, just) in enumerate(headers):
+        # No number is ever cut or folded: each column is at least as wide as its longest
+        # entry (on a narrow terminal the table is wider than the screen instead).
+        widest = max([len(str(row[i])) for row in rows] + [len(col)])
+        t.add_column(col, justify=just, min_width=widest, no_wrap=True)
     for row in rows:
         t.add_row(*row)
     return t
+
+
+#: Short names of the gradient checks for the table of every cell.
+CHECK_NAMES = {"complex-step": "complex", "complex-step-directional": "complex-dir",
+               "central": "central", "directional": "central-dir"}
 
 
 def limits_table(result: SweepResult) -> Table:

@@ -17,6 +17,20 @@ from cheapgrad.theory import predicted_by_phase
 from cheapgrad.timing import ClockRow
 
 
+def keep_whole(table: Table) -> Table:
+    """Make every column at least as wide as its widest entry and never wrap it, so that
+    no number is cut or folded on a narrow terminal (print with ``crop=False``: the table
+    is then wider than the screen instead)."""
+    natural = len(table.columns) + 1  # the vertical rules
+    for col in table.columns:
+        texts = [c.plain if isinstance(c, Text) else str(c) for c in col.cells]
+        col.min_width = max([len(t) for t in texts] + [len(str(col.header))])
+        col.no_wrap = True
+        natural += col.min_width + 2  # one space of padding either side
+    table.width = natural
+    return table
+
+
 def _ok(flag: bool, yes: str = "yes", no: str = "NO") -> Text:
     return Text(yes, style="bold green") if flag else Text(no, style="bold red")
 
@@ -75,13 +89,14 @@ def run_tables(result: RunResult) -> Group:
     panel = Panel(summary, title="cheapgrad run", border_style=style)
     models = cost_models_of(result)
     which = result.extra.get("cost_model", "unit")
-    parts: list[RenderableType] = [panel, phase_table, layer_table]
+    parts: list[RenderableType] = [panel, keep_whole(phase_table), keep_whole(layer_table)]
     if which != "unit" or "timing" in result.extra:
-        parts.append(cost_model_table(select(models, which), result.extra.get("timing")))
+        parts.append(keep_whole(cost_model_table(select(models, which),
+                                                 result.extra.get("timing"))))
     if which == "all":
         parts.append(published_table(models))
     if "clock_rows" in result.extra:
-        parts.append(clock_table(result.extra["clock_rows"]))
+        parts.append(keep_whole(clock_table(result.extra["clock_rows"])))
     return Group(*parts)
 
 

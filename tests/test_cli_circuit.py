@@ -138,3 +138,17 @@ def test_bad_file_is_one_line_exit_2(cli: CliRunner, tmp_path: Path, text: str,
     assert res.exit_code == 2, res.output
     assert words in res.output
     assert len(res.output.strip().splitlines()) == 1
+
+
+def test_the_mlp_circuit_checks_tiny_gradients_by_complex_step(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from cheapgrad.cli import main
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text("input_dim: 4\nhidden: [8, 8, 8, 8]\nactivation: square\nseed: 3\n")
+    result = CliRunner().invoke(main, ["circuit", "mlp", "--spec", str(spec), "--format",
+                                       "json"])
+    assert result.exit_code == 0, result.output[-500:]
+    gc = json.loads(result.output)["gradient_check"]
+    assert gc["method"] == "complex-step" and gc["max_rel_error"] < 1e-12

@@ -9,6 +9,7 @@ import click
 
 from cheapgrad.benchmarks import HEADERS, cells, run_benchmarks, to_json, to_markdown
 from cheapgrad.cli_common import exits_cleanly
+from cheapgrad.tables import keep_whole
 
 
 @click.command("bench")
@@ -53,7 +54,7 @@ def command(fmt: str, repeat: int, quick: bool) -> None:
         for row in result.rows:
             table.add_row(*cells(row))
         out = Console()
-        out.print(table)
+        out.print(keep_whole(table), crop=False)
         for k, v in result.machine.items():
             out.print(f"{k}: {v}")
         for n in [f"{r.name}: {r.note}" for r in result.rows if r.note] + result.notes:

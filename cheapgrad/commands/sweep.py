@@ -74,7 +74,7 @@ def command(config: str | None, depths: str | None, widths: str | None,
     may list `depths`, `widths` and `activations`; the flags override it. Without CONFIG
     the bundled `sweep` spec runs. Depth is the number of hidden layers, all of the same
     width and activation. Every cell is a full run: ops counted, compared with the
-    closed form, gradient checked against finite differences.
+    closed form, gradient checked against an independent derivative (complex step).
     Exit code 0 when every bound holds and every check passes, 1 otherwise, 2 for bad
     input, 130 when interrupted (the finished cells are still printed).
 
@@ -133,7 +133,7 @@ def command(config: str | None, depths: str | None, widths: str | None,
         console = Console()
         if not console.is_terminal and "COLUMNS" not in os.environ:
             console = Console(width=TABLE_WIDTH)
-        console.print(sweep_tables(result, cost_model))
+        console.print(sweep_tables(result, cost_model), crop=False)
     else:
         click.echo(render(result, fmt, cost_model), nl=False)
 
