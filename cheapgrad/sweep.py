@@ -490,6 +490,22 @@ def _start_pool(ctx: Any, jobs: int) -> Any:
     return pool
 
 
+def _stop_pool(pool: Any) -> None:
+    """Terminate the workers and wait for them, deaf to further Ctrl-Cs meanwhile (a
+    second one inside terminate() would leave live workers and a parent waiting on them
+    forever)."""
+    if pool is None:
+        return
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
+    try:
+        pool.terminate()
+        pool.join()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
 class ProgressSink(Protocol):
     """Receives progress: ``start`` once the workers are ready, with the number of cells
     and the estimated work (seconds); ``advance`` per finished cell with its share."""
@@ -641,17 +657,13 @@ def run_sweep(
                 if progress is not None:
                     progress.advance(r, work[r.index])
             pool.close()
+            pool.join()
         except KeyboardInterrupt:
             interrupted = True
-            if pool is not None:
-                pool.terminate()
+            _stop_pool(pool)
         except BaseException:
-            if pool is not None:
-                pool.terminate()
+            _stop_pool(pool)
             raise
-        finally:
-            if pool is not None:
-                pool.join()
     done.sort(key=lambda r: r.index)
     return SweepResult(plan, done, interrupted, time.perf_counter() - start, jobs)
 

@@ -283,3 +283,24 @@ def test_custom_activations_can_be_swept_by_flag_and_by_file(tmp_path: Path) -> 
     assert both.exit_code == 0, both.output
     assert [c["activation"] for c in json.loads(both.output)["cells"]] == ["relu",
                                                                          "custom(2,3)"]
+
+
+def test_two_quick_ctrl_cs_still_stop_the_sweep() -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    for delay in (0.6, 0.9):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cheapgrad.cli", "sweep", "configs/sweep.yaml", "--engine",
+             "scalar", "--depths", "4,8", "--widths", "128,256,300", "--jobs", "2",
+             "--format", "csv"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGINT)  # as timeout(1) does: the process, then its group
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err
