@@ -37,6 +37,7 @@ Every error names the file, the line, the field and, for an expression, the colu
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -555,9 +556,13 @@ def circuit_from_dict(data: Any, source: str | None = None,
         ld.name(field, key, "input")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ld.fail(field, f"must be a number, got {shown(value)}")
-        if not np.isfinite(value):
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ld.fail(field, "is too large for a float64") from None
+        if not math.isfinite(number):
             raise ld.fail(field, f"must be a finite number, got {value}")
-        inputs[key] = float(value)
+        inputs[key] = number
 
     raw_let = body.get("let") or {}
     if not isinstance(raw_let, dict):

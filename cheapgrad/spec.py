@@ -186,7 +186,13 @@ class _Reader:
                 items.append(self.read(v, f"{prefix}[{i}]", depth + 1))
             return items
         # A scalar: the loader's constructor resolves its type (int, float, bool, null, str).
-        return self.constructor.construct_object(node)
+        try:
+            return self.constructor.construct_object(node)
+        except yaml.YAMLError:
+            what = ("a merge key (<<)" if node.tag == "tag:yaml.org,2002:merge"
+                    else f"the tag {node.tag}")
+            raise SpecError(f"{what} is not supported in a spec", path=self.path,
+                            line=node.start_mark.line + 1, field=prefix or None) from None
 
 
 def parse_yaml(text: str, path: str | None = None) -> tuple[Any, dict[str, int]]:

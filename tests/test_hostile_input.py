@@ -99,3 +99,23 @@ def test_a_circuit_whose_value_overflows_is_refused(cli: CliRunner, tmp_path: Pa
     p.write_text("circuit:\n  inputs: {x: 1.5, y: 2.0}\n  output: 1e308*1e308 + x\n")
     line = one_line_exit_2(cli, ["circuit", str(p)])
     assert "cannot be evaluated: f = inf" in line
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("<<: {input_dim: 4}\nhidden: [8]\nactivation: tanh\n",
+     ":1: a merge key (<<) is not supported in a spec"),
+    ("input_dim: !!python/object:os.system 4\nhidden: [8]\nactivation: tanh\n",
+     ":1: input_dim: the tag tag:yaml.org,2002:python/object:os.system is not supported"),
+])
+def test_yaml_merge_keys_and_python_tags_are_one_line(cli: CliRunner, tmp_path: Path,
+                                                      text: str, message: str):
+    p = tmp_path / "s.yaml"
+    p.write_text(text)
+    assert message in one_line_exit_2(cli, ["run", str(p)])
+
+
+def test_a_circuit_input_too_large_for_float64(cli: CliRunner, tmp_path: Path):
+    p = tmp_path / "c.yaml"
+    p.write_text("circuit:\n  inputs: {x: " + "9" * 400 + "}\n  output: x*x\n")
+    assert "circuit.inputs.x: is too large for a float64" in one_line_exit_2(
+        cli, ["circuit", str(p)])
