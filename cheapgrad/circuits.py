@@ -685,14 +685,23 @@ def resolve(target: str, *, n: int | None = None, seed: int | None = None,
             return mlp(spec)
         return builtin(target, n, 0 if seed is None else seed)
     path = Path(target)
+    stem = path.name.rsplit(".", 1)[0]
+    if not path.exists() and target.endswith((".yaml", ".yml")) and stem in bundled_names():
+        raise CheapgradError(f"{target}: no such file (a bundled example is named '{stem}': "
+                             "use that name)")
     if path.exists() or target.endswith((".yaml", ".yml")):
         circuit = load_circuit(path)
     elif target in bundled_names():
         circuit = circuit_from_yaml(bundled_text(target), f"{target} (bundled)")
     else:
+        import difflib
+
+        close = difflib.get_close_matches(target, [*BUILTINS, *bundled_names()], n=1,
+                                          cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise CheapgradError(
-            f"no circuit '{target}': not a file, a built-in ({', '.join(BUILTINS)}) or a "
-            f"bundled example ({', '.join(bundled_names()) or 'none'})")
+            f"no circuit '{target}'{hint}: not a file, a built-in ({', '.join(BUILTINS)}) "
+            f"or a bundled example ({', '.join(bundled_names()) or 'none'})")
     if n is not None or seed is not None:
         raise CheapgradError("--n and --seed apply to built-in circuits only; a circuit "
                              "file gives its own input values")

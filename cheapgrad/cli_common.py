@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 import numpy as np
 
-from cheapgrad.errors import CheapgradError, OutputExistsError
+from cheapgrad.errors import CheapgradError, OutputExistsError, SpecError
 from cheapgrad.runner import RunResult
 from cheapgrad.spec import Spec, load_spec, spec_from_yaml
 
@@ -74,9 +74,26 @@ def load_config(config: str | None) -> Spec:
     if config is None:
         return spec_from_yaml(bundled_text("lecture"), source="lecture (bundled)")
     path = Path(config)
-    if not path.exists() and config in bundled_names():
+    names = bundled_names()
+    if not path.exists() and config in names:
         return spec_from_yaml(bundled_text(config), source=f"{config} (bundled)")
+    if not path.exists():
+        hint = _closest_bundled(config, names)
+        if hint is not None:
+            raise SpecError(f"no such file (a bundled spec is named '{hint}': "
+                            f"use that name)", path=config)
     return load_spec(path)
+
+
+def _closest_bundled(config: str, names: list[str]) -> str | None:
+    """The bundled name a missing path most likely meant (configs/wide.yaml, Lecture...)."""
+    import difflib
+
+    stem = Path(config).name.rsplit(".", 1)[0].lower()
+    if stem in names:
+        return stem
+    match = difflib.get_close_matches(stem, names, n=1, cutoff=0.7)
+    return match[0] if match else None
 
 
 def check_writable(path: str, force: bool) -> None:

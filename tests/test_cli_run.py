@@ -270,3 +270,16 @@ def test_a_mistake_in_the_sweep_section_is_reported_by_run_too(cli: CliRunner, t
     assert result.exit_code == 2
     assert "sweep.activations[1]: unknown activation 'rleu' (did you mean 'relu'?)" in \
         result.output
+
+
+@pytest.mark.parametrize(("given", "bundled"), [("configs/wide.yaml", "wide"),
+                                                 ("Lecture", "lecture"),
+                                                 ("lecture.yml", "lecture")])
+def test_a_missing_file_that_names_a_bundled_spec_says_so(cli: CliRunner, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          given: str, bundled: str):
+    monkeypatch.chdir(tmp_path)
+    result = cli.invoke(main, ["run", given])
+    assert result.exit_code == 2
+    assert result.output.strip() == (f"Error: {given}: no such file (a bundled spec is "
+                                     f"named '{bundled}': use that name)")
