@@ -308,10 +308,16 @@ class AuditResult:
         return sum(1 for c in self.candidates if c.ratio > Fraction(self.stated_bound))
 
     @property
-    def passed(self) -> bool:
+    def measurements_agree(self) -> bool:
         """The audit's checks: every measurement agrees with the closed form."""
         measured = [self.worst] + ([self.smallest_violation] if self.smallest_violation else [])
         return all(m.passed for m in measured)
+
+    @property
+    def passed(self) -> bool:
+        """The verdict behind the exit code: the stated bound holds and every measurement
+        agrees with the closed form."""
+        return self.holds and self.measurements_agree
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``cheapgrad audit --format json``."""
@@ -338,6 +344,7 @@ class AuditResult:
             "worst_case": self.worst.to_dict(),
             "smallest_violation": (self.smallest_violation.to_dict()
                                    if self.smallest_violation else None),
+            "measurements_agree": self.measurements_agree,
             "passed": self.passed,
         }
 

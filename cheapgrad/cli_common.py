@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from importlib import resources
@@ -27,12 +28,34 @@ FORMATS = ("table", "json", "markdown", "csv")
 
 #: Exit code after Ctrl-C: 128 + SIGINT.
 INTERRUPTED = 130
+#: Exit code when the output's reader has gone away: 128 + SIGPIPE.
+BROKEN_PIPE = 141
 
 
 class InputError(click.ClickException):
     """Bad input: one line on stderr, exit code 2."""
 
     exit_code = 2
+
+
+def broken_pipe() -> None:
+    """The reader of stdout went away (``cheapgrad run | head -1``): stop quietly, with
+    the shell's code for a SIGPIPE, not 1, which means that a check failed."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(BROKEN_PIPE)
+
+
+def console(**kwargs: Any) -> Any:
+    """A rich console for stdout that exits like :func:`broken_pipe` when the reader goes
+    away (rich's own exits with code 1)."""
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            broken_pipe()
+
+    return _Console(**kwargs)
 
 
 def exits_cleanly(fn: F) -> F:
@@ -42,7 +65,9 @@ def exits_cleanly(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            sys.stdout.flush()  # a closed pipe shows up here, where it can be handled
+            return result
         except CheapgradError as exc:
             raise InputError(str(exc)) from None
         except MemoryError:
@@ -52,6 +77,8 @@ def exits_cleanly(fn: F) -> F:
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(INTERRUPTED)
+        except BrokenPipeError:
+            broken_pipe()
 
     return wrapper  # type: ignore[return-value]
 
@@ -134,6 +161,4 @@ def emit(fmt: str, *, document: Callable[[], Any], markdown: Callable[[], str],
     elif fmt == "csv":
         click.echo(csv(), nl=False)
     else:
-        from rich.console import Console
-
-        Console().print(table(), crop=False)
+        console().print(table(), crop=False)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from cheapgrad.engine_array import array_engine
-from cheapgrad.errors import CheapgradError, NumericalError, TooLargeError
+from cheapgrad.errors import CheapgradError, DomainError, NumericalError, TooLargeError
 from cheapgrad.gradcheck import (
     CENTRAL_MAX_PARAMETERS,
     DIRECTIONS,
@@ -267,7 +267,15 @@ def run(
     params = init_params(spec)
     counter = Counter()
     start = time.perf_counter()
-    output = info.fn(spec, params, counter)
+    try:
+        output = info.fn(spec, params, counter)
+    except NumericalError:
+        raise
+    except DomainError as exc:  # exp of a huge pre-activation, on the scalar engine
+        raise NumericalError(
+            f"{spec.name}: {exc} on the {concrete} engine: the net's values overflow "
+            "float64 (too deep, or an activation such as square that squares them at every "
+            "layer); use fewer layers or another activation") from None
     seconds = time.perf_counter() - start
     if not math.isfinite(output.loss):
         raise NumericalError(

@@ -119,3 +119,23 @@ def test_a_circuit_input_too_large_for_float64(cli: CliRunner, tmp_path: Path):
     p.write_text("circuit:\n  inputs: {x: " + "9" * 400 + "}\n  output: x*x\n")
     assert "circuit.inputs.x: is too large for a float64" in one_line_exit_2(
         cli, ["circuit", str(p)])
+
+
+def test_a_reader_that_goes_away_is_exit_141_not_a_failed_check() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "cheapgrad.cli", "run"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # like `cheapgrad run | true`
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert proc.returncode == 141, err
+    assert "Traceback" not in err
+
+
+def test_exp_overflow_on_the_scalar_engine_names_the_spec(cli: CliRunner, tmp_path: Path):
+    p = tmp_path / "x.yaml"
+    p.write_text("input_dim: 4\nhidden: [8, 8, 8, 8, 8, 8, 8, 8, 8, 8]\n"
+                 "activation: [square, square, square, square, square, square, square, "
+                 "square, square, sigmoid]\nseed: 3\n")
+    line = one_line_exit_2(cli, ["run", str(p), "--engine", "scalar"])
+    assert line.startswith("Error: x: exp(") and "overflow float64" in line

@@ -8,7 +8,7 @@ import sys
 import click
 
 from cheapgrad.benchmarks import HEADERS, cells, run_benchmarks, to_json, to_markdown
-from cheapgrad.cli_common import exits_cleanly
+from cheapgrad.cli_common import console, exits_cleanly
 from cheapgrad.tables import keep_whole
 
 
@@ -53,7 +53,7 @@ def command(fmt: str, repeat: int, quick: bool) -> None:
             table.add_column(h)
         for row in result.rows:
             table.add_row(*cells(row))
-        out = Console()
+        out = console()
         out.print(keep_whole(table), crop=False)
         for k, v in result.machine.items():
             out.print(f"{k}: {v}")

@@ -9,7 +9,14 @@ import sys
 import click
 from rich.console import Console
 
-from cheapgrad.cli_common import FORMATS, InputError, check_writable, exits_cleanly, load_config
+from cheapgrad.cli_common import (
+    FORMATS,
+    InputError,
+    check_writable,
+    exits_cleanly,
+    load_config,
+)
+from cheapgrad.cli_common import console as make_console
 from cheapgrad.costmodels import CHOICES as COST_MODELS
 from cheapgrad.runner import DEFAULT_ENGINE, ENGINES
 from cheapgrad.sweep import (
@@ -40,6 +47,12 @@ def render(result: SweepResult, fmt: str, cost_model: str = "unit") -> str:
     return to_markdown(result, cost_model)
 
 
+def _finite_minutes(value: float) -> float:
+    if value != value:  # nan passes every range check
+        raise click.BadParameter("must be a number of minutes, got nan")
+    return value
+
+
 @click.command("sweep")
 @click.argument("config", required=False)
 @click.option("--depths", metavar="1,2,4", help="Numbers of hidden layers to sweep.")
@@ -60,7 +73,8 @@ def render(result: SweepResult, fmt: str, cost_model: str = "unit") -> str:
               help="Cost model whose ratio the grid and the summary show, against its own "
                    "bound ('all': the unit grid and a table of every model); JSON and CSV "
                    "always carry every model; the exit code follows the unit bound.")
-@click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True),
+@click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True, max=1e6),
+              callback=lambda ctx, param, v: _finite_minutes(v),
               default=DEFAULT_MAX_MINUTES, show_default=True,
               help="Refuse grids estimated to take longer than this.")
 @exits_cleanly
@@ -130,9 +144,9 @@ def command(config: str | None, depths: str | None, widths: str | None,
     elif fmt == "table":
         from cheapgrad.sweep_tables import sweep_tables
 
-        console = Console()
+        console = make_console()
         if not console.is_terminal and "COLUMNS" not in os.environ:
-            console = Console(width=TABLE_WIDTH)
+            console = make_console(width=TABLE_WIDTH)
         console.print(sweep_tables(result, cost_model), crop=False)
     else:
         click.echo(render(result, fmt, cost_model), nl=False)
