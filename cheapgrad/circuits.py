@@ -546,8 +546,9 @@ def circuit_from_dict(data: Any, source: str | None = None,
 
     raw_inputs = body["inputs"]
     if not isinstance(raw_inputs, dict) or not raw_inputs:
+        got = "an empty mapping" if raw_inputs == {} else shown(raw_inputs)
         raise ld.fail("circuit.inputs", "must be a mapping of input names to numbers, e.g. "
-                                        f"{{x: 1.5, y: -0.3}}, got {shown(raw_inputs)}")
+                                        f"{{x: 1.5, y: -0.3}}, got {got}")
     if len(raw_inputs) > MAX_NAMES:
         raise ld.fail("circuit.inputs", f"at most {MAX_NAMES:,} inputs")
     inputs: dict[str, float] = {}

@@ -96,6 +96,8 @@ def _batch_list(ctx: click.Context, param: click.Parameter,
             from None
     if not batches or any(b < 1 or b > 4096 for b in batches):
         raise click.BadParameter("batch sizes must be whole numbers from 1 to 4096")
+    if len(set(batches)) != len(batches):
+        raise click.BadParameter(f"{value!r} lists a batch size twice")
     return batches
 
 
@@ -147,7 +149,7 @@ def run_cmd(config: str | None, fmt: str, engine: str, save_path: str | None, fo
 
         grid_from_spec(spec)
     if save_path is not None:
-        check_writable(save_path, force)
+        check_writable(save_path, force, suffix=".npz")
     result = run(spec, engine, max_ops=max_ops, check=check_method)
     result.extra["cost_model"] = cost_model
     if timed:

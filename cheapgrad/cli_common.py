@@ -100,6 +100,9 @@ def load_config(config: str | None) -> Spec:
     """A spec from a file path, or a bundled spec by name (default: ``lecture``)."""
     if config is None:
         return spec_from_yaml(bundled_text("lecture"), source="lecture (bundled)")
+    if not config.strip():
+        raise SpecError("the spec's path is empty; name a file or a bundled spec "
+                        f"({', '.join(bundled_names())})")
     path = Path(config)
     names = bundled_names()
     if not path.exists() and config in names:
@@ -123,9 +126,12 @@ def _closest_bundled(config: str, names: list[str]) -> str | None:
     return match[0] if match else None
 
 
-def check_writable(path: str, force: bool) -> None:
-    """Refuse to overwrite an existing file unless ``force``."""
+def check_writable(path: str, force: bool, suffix: str | None = None) -> None:
+    """Refuse to overwrite an existing file unless ``force`` (and, with ``suffix``, a
+    file whose name does not end in it)."""
     p = Path(path)
+    if suffix is not None and p.suffix != suffix:
+        raise OutputExistsError(f"{path}: the file's name must end in {suffix}")
     if p.is_dir():
         raise OutputExistsError(f"{path}: is a directory")
     if p.exists() and not force:

@@ -267,7 +267,7 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
                 raise self.fail(
-                    name, f"must be a whole number written without a point, got {value!r}")
+                    name, f"must be a whole number (write {int(value)}), got {value!r}")
             raise self.fail(name, f"must be an integer, got {shown(value)}")
         if value < minimum:
             what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"

@@ -283,3 +283,19 @@ def test_a_missing_file_that_names_a_bundled_spec_says_so(cli: CliRunner, tmp_pa
     assert result.exit_code == 2
     assert result.output.strip() == (f"Error: {given}: no such file (a bundled spec is "
                                      f"named '{bundled}': use that name)")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["run", ""], "Error: the spec's path is empty"),
+    (["run", "--save-arrays", "out.txt"], "Error: out.txt: the file's name must end in .npz"),
+    (["run", "--time-batches", "1,1"], "lists a batch size twice"),
+    (["audit", "--depths", "1,1"], "Error: --depths: 1 is listed twice"),
+])
+def test_small_mistakes_are_named(cli: CliRunner, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch, args: list[str],
+                                  message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = cli.invoke(main, args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "out.txt").exists()

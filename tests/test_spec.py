@@ -70,7 +70,7 @@ def test_bundled_specs_are_valid():
         (GOOD.replace("hidden: [8, 8]", "hidden: [8, 2.5]"),
          "s.yaml:3: hidden[1]: must be an integer, got 2.5"),
         (GOOD.replace("hidden: [8, 8]", "hidden: [8, 8.0]"),
-         "s.yaml:3: hidden[1]: must be a whole number written without a point, got 8.0"),
+         "s.yaml:3: hidden[1]: must be a whole number (write 8), got 8.0"),
         (GOOD.replace("hidden: [8, 8]", "hidden: 8"),
          "s.yaml:3: hidden: must be a list of widths, e.g. [8], got 8"),
         (GOOD.replace("input_dim: 4", "input_dim: four"),

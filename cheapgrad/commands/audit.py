@@ -31,10 +31,13 @@ def _int_list(option: str, text: str, maximum: int) -> tuple[int, ...]:
     for part in text.split(","):
         part = part.strip()
         if not part.isdigit() or int(part) < 1:
-            raise InputError(f"{option}: '{part}' is not a positive integer "
+            shown = repr(part) if part else "an empty item"
+            raise InputError(f"{option}: {shown} is not a positive integer "
                              f"(give a comma-separated list, e.g. 1,2,4)")
         if int(part) > maximum:
             raise InputError(f"{option}: {part} is more than the largest allowed, {maximum:,}")
+        if int(part) in values:
+            raise InputError(f"{option}: {int(part)} is listed twice")
         values.append(int(part))
     if len(values) > MAX_VALUES:
         raise InputError(f"{option}: at most {MAX_VALUES} values, got {len(values)}")
