@@ -21,7 +21,7 @@ from typing import Any
 
 from cheapgrad import costmodels
 from cheapgrad.api import PHASES, CircuitResult, MethodResult
-from cheapgrad.report import json_number
+from cheapgrad.report import json_number, verdict_parts
 
 #: Version of the JSON layout; bumped when a field changes meaning or disappears.
 SCHEMA_VERSION = 1
@@ -97,14 +97,7 @@ def _err(x: float | None) -> str:
 
 def verdict(result: CircuitResult) -> str:
     """One sentence: does the bound hold, and is the gradient right?"""
-    parts = []
-    if result.holds:
-        parts.append(f"ratio {result.ratio:.3f} <= {result.bound:g}: the bound holds")
-    else:
-        parts.append(f"ratio {result.ratio:.3f} > {result.bound:g}: the bound is VIOLATED")
-    g = result.gradient_check
-    parts.append(f"gradient {'correct' if g.passed else 'WRONG'} ({g.label}, "
-                 f"max rel. error {g.max_rel_error:.1e})")
+    parts = verdict_parts(result.ratio, result.bound, result.holds, result.gradient_check)
     if result.circuit.reference is not None:
         parts.append(f"{'matches' if result.reference_agrees else 'DIFFERS from'} the "
                      f"{result.reference_name} ({_err(result.reference_error)})")

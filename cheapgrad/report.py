@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from cheapgrad import costmodels
+from cheapgrad.gradcheck import GradCheck
 from cheapgrad.number import OpCounts
 from cheapgrad.ops import OP_NAMES
 from cheapgrad.runner import PHASES, RunResult
@@ -95,18 +96,19 @@ def to_dict(result: RunResult) -> dict[str, Any]:
     }
 
 
+def verdict_parts(ratio: float, bound: float, holds: bool, g: GradCheck) -> list[str]:
+    """The first clauses of every verdict: the bound, then the gradient check."""
+    if holds:
+        first = f"ratio {ratio:.3f} <= {bound:g}: the bound holds"
+    else:
+        first = f"ratio {ratio:.3f} > {bound:g}: the bound is VIOLATED"
+    return [first, f"gradient {'correct' if g.passed else 'WRONG'} "
+                   f"({g.label}, max rel. error {g.max_rel_error:.1e})"]
+
+
 def verdict(result: RunResult) -> str:
     """One sentence: does the theorem hold here, and is the gradient right?"""
-    parts = []
-    if result.holds:
-        parts.append(f"ratio {result.ratio:.3f} <= {result.bound:g}: the bound holds")
-    else:
-        parts.append(f"ratio {result.ratio:.3f} > {result.bound:g}: the bound is VIOLATED")
-    g = result.gradient_check
-    parts.append(
-        f"gradient {'correct' if g.passed else 'WRONG'} "
-        f"({g.label}, max rel. error {g.max_rel_error:.1e})"
-    )
+    parts = verdict_parts(result.ratio, result.bound, result.holds, result.gradient_check)
     parts.append("counts equal the closed form" if result.counts_match
                  else "counts DIFFER from the closed form")
     if not result.loss_matches:
