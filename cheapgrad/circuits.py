@@ -54,7 +54,7 @@ from cheapgrad.api import Circuit, CircuitResult, max_rel_error
 from cheapgrad.errors import CheapgradError, DomainError, SpecError, TooLargeError
 from cheapgrad.expr import ExprError, Expression, parse
 from cheapgrad.number import Num, const, exp, log
-from cheapgrad.spec import Spec, parse_yaml, read_text, shown
+from cheapgrad.spec import Spec, name_and_description, parse_yaml, read_text, shown
 from cheapgrad.theory import predict, predicted_total
 
 #: Most inputs (and most let bindings) a YAML circuit may have.
@@ -527,12 +527,7 @@ def circuit_from_dict(data: Any, source: str | None = None,
             raise ld.fail(key, "unknown key; known keys: name, description, circuit")
     if "circuit" not in data:
         raise SpecError("missing required key 'circuit'", path=source, field="circuit")
-    name = data.get("name", Path(source).stem if source else "circuit")
-    if not isinstance(name, str) or not name:
-        raise ld.fail("name", f"must be a non-empty text, got {shown(name)}")
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        raise ld.fail("description", f"must be text, got {shown(description)}")
+    name, description = name_and_description(data, source, "circuit", ld.fail)
     body = data["circuit"]
     if not isinstance(body, dict):
         raise ld.fail("circuit", f"must be a mapping with inputs, let and output, got "

@@ -25,6 +25,7 @@ Keys (see the README for the full table):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -290,6 +291,19 @@ def shown(value: Any) -> str:
     return repr(value)
 
 
+def name_and_description(data: dict[str, Any], source: str | None, default: str,
+                         fail: Callable[[str, str], SpecError]) -> tuple[str, str]:
+    """The ``name`` (default: the file's stem, else ``default``) and ``description`` keys
+    of a spec or circuit file, checked; ``fail(field, message)`` makes the error."""
+    name = data.get("name", Path(source).stem if source else default)
+    if not isinstance(name, str) or not name:
+        raise fail("name", f"must be a non-empty text, got {shown(name)}")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise fail("description", f"must be text, got {shown(description)}")
+    return name, description
+
+
 def spec_from_dict(
     data: Any, source: str | None = None, lines: dict[str, int] | None = None
 ) -> Spec:
@@ -310,12 +324,7 @@ def spec_from_dict(
         if required not in data:
             raise SpecError(f"missing required key '{required}'", path=source, field=required)
 
-    name = data.get("name", Path(source).stem if source else "spec")
-    if not isinstance(name, str) or not name:
-        raise c.fail("name", f"must be a non-empty text, got {shown(name)}")
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        raise c.fail("description", f"must be text, got {shown(description)}")
+    name, description = name_and_description(data, source, "spec", c.fail)
 
     input_dim = c.integer("input_dim", data["input_dim"], 1, MAX_WIDTH)
     hidden_raw = data["hidden"]
