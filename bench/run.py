@@ -22,7 +22,7 @@ if "OMP_NUM_THREADS" not in os.environ:
 
 
 def main() -> None:
-    from cheapgrad.commands.bench import command
+    from cheapgrad.cli.bench import command
 
     command.main(["--format", "markdown", *sys.argv[1:]], prog_name="cheapgrad bench")
 

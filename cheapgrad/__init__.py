@@ -3,8 +3,8 @@
 The core imports neither click nor rich: only ``cli``, ``cli_common``, ``commands`` and
 the ``*tables`` modules (the terminal renderers) do. ::
 
-    from cheapgrad.spec import spec_from_dict
-    from cheapgrad.runner import run
+    from cheapgrad.models.spec import spec_from_dict
+    from cheapgrad.analysis.run import run
 
     result = run(spec_from_dict({"input_dim": 4, "hidden": [8, 8], "activation": "tanh"}))
     print(result.cost_f, result.cost_f_and_grad, result.ratio, result.gradient_check.passed)
@@ -30,7 +30,7 @@ def __getattr__(name: str) -> Any:
     # The circuit API is loaded on first use, so that importing the package (as the
     # command line does first) loads no numpy before the command line has set it up.
     if name in __all__ and name != "__version__":
-        from cheapgrad import api
+        from cheapgrad.analysis import circuit as api
 
         return getattr(api, name)
     raise AttributeError(f"module 'cheapgrad' has no attribute {name!r}")

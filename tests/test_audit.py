@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from cheapgrad.audit import (
+from cheapgrad.analysis.audit import (
     audit_spec,
     chain_limit,
     chain_ratio,
@@ -21,10 +21,10 @@ from cheapgrad.audit import (
     to_markdown,
     worst_derivative_cost,
 )
+from cheapgrad.analysis.run import run
+from cheapgrad.analysis.theory import predicted_cost
 from cheapgrad.errors import CheapgradError
-from cheapgrad.runner import run
-from cheapgrad.spec import spec_from_dict
-from cheapgrad.theory import predicted_cost
+from cheapgrad.models.spec import spec_from_dict
 
 SMALL_GRID = {"depths": (1, 2, 4), "widths": (1, 2), "costs": (1, 10)}
 

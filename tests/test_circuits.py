@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from cheapgrad import circuits
-from cheapgrad.api import CircuitResult, analyze, exp, grad, sin
-from cheapgrad.circuit_report import to_csv, to_dict, to_markdown
+from cheapgrad.analysis.circuit import CircuitResult, analyze, exp, grad, sin
 from cheapgrad.errors import CheapgradError, DomainError, SpecError, TooLargeError
-from cheapgrad.spec import spec_from_dict
+from cheapgrad.models import circuits
+from cheapgrad.models.spec import spec_from_dict
+from cheapgrad.render.circuit import to_csv, to_dict, to_markdown
 
 ISSUE_EXAMPLE = """\
 circuit:
@@ -346,9 +346,10 @@ def test_core_modules_import_neither_click_nor_rich() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, cheapgrad.api, cheapgrad.circuits, cheapgrad.circuit_report, "
-            "cheapgrad.tape, cheapgrad.forward_mode, cheapgrad.expr;"
-            "from cheapgrad.api import grad;"
+    code = ("import sys, cheapgrad.analysis.circuit, cheapgrad.models.circuits, "
+            "cheapgrad.render.circuit, "
+            "cheapgrad.core.tape, cheapgrad.core.forward, cheapgrad.models.expr;"
+            "from cheapgrad.analysis.circuit import grad;"
             "r = grad(lambda x, y: x * y)(1.0, 2.0); r._repr_markdown_();"
             "sys.exit(1 if {'click', 'rich'} & set(sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

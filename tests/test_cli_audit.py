@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cheapgrad.audit import chain_ratio
-from cheapgrad.cli import main
+from cheapgrad.analysis.audit import chain_ratio
+from cheapgrad.cli.app import main
 
 GRID = ["--depths", "1,2,4", "--widths", "1,2", "--costs", "1,10"]
 
@@ -89,7 +89,7 @@ def test_help_has_an_example(cli: CliRunner) -> None:
 def test_a_worst_case_too_large_to_count_points_at_the_array_engine() -> None:
     from click.testing import CliRunner
 
-    from cheapgrad.cli import main
+    from cheapgrad.cli.app import main
 
     result = CliRunner().invoke(main, ["audit", "--depths", "4096", "--widths", "64"])
     assert result.exit_code == 2

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cheapgrad.benchmarks import bare_forward_backward, numpy_forward_backward, tanh_spec
-from cheapgrad.cli import main
-from cheapgrad.mlp import init_params, scalar_engine
-from cheapgrad.number import Counter
+from cheapgrad.analysis.bench import bare_forward_backward, numpy_forward_backward, tanh_spec
+from cheapgrad.cli.app import main
+from cheapgrad.core.number import Counter
+from cheapgrad.models.mlp import init_params, scalar_engine
 
 
 def test_bench_quick_json(cli: Any) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cheapgrad import ops
-from cheapgrad.cli import main
+from cheapgrad.cli.app import main
+from cheapgrad.core import ops
 
 
 def _json(cli: CliRunner, *args: str) -> dict:
@@ -143,7 +143,7 @@ def test_bad_file_is_one_line_exit_2(cli: CliRunner, tmp_path: Path, text: str,
 def test_the_mlp_circuit_checks_tiny_gradients_by_complex_step(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from click.testing import CliRunner
 
-    from cheapgrad.cli import main
+    from cheapgrad.cli.app import main
 
     spec = tmp_path / "s.yaml"
     spec.write_text("input_dim: 4\nhidden: [8, 8, 8, 8]\nactivation: square\nseed: 3\n")

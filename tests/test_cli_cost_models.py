@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from cheapgrad.cli import main
-from cheapgrad.costmodels import MODELS
-from cheapgrad.spec import spec_from_dict
-from cheapgrad.sweep import Grid, plan_sweep, run_sweep
+from cheapgrad.analysis.costmodels import MODELS
+from cheapgrad.analysis.sweep import Grid, plan_sweep, run_sweep
+from cheapgrad.cli.app import main
+from cheapgrad.models.spec import spec_from_dict
 
 SWEEP = ["configs/sweep.yaml", "--depths", "1,2", "--widths", "2,8", "--activations",
          "tanh,square"]

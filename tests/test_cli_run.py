@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cheapgrad.cli import main
+from cheapgrad.cli.app import main
 
 SMALL = "name: small\ninput_dim: 3\nhidden: [4]\nactivation: tanh\noutputs: 2\nbias: true\n"
 
@@ -132,8 +132,8 @@ def test_too_large_to_count_is_refused_before_running(cli: CliRunner, tmp_path: 
 
 
 def test_failed_gradient_check_exits_1(cli: CliRunner, monkeypatch: pytest.MonkeyPatch):
-    import cheapgrad.runner as runner
-    from cheapgrad.mlp import EngineOutput
+    import cheapgrad.analysis.run as runner
+    from cheapgrad.models.mlp import EngineOutput
 
     real = runner.ENGINES["scalar"]
 
@@ -233,7 +233,7 @@ def test_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> 
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "cheapgrad.cli", *args],
+    proc = subprocess.run([sys.executable, "-m", "cheapgrad.cli.app", *args],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from cheapgrad import runner
-from cheapgrad.cli import main
+from cheapgrad.analysis import run as runner
+from cheapgrad.cli.app import main
 
 SMALL = ["--depths", "1,2", "--widths", "2,3", "--activations", "tanh,sigmoid"]
 
@@ -233,7 +233,7 @@ def test_sigint_stops_the_workers_and_exits_130() -> None:
     import subprocess
     import time
 
-    cmd = [sys.executable, "-m", "cheapgrad.cli", "sweep", "configs/sweep.yaml",
+    cmd = [sys.executable, "-m", "cheapgrad.cli.app", "sweep", "configs/sweep.yaml",
            "--engine", "scalar", "--depths", "4,8", "--widths", "128,256,300",
            "--jobs", "2", "--format", "csv"]
     proc = subprocess.Popen(
@@ -259,7 +259,7 @@ def test_sigint_stops_the_workers_and_exits_130() -> None:
 def test_custom_activations_can_be_swept_by_flag_and_by_file(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from cheapgrad.cli import main
+    from cheapgrad.cli.app import main
 
     cli = CliRunner()
     flag = cli.invoke(main, ["sweep", "--depths", "1", "--widths", "1,2", "--jobs", "1",
@@ -293,7 +293,7 @@ def test_two_quick_ctrl_cs_still_stop_the_sweep() -> None:
 
     for delay in (0.6, 0.9):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cheapgrad.cli", "sweep", "configs/sweep.yaml", "--engine",
+            [sys.executable, "-m", "cheapgrad.cli.app", "sweep", "configs/sweep.yaml", "--engine",
              "scalar", "--depths", "4,8", "--widths", "128,256,300", "--jobs", "2",
              "--format", "csv"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,

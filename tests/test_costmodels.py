@@ -10,7 +10,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from cheapgrad.costmodels import (
+from cheapgrad.analysis.costmodels import (
     DEFAULT_WEIGHTS,
     MODELS,
     MOVES,
@@ -25,13 +25,13 @@ from cheapgrad.costmodels import (
     to_markdown,
     weights_with_defaults,
 )
-from cheapgrad.gradcheck import check_gradient
-from cheapgrad.mlp import init_params, numpy_loss
-from cheapgrad.number import Counter, OpCounts, const, tracing, var
-from cheapgrad.runner import run
-from cheapgrad.spec import spec_from_dict, spec_from_yaml
-from cheapgrad.tape import backward
-from cheapgrad.timing import numpy_gradient, time_net
+from cheapgrad.analysis.gradcheck import check_gradient
+from cheapgrad.analysis.run import run
+from cheapgrad.analysis.timing import numpy_gradient, time_net
+from cheapgrad.core.number import Counter, OpCounts, const, tracing, var
+from cheapgrad.core.tape import backward
+from cheapgrad.models.mlp import init_params, numpy_loss
+from cheapgrad.models.spec import spec_from_dict, spec_from_yaml
 
 # --- circuits -----------------------------------------------------------------------------
 
@@ -256,7 +256,8 @@ def test_published_rows_only_measure_what_they_are_about() -> None:
 
 
 def test_core_modules_import_neither_click_nor_rich() -> None:
-    code = ("import sys, cheapgrad.costmodels, cheapgrad.audit, cheapgrad.timing;"
+    code = ("import sys, cheapgrad.analysis.costmodels, cheapgrad.analysis.audit, "
+            "cheapgrad.analysis.timing;"
             "bad = [m for m in ('click', 'rich') if m in sys.modules];"
             "sys.exit(1 if bad else 0)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
@@ -290,8 +291,8 @@ def test_time_net_reports_medians() -> None:
 def test_rich_tables_render() -> None:
     from rich.console import Console
 
-    from cheapgrad.audit import run_audit
-    from cheapgrad.costmodel_tables import audit_tables, cost_model_table, published_table
+    from cheapgrad.analysis.audit import run_audit
+    from cheapgrad.render.costmodel_tables import audit_tables, cost_model_table, published_table
 
     models = cost_models(run(spec_from_dict(SMALL), "scalar").counter)
 
@@ -309,7 +310,7 @@ def test_rich_tables_render() -> None:
 
 
 def test_clock_rows_for_batch_sizes() -> None:
-    from cheapgrad.timing import clock_markdown, clock_rows
+    from cheapgrad.analysis.timing import clock_markdown, clock_rows
 
     spec = spec_from_dict(SMALL)
     rows = clock_rows(spec, (1, 3), engine="scalar", repeats=2, min_seconds=1e-4)
@@ -321,8 +322,8 @@ def test_clock_rows_for_batch_sizes() -> None:
     assert clock_markdown(rows).count("\n") == 4
 
 
-@pytest.mark.parametrize("module", ["cheapgrad.costmodels", "cheapgrad.timing",
-                                    "cheapgrad.activations"])
+@pytest.mark.parametrize("module", ["cheapgrad.analysis.costmodels", "cheapgrad.analysis.timing",
+                                    "cheapgrad.models.activations"])
 def test_docstring_examples(module: str) -> None:
     import doctest
     import importlib

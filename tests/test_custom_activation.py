@@ -10,19 +10,19 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cheapgrad.activations import (
+from cheapgrad.analysis.run import ENGINES, run
+from cheapgrad.analysis.theory import predict
+from cheapgrad.core.number import Counter, tracing, var
+from cheapgrad.core.ops import OPS
+from cheapgrad.core.tape import backward
+from cheapgrad.errors import SpecError
+from cheapgrad.models.activations import (
     ACTIVATIONS,
     custom,
     custom_name,
     parse_custom_name,
 )
-from cheapgrad.errors import SpecError
-from cheapgrad.number import Counter, tracing, var
-from cheapgrad.ops import OPS
-from cheapgrad.runner import ENGINES, run
-from cheapgrad.spec import spec_from_dict, spec_from_yaml
-from cheapgrad.tape import backward
-from cheapgrad.theory import predict
+from cheapgrad.models.spec import spec_from_dict, spec_from_yaml
 
 
 def error_of(text: str) -> str:
@@ -101,7 +101,7 @@ def test_dh_rule_is_the_derivative_of_its_forward() -> None:
     x = var(0.25)
     c = Counter()
     with tracing(), c.scope("forward"):
-        from cheapgrad.number import apply
+        from cheapgrad.core.number import apply
 
         y = apply(OPS["dh"], x)
     (g,) = backward(y, [x], c)
@@ -200,7 +200,7 @@ def test_cost_weights_are_read_and_checked() -> None:
 
 
 def test_run_command_reports_the_declared_costs(tmp_path: Path, cli: CliRunner) -> None:
-    from cheapgrad.cli import main
+    from cheapgrad.cli.app import main
 
     path = tmp_path / "costly.yaml"
     path.write_text("input_dim: 1\nhidden: [1, 1]\n"

@@ -6,11 +6,11 @@ import doctest
 
 import pytest
 
-import cheapgrad.number
-import cheapgrad.runner
+import cheapgrad.analysis.run
+import cheapgrad.core.number
 
 
-@pytest.mark.parametrize("module", [cheapgrad.number, cheapgrad.runner])
+@pytest.mark.parametrize("module", [cheapgrad.core.number, cheapgrad.analysis.run])
 def test_docstring_examples(module) -> None:  # type: ignore[no-untyped-def]
     result = doctest.testmod(module)
     assert result.attempted > 0

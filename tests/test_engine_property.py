@@ -14,13 +14,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cheapgrad.activations import ACTIVATIONS
-from cheapgrad.engine_array import array_engine
+from cheapgrad.analysis.theory import predict
+from cheapgrad.core.number import Counter, OpCounts
+from cheapgrad.engines.array import array_engine
 from cheapgrad.errors import DomainError
-from cheapgrad.mlp import init_params, scalar_engine
-from cheapgrad.number import Counter, OpCounts
-from cheapgrad.spec import spec_from_dict
-from cheapgrad.theory import predict
+from cheapgrad.models.activations import ACTIVATIONS
+from cheapgrad.models.mlp import init_params, scalar_engine
+from cheapgrad.models.spec import spec_from_dict
 
 BUILT_IN = ("identity", "tanh", "sigmoid", "relu", "square")
 

@@ -8,14 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from cheapgrad.activations import ACTIVATIONS, Activation
-from cheapgrad.cli import main
-from cheapgrad.engine_array import array_engine
-from cheapgrad.errors import DomainError, TooLargeError
-from cheapgrad.gradcheck import check_gradient
-from cheapgrad.mlp import Params, init_params, numpy_loss, numpy_loss_along, scalar_engine
-from cheapgrad.number import Counter, OpCounts, count, var
-from cheapgrad.runner import (
+from cheapgrad.analysis.gradcheck import check_gradient
+from cheapgrad.analysis.run import (
     AUTO_SCALAR_MAX_OPS,
     DEFAULT_ENGINE,
     ENGINES,
@@ -24,8 +18,14 @@ from cheapgrad.runner import (
     resolve_engine,
     run,
 )
-from cheapgrad.spec import Spec, spec_from_dict
-from cheapgrad.theory import predict, predicted_total
+from cheapgrad.analysis.theory import predict, predicted_total
+from cheapgrad.cli.app import main
+from cheapgrad.core.number import Counter, OpCounts, count, var
+from cheapgrad.engines.array import array_engine
+from cheapgrad.errors import DomainError, TooLargeError
+from cheapgrad.models.activations import ACTIVATIONS, Activation
+from cheapgrad.models.mlp import Params, init_params, numpy_loss, numpy_loss_along, scalar_engine
+from cheapgrad.models.spec import Spec, spec_from_dict
 
 Buckets = dict[Any, tuple[dict[str, int], dict[str, int]]]
 
@@ -192,7 +192,7 @@ def test_cli_run_rejects_an_unknown_engine(cli: Any) -> None:
     assert res.exit_code == 2
 
 
-@pytest.mark.parametrize("module", ["cheapgrad.engine_array", "cheapgrad.mlp"])
+@pytest.mark.parametrize("module", ["cheapgrad.engines.array", "cheapgrad.models.mlp"])
 def test_docstring_examples(module: str) -> None:
     import doctest
     import importlib

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import cheapgrad.circuits
-import cheapgrad.expr
-from cheapgrad.expr import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, ExprError, parse
-from cheapgrad.number import Counter, Num, const, var
+import cheapgrad.models.circuits
+import cheapgrad.models.expr
+from cheapgrad.core.number import Counter, Num, const, var
+from cheapgrad.models.expr import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, ExprError, parse
 
 
 def ev(text: str, **env: float) -> float:
@@ -133,7 +133,7 @@ def test_division_by_zero_is_a_domain_error() -> None:
         ev("1 / (x - x)", x=2.0)
 
 
-@pytest.mark.parametrize("module", [cheapgrad.expr, cheapgrad.circuits])
+@pytest.mark.parametrize("module", [cheapgrad.models.expr, cheapgrad.models.circuits])
 def test_parser_never_calls_eval_exec_or_compile(module: object) -> None:
     tree = ast.parse(Path(module.__file__).read_text("utf-8"))  # type: ignore[attr-defined]
     called = {node.func.id for node in ast.walk(tree)

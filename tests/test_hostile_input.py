@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cheapgrad.cli import main
+from cheapgrad.cli.app import main
 from cheapgrad.errors import SpecError
-from cheapgrad.spec import MAX_DEPTH, parse_yaml, spec_from_yaml
+from cheapgrad.models.spec import MAX_DEPTH, parse_yaml, spec_from_yaml
 
 BASE = "input_dim: 2\nhidden: [3]\nactivation: tanh\n"
 
@@ -83,7 +83,7 @@ def test_ctrl_c_in_run_exits_130_without_a_traceback(tmp_path: Path):
     p = tmp_path / "big.yaml"
     p.write_text("input_dim: 1000\nhidden: [1000, 1000]\nactivation: tanh\n")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cheapgrad.cli", "run", str(p), "--engine", "scalar"],
+        [sys.executable, "-m", "cheapgrad.cli.app", "run", str(p), "--engine", "scalar"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(1.5)
@@ -122,7 +122,7 @@ def test_a_circuit_input_too_large_for_float64(cli: CliRunner, tmp_path: Path):
 
 
 def test_a_reader_that_goes_away_is_exit_141_not_a_failed_check() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "cheapgrad.cli", "run"],
+    proc = subprocess.Popen([sys.executable, "-m", "cheapgrad.cli.app", "run"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # like `cheapgrad run | true`

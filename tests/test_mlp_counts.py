@@ -1,7 +1,7 @@
 """Exact counts of the lecture's forward pass and backprop, derived by hand.
 
 Each expected number below was worked out on paper from the conventions in the README
-(not from cheapgrad.theory); the closed form is tested against the measured counts
+(not from cheapgrad.analysis.theory); the closed form is tested against the measured counts
 separately, over many specs.
 """
 
@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from cheapgrad.runner import run
-from cheapgrad.spec import spec_from_dict
-from cheapgrad.theory import predict, predicted_cost
+from cheapgrad.analysis.run import run
+from cheapgrad.analysis.theory import predict, predicted_cost
+from cheapgrad.models.spec import spec_from_dict
 
 
 def spec(**kw: Any):  # type: ignore[no-untyped-def]

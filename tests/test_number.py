@@ -6,8 +6,7 @@ import math
 
 import pytest
 
-from cheapgrad.errors import DomainError
-from cheapgrad.number import (
+from cheapgrad.core.number import (
     Counter,
     Num,
     const,
@@ -21,6 +20,7 @@ from cheapgrad.number import (
     tracing,
     var,
 )
+from cheapgrad.errors import DomainError
 
 
 def counted(fn):  # type: ignore[no-untyped-def]

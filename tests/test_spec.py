@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cheapgrad.errors import SpecError
-from cheapgrad.spec import load_spec, spec_from_dict, spec_from_yaml
+from cheapgrad.models.spec import load_spec, spec_from_dict, spec_from_yaml
 
 GOOD = """\
 name: t

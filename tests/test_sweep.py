@@ -11,11 +11,8 @@ from typing import Any
 
 import pytest
 
-from cheapgrad import runner
-from cheapgrad.activations import ACTIVATIONS
-from cheapgrad.errors import SpecError, TooLargeError
-from cheapgrad.spec import load_spec, spec_from_dict, spec_from_yaml
-from cheapgrad.sweep import (
+from cheapgrad.analysis import run as runner
+from cheapgrad.analysis.sweep import (
     DEFAULT_GRID,
     Grid,
     SweepError,
@@ -28,8 +25,11 @@ from cheapgrad.sweep import (
     resolve_grid,
     run_sweep,
 )
-from cheapgrad.sweep_report import CSV_COLUMNS, to_csv, to_dict, to_markdown
-from cheapgrad.theory import predicted_cost
+from cheapgrad.analysis.theory import predicted_cost
+from cheapgrad.errors import SpecError, TooLargeError
+from cheapgrad.models.activations import ACTIVATIONS
+from cheapgrad.models.spec import load_spec, spec_from_dict, spec_from_yaml
+from cheapgrad.render.sweep import CSV_COLUMNS, to_csv, to_dict, to_markdown
 
 BASE = spec_from_dict({"input_dim": 3, "hidden": [], "activation": "tanh", "seed": 5})
 SMALL = Grid(depths=(1, 2), widths=(2, 5), activations=("tanh", "relu"))
@@ -365,7 +365,7 @@ def test_progress_gets_every_cell_and_all_the_work(jobs: int) -> None:
 def test_rich_progress_bar_draws_on_a_terminal() -> None:
     from rich.console import Console
 
-    from cheapgrad.sweep_tables import SweepProgress
+    from cheapgrad.render.sweep_tables import SweepProgress
 
     buf = io.StringIO()
     with SweepProgress(Console(file=buf, force_terminal=True, width=100)) as bar:

@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from cheapgrad import forward_mode
-from cheapgrad.number import Counter, Num, const, sin, tracing, var
-from cheapgrad.tape import DifferentiationError, backward, circuit_nodes, memory, toposort
+from cheapgrad.core import forward as forward_mode
+from cheapgrad.core.number import Counter, Num, const, sin, tracing, var
+from cheapgrad.core.tape import DifferentiationError, backward, circuit_nodes, memory, toposort
 
 
 def _trace(f, *values: float) -> tuple[Num, list[Num], Counter]:  # noqa: ANN001

@@ -1,0 +1,159 @@
+"""Generic reverse mode over a traced circuit (the lecture's section 3.2).
+
+Inside :func:`cheapgrad.core.number.tracing` every counted result records its op and its
+operands; the output of a computation is then the root of its circuit. :func:`backward`
+walks that circuit from the output to the inputs in a topological order found without
+recursion (child counting, as ``toposort`` in HIPS/autograd), and applies each op's
+reverse rule (``vjp``) from the one op table :mod:`cheapgrad.core.ops`. The rules run on
+counted numbers inside ``counter.scope("backward", None, op.name)``, so the reverse
+sweep is measured by the same counter as the function, and broken down by the op kind
+that caused it.
+
+Conventions (they fix the counts): the adjoint of the output is seeded with the constant
+1 (no op); the first contribution to a node's adjoint is assigned (no op) and every
+later one is added (one ``add``, charged to the op that made the contribution); only
+nodes that depend on the inputs (``dep``) get adjoints, but a rule computes all of its
+operands' contributions (the table's rules are written per op, not per operand).
+
+Example::
+
+    >>> from cheapgrad.core.number import Counter, tracing, var
+    >>> x, y = var(3.0), var(4.0)
+    >>> c = Counter()
+    >>> with tracing(), c.scope("forward"):
+    ...     f = x * y + x
+    >>> [g.v for g in backward(f, [x, y], c)]
+    [5.0, 3.0]
+    >>> c.totals("backward").nonzero()
+    {'add': 1, 'mul': 2}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from cheapgrad.core.number import Counter, Num, const
+from cheapgrad.errors import CheapgradError
+
+
+class DifferentiationError(CheapgradError):
+    """The circuit cannot be differentiated: an op without a rule, an untraced value."""
+
+
+def toposort(end: Num, *, dep_only: bool = True) -> Iterator[Num]:
+    """Nodes reachable from ``end``, each after every node that uses it (``end`` first).
+
+    Iterative: first count each node's children (its uses inside the circuit), then
+    yield a node once all its children have been yielded. With ``dep_only`` only nodes
+    that depend on the independent variables are visited.
+    """
+    child_counts: dict[Num, int] = {}
+    stack = [end]
+    while stack:
+        node = stack.pop()
+        if node in child_counts:
+            child_counts[node] += 1
+        else:
+            child_counts[node] = 1
+            stack.extend(p for p in node.parents if p.dep or not dep_only)
+    ready = [end]
+    while ready:
+        node = ready.pop()
+        yield node
+        for p in node.parents:
+            if dep_only and not p.dep:
+                continue
+            if child_counts[p] == 1:
+                ready.append(p)
+            else:
+                child_counts[p] -= 1
+
+
+def backward(output: Num, inputs: Sequence[Num], counter: Counter,
+             phase: str = "backward", discarded: dict[str, int] | None = None) -> list[Num]:
+    """The adjoints ∂output/∂input for every input, computed by the reverse sweep.
+
+    Every op of the sweep is counted in ``counter`` under ``(phase, None, op.name)``
+    where ``op`` is the forward op whose rule ran. An input the output does not depend
+    on gets a constant 0 (no op). When ``discarded`` is given, it receives, per op
+    kind, how many contributions a rule computed for an operand that needs no adjoint
+    (a constant) with ops of their own, and that were thrown away. Raises
+    :class:`DifferentiationError` for an op whose rule is missing and for a value that
+    depends on the variables but was computed outside :func:`~cheapgrad.core.number.tracing`
+    (its circuit is unknown).
+    """
+    if not isinstance(output, Num):
+        raise DifferentiationError(
+            f"the function must return a counted number, got {type(output).__name__}")
+    input_set = set(inputs)
+    adjoint: dict[Num, Num] = {}
+    if output.dep:
+        adjoint[output] = const(1.0)
+    leaves: dict[Num, Num] = {}
+    for node in toposort(output) if output.dep else ():
+        g = adjoint.pop(node, None)
+        if g is None:  # every rule gave it no contribution (e.g. x**0): a zero adjoint
+            continue
+        op = node.op
+        if op is None:
+            if node not in input_set:
+                raise DifferentiationError(
+                    "the output depends on a value whose circuit was not recorded: a "
+                    "variable that is not an input, or a result computed outside tracing()")
+            leaves[node] = g
+            continue
+        if op.vjp is None:
+            raise DifferentiationError(
+                f"op '{op.name}' has no derivative rule: the function is not differentiable "
+                "through it (comparisons and branches have no derivative)")
+        with counter.scope(phase, None, op.name):
+            contributions = op.vjp(g, node, *node.parents)
+            for parent, c in zip(node.parents, contributions, strict=True):
+                if c is None:
+                    continue
+                if not parent.dep:
+                    if discarded is not None and c is not g:
+                        discarded[op.name] = discarded.get(op.name, 0) + 1
+                    continue
+                previous = adjoint.get(parent)
+                adjoint[parent] = c if previous is None else previous + c
+    return [leaves.get(x, const(0.0)) for x in inputs]
+
+
+def circuit_nodes(output: Num) -> list[Num]:
+    """Every value of the recorded circuit (inputs, constants and op results), in an
+    order in which they can be computed (operands before results)."""
+    order = list(toposort(output, dep_only=False))
+    order.reverse()
+    return order
+
+
+def memory(output: Num, inputs: Sequence[Num]) -> dict[str, int]:
+    """Values held by reverse mode against the values a forward pass alone needs.
+
+    ``tape``: values of the recorded circuit that reverse mode keeps until its sweep
+    (every op result, constant operand and input reachable from the output).
+    ``ops``: recorded op results among them. ``forward_peak``: the most values alive at
+    once when the same circuit is evaluated forward in a topological order, the inputs
+    held throughout and every other value dropped after its last use.
+    """
+    order = circuit_nodes(output)
+    input_set = set(inputs)
+    last_use: dict[Num, int] = {}
+    for i, node in enumerate(order):
+        for p in node.parents:
+            last_use[p] = i
+    releases: dict[int, int] = {}
+    for node, i in last_use.items():
+        if node not in input_set and node is not output:
+            releases[i] = releases.get(i, 0) + 1
+    live = len(input_set)
+    peak = live
+    for i, node in enumerate(order):
+        if node not in input_set:
+            live += 1
+            peak = max(peak, live)
+        live -= releases.get(i, 0)
+    n_ops = sum(1 for node in order if node.op is not None)
+    tape = len(order) + len(input_set - set(order))
+    return {"tape": tape, "ops": n_ops, "forward_peak": peak}

@@ -1,0 +1,107 @@
+"""The sweep as a picture: ratio against the number of parameters.
+
+matplotlib is optional (``pip install 'cheapgrad[plot]'``) and imported only when a plot
+is made; without it :func:`require_matplotlib` raises :class:`PlotError` with a one-line
+hint.
+
+Example::
+
+    >>> from cheapgrad.models.spec import spec_from_dict
+    >>> from cheapgrad.analysis.sweep import Grid, plan_sweep, run_sweep
+    >>> from cheapgrad.render.plot import plot_sweep
+    >>> base = spec_from_dict({"input_dim": 3, "hidden": [], "activation": "tanh"})
+    >>> result = run_sweep(plan_sweep(base, Grid((1, 2), (2, 8), ("tanh",)), jobs=1))
+    >>> plot_sweep(result, "sweep.png")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from cheapgrad.analysis.sweep import SweepResult
+from cheapgrad.errors import CheapgradError
+
+#: File types the plot can be written as.
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+INSTALL_HINT = "pip install 'cheapgrad[plot]'"
+
+
+class PlotError(CheapgradError):
+    """A plot cannot be made (matplotlib missing, or an unsupported file type)."""
+
+
+def require_matplotlib() -> Any:
+    """Import matplotlib with the non-interactive Agg backend and return ``pyplot``."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise PlotError(f"--plot needs matplotlib, which is not installed: {INSTALL_HINT}") \
+            from None
+    return plt
+
+
+def check_plot_path(path: str) -> None:
+    """Refuse a file type the plot cannot be written as."""
+    if Path(path).suffix.lower() not in PLOT_SUFFIXES:
+        raise PlotError(f"{path}: the plot is written as {', '.join(PLOT_SUFFIXES)}; "
+                        f"name the file e.g. sweep.png")
+
+
+def plot_sweep(result: SweepResult, path: str) -> None:
+    """Draw the measured ratio against the number of parameters (log axis): one panel per
+    activation, one line per depth, with the bound and each depth's predicted limit as
+    the width grows drawn as horizontal lines; write it to ``path``."""
+    check_plot_path(path)
+    plt = require_matplotlib()
+    grid = result.plan.grid
+    limits = {(lim.depth, lim.activation): float(lim.limit) for lim in result.summary.limits}
+    n = len(grid.activations)
+    fig, axes = plt.subplots(1, n, figsize=(4.2 * n + 1.0, 4.4), sharey=True, squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    top = max([result.bound] + [c.ratio for c in result.cells])
+    for ax, act in zip(axes[0], grid.activations, strict=True):
+        ax.axhline(result.bound, color="crimson", linewidth=1.6,
+                   label=f"bound {result.bound:g}")
+        drawn_limits: set[float] = set()
+        for i, depth in enumerate(grid.depths):
+            colour = colours[i % len(colours)]
+            cells = sorted((c for c in result.cells
+                            if c.depth == depth and c.activation == act),
+                           key=lambda c: c.parameters)
+            if cells:
+                ax.plot([c.parameters for c in cells], [c.ratio for c in cells],
+                        marker="o", markersize=3.5, color=colour, label=f"depth {depth}")
+                bad = [c for c in cells if not c.passed]
+                if bad:
+                    ax.scatter([c.parameters for c in bad], [c.ratio for c in bad],
+                               marker="x", s=60, color="crimson", zorder=5)
+            lim = limits[(depth, act)]
+            if lim in drawn_limits:
+                continue
+            drawn_limits.add(lim)
+            same = [d for d in grid.depths if limits[(d, act)] == lim]
+            which = ("depth " if len(same) == 1 else "depths ") + ", ".join(map(str, same))
+            ax.axhline(lim, color=colour if len(same) == 1 else "grey", linestyle="--",
+                       linewidth=1.1, label=f"limit {lim:.3g} ({which}, wide)")
+        ax.set_xscale("log")
+        ax.set_title(f"{act}")
+        ax.set_xlabel("parameters (log scale)")
+        ax.set_ylim(0.0, top * 1.15)
+        ax.grid(True, which="major", alpha=0.3)
+        # Between the bound and the curves, where the panel is empty.
+        ax.legend(fontsize=7, loc="upper right", bbox_to_anchor=(1.0, 0.85), framealpha=0.9)
+    axes[0][0].set_ylabel("cost(f, ∇f) / cost(f), measured")
+    base = result.plan.base
+    fig.suptitle(f"cheap gradient: measured cost ratio over a sweep ({base.name}, "
+                 f"input_dim {base.input_dim}, outputs {base.outputs})")
+    fig.tight_layout()
+    try:
+        fig.savefig(path, dpi=120)
+    except OSError as exc:
+        raise PlotError(f"{path}: cannot write the plot: {exc.strerror}") from None
+    finally:
+        plt.close(fig)

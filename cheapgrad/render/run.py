@@ -1,0 +1,182 @@
+"""Pure renderers of a :class:`~cheapgrad.analysis.run.RunResult`: plain data (for JSON),
+Markdown and CSV. No I/O, no terminal code; the rich tables live in
+:mod:`cheapgrad.render.run_tables`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from typing import Any
+
+from cheapgrad.analysis import costmodels
+from cheapgrad.analysis.gradcheck import GradCheck
+from cheapgrad.analysis.run import PHASES, RunResult
+from cheapgrad.analysis.theory import predicted_by_phase
+from cheapgrad.core.number import OpCounts
+from cheapgrad.core.ops import OP_NAMES
+
+#: Version of the JSON layout; bumped when a field changes meaning or disappears.
+SCHEMA_VERSION = 1
+
+
+def json_number(x: float | None) -> float | None:
+    """A float for JSON: ``None`` (null) for a missing, infinite or nan value."""
+    return x if x is not None and math.isfinite(x) else None
+
+
+def layer_rows(result: RunResult) -> list[dict[str, Any]]:
+    """One row per (phase, layer): measured and predicted unit cost and the kinds."""
+    rows: dict[tuple[str, Any], dict[str, Any]] = {}
+    for (phase, layer, _part), tally in result.counter.buckets.items():
+        counts = OpCounts.from_tally(tally)
+        row = rows.setdefault((phase, layer), {
+            "phase": phase, "layer": layer, "counts": {}, "measured": 0, "predicted": 0,
+        })
+        for kind, n in counts.nonzero().items():
+            row["counts"][kind] = row["counts"].get(kind, 0) + n
+        row["measured"] += counts.total
+    for (phase, layer, _), kinds in result.prediction.items():
+        row = rows.setdefault((phase, layer), {
+            "phase": phase, "layer": layer, "counts": {}, "measured": 0, "predicted": 0,
+        })
+        row["predicted"] += sum(kinds.values())
+    for row in rows.values():
+        row["counts"] = {k: row["counts"][k] for k in OP_NAMES if k in row["counts"]}
+    order = {p: i for i, p in enumerate(PHASES)}
+    return sorted(
+        rows.values(),
+        key=lambda r: (order.get(r["phase"], 99),
+                       (-1 if r["layer"] is None else r["layer"])
+                       * (-1 if r["phase"] == "backward" else 1)),
+    )
+
+
+def cost_models_of(result: RunResult) -> dict[str, costmodels.ModelCost]:
+    """Every cost model of a run (the spec's cost_weights price the weighted model)."""
+    return costmodels.cost_models(result.counter, result.spec.cost_weights)
+
+
+def to_dict(result: RunResult) -> dict[str, Any]:
+    """The JSON document of a run (schema in the README)."""
+    predicted = predicted_by_phase(result.prediction)
+    counts = result.counts
+    gc = result.gradient_check
+    return {
+        "schema": SCHEMA_VERSION,
+        "name": result.spec.name,
+        "engine": result.engine,
+        "engine_requested": result.requested_engine,
+        "spec": result.spec.to_dict(),
+        "parameters": result.spec.parameters,
+        "nodes": result.spec.nodes,
+        "counts": {p: counts[p].counts for p in PHASES},
+        "nonscalar": {p: counts[p].nonscalar for p in PHASES},
+        "predicted": {p: {k: predicted.get(p, {}).get(k, 0) for k in OP_NAMES} for p in PHASES},
+        "counts_match_prediction": result.counts_match,
+        "layers": [
+            {"phase": r["phase"], "layer": r["layer"], "counts": r["counts"],
+             "cost": r["measured"], "predicted": r["predicted"]}
+            for r in layer_rows(result)
+        ],
+        "cost_f": result.cost_f,
+        "cost_f_and_grad": result.cost_f_and_grad,
+        "ratio": result.ratio,
+        "bound": result.bound,
+        "holds": result.holds,
+        "loss": json_number(result.loss),
+        "reference_loss": json_number(result.reference_loss),
+        "gradient_check": gc.to_json(),
+        "cost_models": costmodels.to_json(cost_models_of(result)),
+        **({"timing": result.extra["timing"].to_dict()} if "timing" in result.extra else {}),
+        **({"timing_by_batch": [r.to_dict() for r in result.extra["clock_rows"]]}
+           if "clock_rows" in result.extra else {}),
+        "passed": result.passed,
+    }
+
+
+def verdict_parts(ratio: float, bound: float, holds: bool, g: GradCheck) -> list[str]:
+    """The first clauses of every verdict: the bound, then the gradient check."""
+    if holds:
+        first = f"ratio {ratio:.3f} <= {bound:g}: the bound holds"
+    else:
+        first = f"ratio {ratio:.3f} > {bound:g}: the bound is VIOLATED"
+    return [first, f"gradient {'correct' if g.passed else 'WRONG'} "
+                   f"({g.label}, max rel. error {g.max_rel_error:.1e})"]
+
+
+def verdict(result: RunResult) -> str:
+    """One sentence: does the theorem hold here, and is the gradient right?"""
+    parts = verdict_parts(result.ratio, result.bound, result.holds, result.gradient_check)
+    parts.append("counts equal the closed form" if result.counts_match
+                 else "counts DIFFER from the closed form")
+    if not result.loss_matches:
+        parts.append("loss DIFFERS from the numpy reference")
+    return "; ".join(parts)
+
+
+def to_markdown(result: RunResult) -> str:
+    """A Markdown report: summary, counts by phase, counts by layer."""
+    predicted = predicted_by_phase(result.prediction)
+    counts = result.counts
+    kinds = [k for k in OP_NAMES if any(counts[p].counts[k] for p in PHASES)]
+    lines = [
+        f"# cheapgrad run: {result.spec.name}",
+        "",
+        f"- widths: {' → '.join(str(w) for w in result.spec.widths)}; "
+        f"activations: {', '.join(result.spec.activations) or 'none'}; "
+        f"bias: {str(result.spec.bias).lower()}; batch: {result.spec.batch}",
+        f"- parameters: {result.spec.parameters:,}; nodes: {result.spec.nodes:,}; "
+        f"engine: {result.engine_label}",
+        f"- cost(f) = {result.cost_f:,}; cost(f, ∇f) = {result.cost_f_and_grad:,}; "
+        f"ratio = {result.ratio:.4f}; bound = {result.bound:g}",
+        f"- verdict: {verdict(result)}",
+        "",
+        "## Counts by phase (measured; closed form in the last column)",
+        "",
+        "| phase | " + " | ".join(kinds) + " | total | predicted |",
+        "|---|" + "---:|" * (len(kinds) + 2),
+    ]
+    for p in PHASES:
+        pred_total = sum(predicted.get(p, {}).values())
+        cells = [str(counts[p].counts[k]) for k in kinds]
+        lines.append(f"| {p} | " + " | ".join(cells) + f" | {counts[p].total} | {pred_total} |")
+    lines += ["", "## Counts by layer", "", "| phase | layer | ops | cost | predicted |",
+              "|---|---:|---|---:|---:|"]
+    for r in layer_rows(result):
+        ops = ", ".join(f"{k} {n}" for k, n in r["counts"].items())
+        layer = "" if r["layer"] is None else str(r["layer"])
+        lines.append(f"| {r['phase']} | {layer} | {ops} | {r['measured']} | {r['predicted']} |")
+    models = cost_models_of(result)
+    shown = costmodels.select(models, result.extra.get("cost_model", "all"))  # Markdown: all
+    lines += ["", "## Cost models", "",
+              costmodels.to_markdown(shown, result.extra.get("timing")).rstrip("\n"),
+              "", "## Published constants", "",
+              costmodels.published_markdown(models).rstrip("\n")]
+    if "clock_rows" in result.extra:
+        from cheapgrad.analysis.timing import clock_markdown
+
+        lines += ["", "## Counts versus the clock, by batch size", "",
+                  clock_markdown(result.extra["clock_rows"]).rstrip("\n")]
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(result: RunResult) -> str:
+    """CSV, one row per (phase, layer, part, op kind) bucket with measured and predicted."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["name", "engine", "phase", "layer", "part", "op", "measured", "predicted"])
+    keys = list(result.counter.buckets)
+    keys += [k for k in result.prediction if k not in result.counter.buckets]
+    for key in keys:
+        phase, layer, part = key
+        tally = result.counter.buckets.get(key)
+        measured = OpCounts.from_tally(tally).counts if tally is not None else {}
+        pred = result.prediction.get(key, {})
+        for kind in OP_NAMES:
+            m, p = measured.get(kind, 0), pred.get(kind, 0)
+            if m or p:
+                writer.writerow([result.spec.name, result.engine, phase,
+                                 "" if layer is None else layer, part, kind, m, p])
+    return buf.getvalue()

@@ -1,0 +1,242 @@
+"""Rich renderers of a sweep for the terminal, and its progress bar. They take result
+objects and return rich renderables; they never compute a count themselves."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from cheapgrad.analysis.sweep import CellResult, SweepResult
+from cheapgrad.render.sweep import (
+    MODEL_COLUMNS,
+    engines_used,
+    grid_mark,
+    headline,
+    limits_summary,
+    model_rows,
+    overall_verdict,
+    shown_model,
+    verdict_mark,
+)
+
+
+def ratio_style(cell: CellResult, model: str = "unit") -> str:
+    """Colour by the margin to the bound: red over it (or a failed check), yellow within
+    10% of it, green below that. Under another cost model than ``unit`` the margin is to
+    that model's bound, and a ratio over it outside the model's hypothesis is yellow."""
+    if not cell.passed:
+        return "bold red"
+    if model == "unit":
+        return "yellow" if cell.margin < 0.10 else "green"
+    ratio, bound = cell.model_ratio(model), cell.model_bound(model)
+    if ratio is None or bound is None:
+        return "dim"
+    if ratio > bound + 1e-12:
+        return "bold red" if cell.model_applies(model) else "yellow"
+    return "yellow" if (bound - ratio) / bound < 0.10 else "green"
+
+
+def grid_tables(result: SweepResult, cost_model: str = "unit") -> list[RenderableType]:
+    """Per activation, a heading and a table: rows depth, columns width, cells the
+    measured ratio (under ``cost_model``; ``all`` shows the unit ratio) coloured by its
+    margin to the model's bound (✗ marks a failed cell, * a ratio over the model's
+    bound)."""
+    model = shown_model(cost_model)
+    grid = result.plan.grid
+    by_key = {(c.depth, c.width, c.activation): c for c in result.cells}
+    bound = next((c.model_bound(model) for c in result.cells), None)
+    under = "" if model == "unit" else f" under the {model} model"
+    bound_text = "no bound" if bound is None else f"bound {bound:g}"
+    out: list[RenderableType] = []
+    for act in grid.activations:
+        out.append(Text(f"\n{act}: ratio cost(f, ∇f) / cost(f){under} by depth (rows) and "
+                        f"hidden width (columns); {bound_text}", style="bold"))
+        t = Table()
+        t.add_column("depth", justify="right", style="bold")
+        for w in grid.widths:
+            t.add_column(str(w), justify="right")
+        for d in grid.depths:
+            row: list[RenderableType] = [str(d)]
+            for w in grid.widths:
+                c = by_key.get((d, w, act))
+                if c is None:
+                    row.append(Text("·", style="dim"))
+                else:
+                    r = c.model_ratio(model)
+                    text = "–" if r is None else f"{r:.3f}"
+                    row.append(Text(text + grid_mark(c, model), style=ratio_style(c, model)))
+            t.add_row(*row)
+        out.append(t)
+    if model != "unit":
+        out.append(Text(f"✗ the cell fails a check (unit bound, gradient, loss, counts); "
+                        f"* the ratio exceeds the {model} bound (yellow: outside the "
+                        "hypothesis of its theorem)", style="dim"))
+    return out
+
+
+def models_table(result: SweepResult) -> Table:
+    """Per cost model: its bound, the cells within it, and the largest and smallest
+    ratio over the grid with their cells."""
+    t = Table(title="every cost model over the grid (the same counts, priced five ways)",
+              title_justify="left")
+    for col in MODEL_COLUMNS:
+        t.add_column(col, justify="left" if col in ("model", "at") else "right")
+    for m, row in zip(result.summary.models, model_rows(result), strict=True):
+        style = "green" if m.holding == m.with_ratio else "yellow"
+        t.add_row(*row[:2], Text(row[2], style=style), *row[3:])
+    return t
+
+
+def _ratio_text(x: float | None) -> str:
+    return "–" if x is None else f"{x:.4f}"
+
+
+def cells_table(result: SweepResult, cost_model: str = "unit") -> Table:
+    """Every cell: parameters, nodes, cost of f, of f and ∇f, ratio (and the ratio under
+    ``cost_model`` when it is another single model), verdict, gradient error and the kind
+    of gradient check."""
+    model = shown_model(cost_model)
+    t = Table(title="every cell (check: complex = complex step, central = central "
+                    "differences; -dir = along random directions)",
+              title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    rows = []
+    for c in result.cells:
+        g = c.gradient_check
+        rows.append((
+            str(c.depth), str(c.width), c.activation, f"{c.parameters:,}", f"{c.nodes:,}",
+            f"{c.cost_f:,}", f"{c.cost_f_and_grad:,}",
+            Text(f"{c.ratio:.4f}", style=ratio_style(c)),
+            *(() if model == "unit" else (Text(
+                _ratio_text(c.model_ratio(model)), style=ratio_style(c, model)),)),
+            Text(verdict_mark(c), style="green" if c.passed else "bold red"),
+            Text(f"{g.max_rel_error:.1e}", style="" if g.passed else "bold red"),
+            CHECK_NAMES.get(g.method, g.method),
+        ))
+    headers = (("depth", "right"), ("width", "right"), ("activation", "left"),
+               ("params", "right"), ("nodes", "right"), ("cost f", "right"),
+               ("cost f,∇f", "right"), ("ratio", "right"),
+               *(() if model == "unit" else ((model, "right"),)), ("verdict", "left"),
+               ("grad. error", "right"), ("check", "left"))
+    for i, (col, just) in enumerate(headers):
+        # No number is ever cut or folded: each column is at least as wide as its longest
+        # entry (on a narrow terminal the table is wider than the screen instead).
+        widest = max([len(str(row[i])) for row in rows] + [len(col)])
+        t.add_column(col, justify=just, min_width=widest, no_wrap=True)
+    for row in rows:
+        t.add_row(*row)
+    return t
+
+
+#: Short names of the gradient checks for the table of every cell.
+CHECK_NAMES = {"complex-step": "complex", "complex-step-directional": "complex-dir",
+               "central": "central", "directional": "central-dir"}
+
+
+def limits_table(result: SweepResult) -> Table:
+    """Per depth and activation: the measured ratios from narrow to wide and the limit the
+    closed form predicts as the width grows."""
+    t = Table(title="where the ratio goes as the width grows", title_justify="left")
+    t.add_column("depth", justify="right")
+    t.add_column("activation")
+    t.add_column("measured, narrow → wide")
+    t.add_column("widest", justify="right")
+    t.add_column("limit (closed form)", justify="right", style="bold")
+    for lim in result.summary.limits:
+        ratios = [f"{r:.3f}" for _, r in lim.trend]
+        if len(ratios) > 4:
+            text = f"{' → '.join(ratios[:2])} … {' → '.join(ratios[-2:])}"
+        else:
+            text = " → ".join(ratios)
+        widest = lim.widest
+        t.add_row(str(lim.depth), lim.activation, text or "not run",
+                  "" if widest is None else f"{widest[1]:.4f} at {widest[0]}",
+                  f"{float(lim.limit):.4g}")
+    return t
+
+
+def summary_panel(result: SweepResult, cost_model: str = "unit") -> Panel:
+    """The headline (extremes under ``cost_model``), the verdict, the grid and the
+    time."""
+    plan = result.plan
+    base = plan.base
+    s = result.summary
+    g = Table.grid(padding=(0, 2))
+    g.add_column(style="bold")
+    g.add_column()
+    g.add_row("spec", base.name + (f" ({base.source})" if base.source else ""))
+    g.add_row("base", f"input_dim {base.input_dim}, outputs {base.outputs}, "
+                      f"bias {str(base.bias).lower()}, batch {base.batch}, seed {base.seed}")
+    g.add_row("grid", f"depths {', '.join(map(str, plan.grid.depths))}; widths "
+                      f"{', '.join(map(str, plan.grid.widths))}; activations "
+                      f"{', '.join(plan.grid.activations)}")
+    g.add_row("engine", f"{engines_used(result)}; {result.jobs} "
+                        f"process{'es' if result.jobs > 1 else ''}, {result.seconds:.1f} s")
+    g.add_row("cells", headline(result, cost_model))
+    g.add_row("wide limit", f"{limits_summary(result)}  (closed form, as the width grows; "
+                            "measured trend below)")
+    ok = s.all_passed
+    g.add_row("verdict", Text(overall_verdict(result),
+                              style="bold green" if ok else "bold red"))
+    return Panel(g, title="cheapgrad sweep", border_style="green" if ok else "red")
+
+
+def sweep_tables(result: SweepResult, cost_model: str = "unit") -> Group:
+    """Summary, ratio grids (under ``cost_model``), the table of every model (``all``),
+    limits and every cell."""
+    parts: list[RenderableType] = [summary_panel(result, cost_model),
+                                   *grid_tables(result, cost_model)]
+    if cost_model == "all":
+        parts.append(models_table(result))
+    parts += [limits_table(result), cells_table(result, cost_model)]
+    return Group(*parts)
+
+
+class SweepProgress:
+    """A rich progress bar (cells done, elapsed, estimate of the time left) that the sweep
+    advances. The bar moves by each cell's estimated work, not by cell count, so the
+    estimate stays sensible when cells of very different sizes finish in any order.
+
+    Use as a context manager; pass it as ``progress`` to :func:`cheapgrad.analysis.sweep.run_sweep`.
+    """
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            TextColumn("sweeping"), BarColumn(),
+            TextColumn("{task.fields[done]}/{task.fields[cells]} cells"),
+            TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+            console=console, transient=True,
+        )
+        self._task: TaskID | None = None
+        self._done = 0
+
+    def __enter__(self) -> SweepProgress:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._progress.stop()
+
+    def start(self, cells: int, work: float) -> None:
+        """Show the bar (called once the workers exist)."""
+        self._task = self._progress.add_task("sweep", total=max(work, 1e-9), done=0,
+                                             cells=cells)
+        self._progress.start()
+
+    def advance(self, cell: CellResult, work: float) -> None:
+        """One more cell finished; ``work`` is its share of the estimate."""
+        self._done += 1
+        if self._task is not None:
+            self._progress.update(self._task, advance=work, done=self._done)
