@@ -192,16 +192,6 @@ def test_cli_run_rejects_an_unknown_engine(cli: Any) -> None:
     assert res.exit_code == 2
 
 
-@pytest.mark.parametrize("module", ["cheapgrad.engines.array", "cheapgrad.models.mlp"])
-def test_docstring_examples(module: str) -> None:
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(module))
-    assert result.attempted > 0
-    assert result.failed == 0
-
-
 @pytest.mark.parametrize("data", SPECS[1:4])
 def test_loss_along_a_direction_equals_the_loss_at_the_moved_point(data: dict[str, Any]) -> None:
     spec = spec_from_dict(data)
