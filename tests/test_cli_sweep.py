@@ -7,11 +7,14 @@ import csv
 import io
 import json
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import CliProcess, one_line_error
 
 from cheapgrad.analysis import run as runner
 from cheapgrad.cli.app import main
@@ -28,16 +31,6 @@ def write_config(tmp_path: Path, sweep_section: str = "") -> str:
     path.write_text("name: grid\ninput_dim: 2\nhidden: [3]\nactivation: tanh\noutputs: 2\n"
                     "bias: true\nseed: 3\n" + sweep_section, encoding="utf-8")
     return str(path)
-
-
-def one_line_error(result: Any, *needles: str) -> None:
-    assert result.exit_code == 2, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert "Traceback" not in result.output
-    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, result.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 def test_the_file_grid_runs_with_no_flags(cli: CliRunner, tmp_path: Path) -> None:
@@ -226,34 +219,35 @@ def test_plot_without_matplotlib_says_how_to_install(
 # --- a real Ctrl-C --------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
-def test_sigint_stops_the_workers_and_exits_130() -> None:
-    import os
-    import signal
-    import subprocess
-    import time
+# The sweep says "ready" once its workers are up (CHEAPGRAD_TEST_READY is set): a Ctrl-C
+# from then on must stop it cleanly. Waiting for that, not for a delay, keeps a Ctrl-C from
+# landing during start-up on a slow machine.
+INTERRUPTIBLE = ["sweep", "configs/sweep.yaml", "--engine", "scalar", "--depths", "4,8",
+                 "--widths", "128,256,300", "--jobs", "2", "--format", "csv"]
 
-    cmd = [sys.executable, "-m", "cheapgrad.cli.app", "sweep", "configs/sweep.yaml",
-           "--engine", "scalar", "--depths", "4,8", "--widths", "128,256,300",
-           "--jobs", "2", "--format", "csv"]
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        if children.exists() and len(children.read_text().split()) >= 2:
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, "the sweep ended before it could be interrupted"
-    os.killpg(proc.pid, signal.SIGINT)
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_sigint_stops_the_workers_and_exits_130(cli_process: Callable[..., CliProcess]) -> None:
+    proc = cli_process(*INTERRUPTIBLE)
+    proc.wait_until_ready()
+    workers = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    assert len(workers) >= 2, workers
+    proc.interrupt()
     start = time.monotonic()
-    out, err = proc.communicate(timeout=30)
+    out, err = proc.finish()
     assert time.monotonic() - start < 10
-    assert proc.returncode == 130, err
+    assert proc.proc.returncode == 130, err
     assert out.startswith("depth,width,activation")
     assert "interrupted:" in err and "Traceback" not in err
+    assert not [pid for pid in workers if _alive(int(pid))]
 
 
 def test_custom_activations_can_be_swept_by_flag_and_by_file(tmp_path: Path) -> None:
@@ -285,22 +279,12 @@ def test_custom_activations_can_be_swept_by_flag_and_by_file(tmp_path: Path) -> 
                                                                          "custom(2,3)"]
 
 
-def test_two_quick_ctrl_cs_still_stop_the_sweep() -> None:
-    import os
-    import signal
-    import subprocess
-    import time
-
-    for delay in (0.6, 0.9):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cheapgrad.cli.app", "sweep", "configs/sweep.yaml", "--engine",
-             "scalar", "--depths", "4,8", "--widths", "128,256,300", "--jobs", "2",
-             "--format", "csv"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+def test_two_quick_ctrl_cs_still_stop_the_sweep(cli_process: Callable[..., CliProcess]) -> None:
+    for delay in (0.0, 0.3):  # at once, and once the first cells are under way
+        proc = cli_process(*INTERRUPTIBLE)
+        proc.wait_until_ready()
         time.sleep(delay)
-        os.kill(proc.pid, signal.SIGINT)  # as timeout(1) does: the process, then its group
-        os.killpg(proc.pid, signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
-        assert proc.returncode == 130, err
+        proc.interrupt(process_first=True)
+        _, err = proc.finish()
+        assert proc.proc.returncode == 130, err
         assert "Traceback" not in err

@@ -4,15 +4,15 @@ Ctrl-C. Each gets one line and the documented exit code, quickly."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import CliProcess, one_line_error
 
 from cheapgrad.cli.app import main
 from cheapgrad.errors import SpecError
@@ -22,11 +22,7 @@ BASE = "input_dim: 2\nhidden: [3]\nactivation: tanh\n"
 
 
 def one_line_exit_2(cli: CliRunner, args: list[str]) -> str:
-    result = cli.invoke(main, args)
-    assert result.exit_code == 2, result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), lines
-    return lines[0]
+    return one_line_error(cli.invoke(main, args))
 
 
 @pytest.mark.parametrize("depth", [60, 1000, 5000])
@@ -78,19 +74,17 @@ def test_scientific_notation_in_a_circuit(cli: CliRunner, tmp_path: Path):
     assert doc["inputs"] == {"x": 1e-3, "y": 2.0}
 
 
-def test_ctrl_c_in_run_exits_130_without_a_traceback(tmp_path: Path):
-    # A net big enough that the scalar engine counts for a few seconds.
-    p = tmp_path / "big.yaml"
-    p.write_text("input_dim: 1000\nhidden: [1000, 1000]\nactivation: tanh\n")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cheapgrad.cli.app", "run", str(p), "--engine", "scalar"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    time.sleep(1.5)
-    assert proc.poll() is None, "the run ended before it could be interrupted"
-    os.killpg(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, err
+def test_ctrl_c_in_run_exits_130_without_a_traceback(
+        write_file: Callable[..., str], cli_process: Callable[..., CliProcess]):
+    # A net big enough that the scalar engine counts for a few seconds; the run says
+    # "ready" just before it starts counting.
+    proc = cli_process("run", write_file("input_dim: 1000\nhidden: [1000, 1000]\n"
+                                         "activation: tanh\n", "big.yaml"),
+                       "--engine", "scalar")
+    proc.wait_until_ready()
+    proc.interrupt()
+    _, err = proc.finish()
+    assert proc.proc.returncode == 130, err
     assert err.strip() == "interrupted"
 
 

@@ -33,6 +33,7 @@ from cheapgrad.cli.common import (
     exits_cleanly,
     load_config,
     save_arrays,
+    say_ready,
 )
 from cheapgrad.render.run import to_csv, to_dict, to_markdown
 
@@ -148,6 +149,7 @@ def run_cmd(config: str | None, fmt: str, engine: str, save_path: str | None, fo
         grid_from_spec(spec)
     if save_path is not None:
         check_writable(save_path, force, suffix=".npz")
+    say_ready()
     result = run(spec, engine, max_ops=max_ops, check=check_method)
     result.extra["cost_model"] = cost_model
     if timed:

@@ -30,6 +30,15 @@ FORMATS = ("table", "json", "markdown", "csv")
 INTERRUPTED = 130
 #: Exit code when the output's reader has gone away: 128 + SIGPIPE.
 BROKEN_PIPE = 141
+#: When set, a long command says ``ready`` on stderr once a Ctrl-C would stop its work
+#: cleanly (the tests that send one wait for it instead of guessing a delay).
+READY_VARIABLE = "CHEAPGRAD_TEST_READY"
+
+
+def say_ready() -> None:
+    """Print ``ready`` on stderr if :data:`READY_VARIABLE` is set."""
+    if os.environ.get(READY_VARIABLE):
+        click.echo("ready", err=True)
 
 
 class InputError(click.ClickException):

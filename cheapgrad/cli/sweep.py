@@ -27,6 +27,7 @@ from cheapgrad.cli.common import (
     check_writable,
     exits_cleanly,
     load_config,
+    say_ready,
 )
 from cheapgrad.cli.common import console as make_console
 from cheapgrad.render.sweep import overall_verdict, to_csv, to_dict, to_markdown
@@ -35,6 +36,17 @@ from cheapgrad.render.sweep import overall_verdict, to_csv, to_dict, to_markdown
 EXIT_INTERRUPTED = 130
 #: Width of the tables when they do not go to a terminal.
 TABLE_WIDTH = 120
+
+
+class _ReadySink:
+    """Progress nobody sees; ``start`` (the workers are up) is when a Ctrl-C would stop
+    the sweep cleanly, so :func:`say_ready` then."""
+
+    def start(self, cells: int, work: float) -> None:
+        say_ready()
+
+    def advance(self, cell: object, work: float) -> None:
+        pass
 
 
 def render(result: SweepResult, fmt: str, cost_model: str = "unit") -> str:
@@ -126,7 +138,7 @@ def command(config: str | None, depths: str | None, widths: str | None,
         with SweepProgress(err) as bar:
             result = run_sweep(plan, progress=bar)
     else:
-        result = run_sweep(plan)
+        result = run_sweep(plan, progress=_ReadySink())
 
     if out_path is not None:
         try:
