@@ -77,6 +77,48 @@ def write_file(tmp_path: Path) -> Callable[..., str]:
     return write
 
 
+# --- a sweep's runs, patched --------------------------------------------------------------
+
+
+@pytest.fixture
+def interrupt_run_at(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
+    """``interrupt_run_at(n)``: the n-th net that ``analysis.run.run`` is asked to run
+    (in this process: a sweep with one job) raises KeyboardInterrupt, as a Ctrl-C would."""
+    from cheapgrad.analysis import run as runner
+
+    def patch(n: int) -> None:
+        real, calls = runner.run, []
+
+        def interrupted_run(spec: Any, engine: str = "scalar", **kw: Any) -> Any:
+            calls.append(spec)
+            if len(calls) == n:
+                raise KeyboardInterrupt
+            return real(spec, engine, **kw)
+
+        monkeypatch.setattr(runner, "run", interrupted_run)
+
+    return patch
+
+
+@pytest.fixture
+def bound_every_run(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
+    """``bound_every_run(b)``: every run of ``analysis.run.run`` in this process reports
+    ``b`` as its bound, so that the ratios above it fail."""
+    from cheapgrad.analysis import run as runner
+
+    def patch(bound: float) -> None:
+        real = runner.run
+
+        def strict_run(spec: Any, engine: str = "scalar", **kw: Any) -> Any:
+            r = real(spec, engine, **kw)
+            r.bound = bound
+            return r
+
+        monkeypatch.setattr(runner, "run", strict_run)
+
+    return patch
+
+
 # --- the command line in a subprocess -----------------------------------------------------
 
 

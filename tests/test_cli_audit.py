@@ -6,6 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from conftest import one_line_error
 
 from cheapgrad.analysis.audit import chain_ratio
 from cheapgrad.cli.app import main
@@ -70,10 +71,7 @@ def test_batch_option(cli: CliRunner) -> None:
 )
 def test_bad_input_is_one_line_and_exit_two(cli: CliRunner, args: list[str],
                                             message: str) -> None:
-    r = cli.invoke(main, ["audit", *args])
-    assert r.exit_code == 2
-    assert message in r.output and "Traceback" not in r.output
-    assert len(r.output.strip().splitlines()) == 1
+    one_line_error(cli.invoke(main, ["audit", *args]), message)
 
 
 def test_out_of_range_option_is_exit_two(cli: CliRunner) -> None:

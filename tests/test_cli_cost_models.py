@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import invoke_json
 
 from cheapgrad.analysis.costmodels import MODELS
 from cheapgrad.analysis.sweep import Grid, plan_sweep, run_sweep
@@ -29,15 +30,11 @@ def invoke(cli: CliRunner, *args: str) -> Any:
 
 
 def circuit_json(cli: CliRunner, *args: str, code: int = 0) -> dict[str, Any]:
-    res = invoke(cli, "circuit", *args, "--format", "json")
-    assert res.exit_code == code, res.output
-    return json.loads(res.stdout)
+    return invoke_json(cli, "circuit", *args, "--format", "json", code=code)
 
 
 def sweep_json(cli: CliRunner, *args: str) -> dict[str, Any]:
-    res = invoke(cli, "sweep", *args, "--format", "json", "--jobs", "1")
-    assert res.exit_code == 0, res.output
-    return json.loads(res.stdout)
+    return invoke_json(cli, "sweep", *args, "--format", "json", "--jobs", "1")
 
 
 # --- circuit --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import one_line_error, run_cli
 
 from cheapgrad.cli.app import main
 
@@ -107,12 +108,7 @@ def test_save_arrays_and_refuse_to_overwrite(cli: CliRunner, tmp_path: Path):
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(cli: CliRunner, tmp_path: Path, text, message):  # type: ignore[no-untyped-def]
-    result = cli.invoke(main, ["run", write(tmp_path, text)])
-    assert result.exit_code == 2
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ")
-    assert message in lines[0]
-    assert "Traceback" not in result.output
+    one_line_error(cli.invoke(main, ["run", write(tmp_path, text)]), message)
 
 
 def test_missing_file(cli: CliRunner):
@@ -206,10 +202,7 @@ def test_overflow_is_one_line_and_exit_2_on_both_engines(cli: CliRunner, tmp_pat
            "activation: square\nseed: 3\n"
     path = write(tmp_path, text)
     for engine in ("scalar", "array"):
-        result = cli.invoke(main, ["run", path, "--engine", engine])
-        assert result.exit_code == 2, (engine, result.output)
-        lines = result.output.strip().splitlines()
-        assert len(lines) == 1 and "overflow" in lines[0], (engine, lines)
+        one_line_error(cli.invoke(main, ["run", path, "--engine", engine]), "overflow")
 
 
 def test_central_differences_are_refused_on_huge_nets(cli: CliRunner, tmp_path: Path):
@@ -230,11 +223,7 @@ def test_central_differences_are_refused_on_huge_nets(cli: CliRunner, tmp_path: 
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> None:
-    import subprocess
-    import sys
-
-    proc = subprocess.run([sys.executable, "-m", "cheapgrad.cli.app", *args],
-                          capture_output=True, text=True, timeout=60)
+    proc = run_cli(*args)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(message), lines

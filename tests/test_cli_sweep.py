@@ -16,7 +16,6 @@ import pytest
 from click.testing import CliRunner
 from conftest import CliProcess, one_line_error
 
-from cheapgrad.analysis import run as runner
 from cheapgrad.cli.app import main
 
 SMALL = ["--depths", "1,2", "--widths", "2,3", "--activations", "tanh,sigmoid"]
@@ -103,15 +102,9 @@ def test_out_with_table_format_writes_plain_tables(cli: CliRunner, tmp_path: Pat
     assert "every cell" in text and "\x1b[" not in text
 
 
-def test_exit_1_when_a_bound_fails(cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = runner.run
-
-    def strict_run(spec: Any, engine: str = "scalar", **kw: Any) -> Any:
-        r = real(spec, engine, **kw)
-        r.bound = 1.7
-        return r
-
-    monkeypatch.setattr(runner, "run", strict_run)
+def test_exit_1_when_a_bound_fails(
+        cli: CliRunner, bound_every_run: Callable[[float], None]) -> None:
+    bound_every_run(1.7)
     result = sweep(cli, "configs/sweep.yaml", *SMALL, "--format", "json", "--jobs", "1")
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
@@ -120,16 +113,8 @@ def test_exit_1_when_a_bound_fails(cli: CliRunner, monkeypatch: pytest.MonkeyPat
 
 
 def test_ctrl_c_prints_finished_cells_and_exits_130(
-        cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
-    real, calls = runner.run, []
-
-    def interrupted_run(spec: Any, engine: str = "scalar", **kw: Any) -> Any:
-        calls.append(spec)
-        if len(calls) == 4:
-            raise KeyboardInterrupt
-        return real(spec, engine, **kw)
-
-    monkeypatch.setattr(runner, "run", interrupted_run)
+        cli: CliRunner, interrupt_run_at: Callable[[int], None]) -> None:
+    interrupt_run_at(4)
     result = sweep(cli, "configs/sweep.yaml", *SMALL, "--format", "csv", "--jobs", "1")
     assert result.exit_code == 130
     assert len(list(csv.DictReader(io.StringIO(result.stdout)))) == 3

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import spec_error
 
 from cheapgrad.analysis.run import ENGINES, run
 from cheapgrad.analysis.theory import predict
 from cheapgrad.core.number import Counter, tracing, var
 from cheapgrad.core.ops import OPS
 from cheapgrad.core.tape import backward
-from cheapgrad.errors import SpecError
 from cheapgrad.models.activations import (
     ACTIVATIONS,
     custom,
@@ -23,14 +23,6 @@ from cheapgrad.models.activations import (
     parse_custom_name,
 )
 from cheapgrad.models.spec import spec_from_dict, spec_from_yaml
-
-
-def error_of(text: str) -> str:
-    with pytest.raises(SpecError) as info:
-        spec_from_yaml(text, source="s.yaml")
-    message = str(info.value)
-    assert "\n" not in message
-    return message
 
 
 @pytest.mark.parametrize("cost,dcost", [(1, 1), (10, 50), (3, 1)])
@@ -162,18 +154,18 @@ def test_mapping_forms_are_accepted_and_round_trip() -> None:
     ],
 )
 def test_bad_activation_mappings_name_line_and_field(activation: str, expected: str) -> None:
-    assert error_of(f"input_dim: 2\nhidden: [3]\nactivation: {activation}\n").startswith(expected)
+    assert spec_error(f"input_dim: 2\nhidden: [3]\nactivation: {activation}\n").startswith(expected)
 
 
 def test_errors_in_a_list_point_at_the_entry_line() -> None:
     text = ("input_dim: 2\nhidden: [3, 3]\nactivation:\n  - tanh\n"
             "  - name: custom\n    cost: 4\n    derivative_cost: -1\n")
-    assert error_of(text) == (
+    assert spec_error(text) == (
         "s.yaml:7: activation[1].derivative_cost: must be a positive integer, got -1")
 
 
 def test_existing_unknown_activation_message_is_unchanged() -> None:
-    assert error_of("input_dim: 2\nhidden: [3]\nactivation: tahn\n") == (
+    assert spec_error("input_dim: 2\nhidden: [3]\nactivation: tahn\n") == (
         "s.yaml:3: activation: unknown activation 'tahn' (did you mean 'tanh'?); "
         "known: identity, tanh, sigmoid, relu, square")
 
@@ -185,17 +177,17 @@ def test_cost_weights_are_read_and_checked() -> None:
     assert s.to_dict()["cost_weights"] == s.cost_weights
     assert spec_from_yaml("input_dim: 2\nhidden: [3]\nactivation: tanh\n").cost_weights is None
     base = "input_dim: 2\nhidden: [3]\nactivation: tanh\ncost_weights:\n"
-    assert error_of(base + "  add: 1\n  mull: 3\n").startswith(
+    assert spec_error(base + "  add: 1\n  mull: 3\n").startswith(
         "s.yaml:6: cost_weights.mull: unknown op kind (did you mean 'mul'?)")
-    assert error_of(base + "  add: -1\n") == (
+    assert spec_error(base + "  add: -1\n") == (
         "s.yaml:5: cost_weights.add: must be a finite number >= 0, got -1")
-    assert error_of(base + "  add: yes\n") == (
+    assert spec_error(base + "  add: yes\n") == (
         "s.yaml:5: cost_weights.add: must be a number >= 0, got True")
-    assert error_of(base + "  add: .nan\n").startswith("s.yaml:5: cost_weights.add: must be")
-    assert error_of("input_dim: 2\nhidden: [3]\nactivation: tanh\ncost_weights: [1]\n") == (
+    assert spec_error(base + "  add: .nan\n").startswith("s.yaml:5: cost_weights.add: must be")
+    assert spec_error("input_dim: 2\nhidden: [3]\nactivation: tanh\ncost_weights: [1]\n") == (
         "s.yaml:4: cost_weights: must be a mapping of op kind to cost, e.g. "
         "{add: 1, mul: 3, div: 10}, got a list")
-    assert "did you mean 'cost_weights'" in error_of(
+    assert "did you mean 'cost_weights'" in spec_error(
         "input_dim: 2\nhidden: [3]\nactivation: tanh\ncost_weight: {}\n")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import spec_error
 
 from cheapgrad.errors import SpecError
 from cheapgrad.models.spec import load_spec, spec_from_dict, spec_from_yaml
@@ -19,14 +20,6 @@ bias: false
 loss: squared
 seed: 0
 """
-
-
-def error_of(text: str) -> str:
-    with pytest.raises(SpecError) as info:
-        spec_from_yaml(text, source="s.yaml")
-    message = str(info.value)
-    assert "\n" not in message
-    return message
 
 
 def test_a_valid_spec_reads_with_defaults():
@@ -110,11 +103,11 @@ def test_bundled_specs_are_valid():
     ],
 )
 def test_bad_specs_name_file_line_and_field(text: str, expected: str) -> None:
-    assert error_of(text) == expected
+    assert spec_error(text) == expected
 
 
 def test_yaml_syntax_error_names_the_line():
-    message = error_of("input_dim: 4\nhidden: [8, 8\nactivation: tanh\n")
+    message = spec_error("input_dim: 4\nhidden: [8, 8\nactivation: tanh\n")
     assert message.startswith("s.yaml:")
     assert "YAML syntax error" in message
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -199,16 +200,8 @@ def test_jobs_2_equals_jobs_1() -> None:
     assert to_markdown(one) == to_markdown(two)
 
 
-def test_ctrl_c_returns_the_finished_cells(monkeypatch: pytest.MonkeyPatch) -> None:
-    real, calls = runner.run, []
-
-    def interrupted_run(spec: Any, engine: str = "scalar", **kw: Any) -> Any:
-        calls.append(spec)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return real(spec, engine, **kw)
-
-    monkeypatch.setattr(runner, "run", interrupted_run)
+def test_ctrl_c_returns_the_finished_cells(interrupt_run_at: Callable[[int], None]) -> None:
+    interrupt_run_at(3)
     result = small_result()
     assert result.interrupted
     assert [c.index for c in result.cells] == [0, 1]
@@ -216,15 +209,8 @@ def test_ctrl_c_returns_the_finished_cells(monkeypatch: pytest.MonkeyPatch) -> N
     assert to_dict(result)["interrupted"] is True
 
 
-def test_a_broken_bound_fails_the_cell(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = runner.run
-
-    def strict_run(spec: Any, engine: str = "scalar", **kw: Any) -> Any:
-        r = real(spec, engine, **kw)
-        r.bound = 2.0
-        return r
-
-    monkeypatch.setattr(runner, "run", strict_run)
+def test_a_broken_bound_fails_the_cell(bound_every_run: Callable[[float], None]) -> None:
+    bound_every_run(2.0)
     result = small_result()
     s = result.summary
     assert 0 < s.holding < s.cells
