@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +16,6 @@ from conftest import one_line_error, run_cli
 from cheapgrad.cli.app import main
 
 SMALL = "name: small\ninput_dim: 3\nhidden: [4]\nactivation: tanh\noutputs: 2\nbias: true\n"
-
-
-def write(tmp_path: Path, text: str, name: str = "spec.yaml") -> str:
-    p = tmp_path / name
-    p.write_text(text)
-    return str(p)
 
 
 def test_run_without_config_runs_the_bundled_lecture_spec(cli: CliRunner):
@@ -37,8 +32,8 @@ def test_run_by_bundled_name(cli: CliRunner):
     assert json.loads(result.output)["name"] == "sigmoid"
 
 
-def test_json_schema(cli: CliRunner, tmp_path: Path):
-    result = cli.invoke(main, ["run", write(tmp_path, SMALL), "--format", "json"])
+def test_json_schema(cli: CliRunner, write_file: Callable[..., str]):
+    result = cli.invoke(main, ["run", write_file(SMALL), "--format", "json"])
     assert result.exit_code == 0
     doc = json.loads(result.output)
     for key in ("counts", "cost_f", "cost_f_and_grad", "ratio", "bound", "holds",
@@ -60,8 +55,8 @@ def test_json_schema(cli: CliRunner, tmp_path: Path):
     assert sum(layer["cost"] for layer in doc["layers"]) == doc["cost_f_and_grad"]
 
 
-def test_markdown_and_csv(cli: CliRunner, tmp_path: Path):
-    path = write(tmp_path, SMALL)
+def test_markdown_and_csv(cli: CliRunner, write_file: Callable[..., str]):
+    path = write_file(SMALL)
     md = cli.invoke(main, ["run", path, "--format", "markdown"])
     assert md.exit_code == 0
     assert md.output.startswith("# cheapgrad run: small")
@@ -75,8 +70,9 @@ def test_markdown_and_csv(cli: CliRunner, tmp_path: Path):
     assert measured == doc["cost_f_and_grad"]
 
 
-def test_save_arrays_and_refuse_to_overwrite(cli: CliRunner, tmp_path: Path):
-    path = write(tmp_path, SMALL)
+def test_save_arrays_and_refuse_to_overwrite(
+        cli: CliRunner, tmp_path: Path, write_file: Callable[..., str]):
+    path = write_file(SMALL)
     npz = tmp_path / "out.npz"
     assert cli.invoke(main, ["run", path, "--save-arrays", str(npz)]).exit_code == 0
     with np.load(npz) as data:
@@ -107,8 +103,9 @@ def test_save_arrays_and_refuse_to_overwrite(cli: CliRunner, tmp_path: Path):
         (SMALL.replace("input_dim: 3", "input_dim: x"), "input_dim: must be an integer"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(cli: CliRunner, tmp_path: Path, text, message):  # type: ignore[no-untyped-def]
-    one_line_error(cli.invoke(main, ["run", write(tmp_path, text)]), message)
+def test_bad_input_is_one_line_and_exit_2(
+        cli: CliRunner, write_file: Callable[..., str], text, message):  # type: ignore[no-untyped-def]
+    one_line_error(cli.invoke(main, ["run", write_file(text)]), message)
 
 
 def test_missing_file(cli: CliRunner):
@@ -117,13 +114,14 @@ def test_missing_file(cli: CliRunner):
     assert result.output.strip() == "Error: no/such/spec.yaml: no such file"
 
 
-def test_too_large_to_count_is_refused_before_running(cli: CliRunner, tmp_path: Path):
+def test_too_large_to_count_is_refused_before_running(
+        cli: CliRunner, write_file: Callable[..., str]):
     big = SMALL.replace("hidden: [4]", "hidden: [2000, 2000, 2000]")
-    result = cli.invoke(main, ["run", write(tmp_path, big), "--engine", "scalar"])
+    result = cli.invoke(main, ["run", write_file(big), "--engine", "scalar"])
     assert result.exit_code == 2
     assert "over the scalar engine's limit" in result.output
     assert "--max-ops" in result.output
-    small = cli.invoke(main, ["run", write(tmp_path, SMALL), "--max-ops", "10"])
+    small = cli.invoke(main, ["run", write_file(SMALL), "--max-ops", "10"])
     assert small.exit_code == 2 and "limit of 10" in small.output
 
 
@@ -147,14 +145,14 @@ def test_failed_gradient_check_exits_1(cli: CliRunner, monkeypatch: pytest.Monke
     assert doc["gradient_check"]["passed"] is False and doc["passed"] is False
 
 
-def test_example_prints_and_lists_bundled_specs(cli: CliRunner, tmp_path: Path):
+def test_example_prints_and_lists_bundled_specs(cli: CliRunner, write_file: Callable[..., str]):
     listing = cli.invoke(main, ["example", "--list"])
     assert listing.exit_code == 0
     names = listing.output.split()
     assert {"lecture", "deep-narrow", "wide", "sigmoid"} <= set(names)
     shown = cli.invoke(main, ["example", "deep-narrow"])
     assert shown.exit_code == 0 and "name: deep-narrow" in shown.output
-    path = write(tmp_path, cli.invoke(main, ["example"]).output, "mine.yaml")
+    path = write_file(cli.invoke(main, ["example"]).output, "mine.yaml")
     assert cli.invoke(main, ["run", path]).exit_code == 0
     bad = cli.invoke(main, ["example", "nope"])
     assert bad.exit_code == 2
@@ -178,36 +176,39 @@ def test_help_shows_an_example(cli: CliRunner):
 @pytest.mark.parametrize(("check", "largest_error"), [("central", 1e-6), ("directional", 1e-6),
                                                        ("complex-step", 1e-12),
                                                        ("complex-step-directional", 1e-12)])
-def test_every_check_method_passes_a_right_gradient(cli: CliRunner, tmp_path: Path,
+def test_every_check_method_passes_a_right_gradient(cli: CliRunner, write_file: Callable[..., str],
                                                     check: str, largest_error: float):
-    result = cli.invoke(main, ["run", write(tmp_path, SMALL), "--check", check,
+    result = cli.invoke(main, ["run", write_file(SMALL), "--check", check,
                                "--format", "json"])
     assert result.exit_code == 0
     gc = json.loads(result.output)["gradient_check"]
     assert gc["method"] == check and gc["passed"] and gc["max_rel_error"] < largest_error
 
 
-def test_tiny_gradients_next_to_a_large_loss_are_checked_right(cli: CliRunner, tmp_path: Path):
+def test_tiny_gradients_next_to_a_large_loss_are_checked_right(
+        cli: CliRunner, write_file: Callable[..., str]):
     # Four square layers: the gradient (~1e-10) is far below the loss (~0.2), beyond what
     # central differences can resolve; the complex step resolves it to rounding.
     text = "input_dim: 4\nhidden: [8, 8, 8, 8]\nactivation: square\nseed: 3\n"
-    result = cli.invoke(main, ["run", write(tmp_path, text), "--format", "json"])
+    result = cli.invoke(main, ["run", write_file(text), "--format", "json"])
     assert result.exit_code == 0, result.output[-400:]
     gc = json.loads(result.output)["gradient_check"]
     assert gc["method"] == "complex-step" and gc["max_rel_error"] < 1e-10
 
 
-def test_overflow_is_one_line_and_exit_2_on_both_engines(cli: CliRunner, tmp_path: Path):
+def test_overflow_is_one_line_and_exit_2_on_both_engines(
+        cli: CliRunner, write_file: Callable[..., str]):
     text = "input_dim: 4\nhidden: [8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8]\n" \
            "activation: square\nseed: 3\n"
-    path = write(tmp_path, text)
+    path = write_file(text)
     for engine in ("scalar", "array"):
         one_line_error(cli.invoke(main, ["run", path, "--engine", engine]), "overflow")
 
 
-def test_central_differences_are_refused_on_huge_nets(cli: CliRunner, tmp_path: Path):
+def test_central_differences_are_refused_on_huge_nets(
+        cli: CliRunner, write_file: Callable[..., str]):
     text = "input_dim: 200\nhidden: [200]\nactivation: tanh\n"
-    result = cli.invoke(main, ["run", write(tmp_path, text), "--check", "central"])
+    result = cli.invoke(main, ["run", write_file(text), "--check", "central"])
     assert result.exit_code == 2
     assert "central differences over 40,200 parameters" in result.output
 
@@ -230,8 +231,9 @@ def test_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> 
     assert "--help" in lines[0]
 
 
-def test_time_batches_puts_counted_ratios_beside_the_clock(cli: CliRunner, tmp_path: Path):
-    path = write(tmp_path, SMALL)
+def test_time_batches_puts_counted_ratios_beside_the_clock(
+        cli: CliRunner, write_file: Callable[..., str]):
+    path = write_file(SMALL)
     result = cli.invoke(main, ["run", path, "--time-batches", "1,3", "--format", "json"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)["timing_by_batch"]
@@ -239,7 +241,7 @@ def test_time_batches_puts_counted_ratios_beside_the_clock(cli: CliRunner, tmp_p
     for row in rows:
         # the op ratio is the one a run of the same spec at that batch measures
         spec_b = SMALL + f"batch: {row['batch']}\n"
-        direct = json.loads(cli.invoke(main, ["run", write(tmp_path, spec_b, "b.yaml"),
+        direct = json.loads(cli.invoke(main, ["run", write_file(spec_b, "b.yaml"),
                                               "--format", "json"]).output)
         assert row["op_ratio"] == pytest.approx(direct["ratio"], rel=1e-12)
         assert row["timing"]["forward_s"] > 0 and row["time_ratio"] > 0
@@ -253,9 +255,10 @@ def test_bad_time_batches_exit_2(cli: CliRunner, value: str):
     assert result.exit_code == 2
 
 
-def test_a_mistake_in_the_sweep_section_is_reported_by_run_too(cli: CliRunner, tmp_path: Path):
+def test_a_mistake_in_the_sweep_section_is_reported_by_run_too(
+        cli: CliRunner, write_file: Callable[..., str]):
     text = SMALL + "sweep:\n  activations: [tanh, rleu]\n"
-    result = cli.invoke(main, ["run", write(tmp_path, text)])
+    result = cli.invoke(main, ["run", write_file(text)])
     assert result.exit_code == 2
     assert "sweep.activations[1]: unknown activation 'rleu' (did you mean 'relu'?)" in \
         result.output
