@@ -17,6 +17,10 @@ from typing import Any, TypeVar
 import click
 import numpy as np
 
+# Loaded with the command line, not lazily once a run has begun: a Ctrl-C that lands while
+# numpy.random's compiled modules start up is lost (the run then goes on to its end).
+import numpy.random  # noqa: F401, E402
+
 from cheapgrad.analysis.run import RunResult
 from cheapgrad.errors import CheapgradError, OutputExistsError, SpecError
 from cheapgrad.models.spec import Spec, load_spec, spec_from_yaml
