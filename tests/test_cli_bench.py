@@ -7,7 +7,7 @@ from typing import Any
 
 from cheapgrad.analysis.bench import bare_forward_backward, numpy_forward_backward, tanh_spec
 from cheapgrad.cli.app import main
-from cheapgrad.core.number import Counter
+from cheapgrad.core.counter import Counter
 from cheapgrad.models.mlp import init_params, scalar_engine
 
 

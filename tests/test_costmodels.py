@@ -28,7 +28,8 @@ from cheapgrad.analysis.costmodels import (
 from cheapgrad.analysis.gradcheck import check_gradient
 from cheapgrad.analysis.run import run
 from cheapgrad.analysis.timing import numpy_gradient, time_net
-from cheapgrad.core.number import Counter, OpCounts, const, tracing, var
+from cheapgrad.core.counter import Counter, OpCounts
+from cheapgrad.core.number import const, tracing, var
 from cheapgrad.core.tape import backward
 from cheapgrad.models.mlp import init_params, numpy_loss
 from cheapgrad.models.spec import spec_from_dict, spec_from_yaml

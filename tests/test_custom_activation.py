@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from cheapgrad.analysis.run import ENGINES, run
 from cheapgrad.analysis.theory import predict
-from cheapgrad.core.number import Counter, tracing, var
+from cheapgrad.core.counter import Counter
+from cheapgrad.core.number import tracing, var
 from cheapgrad.core.ops import OPS
 from cheapgrad.core.tape import backward
 from cheapgrad.errors import SpecError

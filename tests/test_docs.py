@@ -6,11 +6,16 @@ import doctest
 
 import pytest
 
+import cheapgrad.analysis.costmodels
 import cheapgrad.analysis.run
+import cheapgrad.core.counter
 import cheapgrad.core.number
+import cheapgrad.core.ops
 
 
-@pytest.mark.parametrize("module", [cheapgrad.core.number, cheapgrad.analysis.run])
+@pytest.mark.parametrize("module", [cheapgrad.core.ops, cheapgrad.core.number,
+                                    cheapgrad.core.counter, cheapgrad.analysis.costmodels,
+                                    cheapgrad.analysis.run])
 def test_docstring_examples(module) -> None:  # type: ignore[no-untyped-def]
     result = doctest.testmod(module)
     assert result.attempted > 0

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cheapgrad.analysis.theory import predict
-from cheapgrad.core.number import Counter, OpCounts
+from cheapgrad.core.counter import Counter, OpCounts
 from cheapgrad.engines.array import array_engine
 from cheapgrad.errors import DomainError
 from cheapgrad.models.activations import ACTIVATIONS

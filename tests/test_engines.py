@@ -20,7 +20,8 @@ from cheapgrad.analysis.run import (
 )
 from cheapgrad.analysis.theory import predict, predicted_total
 from cheapgrad.cli.app import main
-from cheapgrad.core.number import Counter, OpCounts, count, var
+from cheapgrad.core.counter import Counter, OpCounts
+from cheapgrad.core.number import count, var
 from cheapgrad.engines.array import array_engine
 from cheapgrad.errors import DomainError, TooLargeError
 from cheapgrad.models.activations import ACTIVATIONS, Activation

@@ -10,7 +10,8 @@ import pytest
 
 from cheapgrad.core import forward as forward_mode
 from cheapgrad.core import ops
-from cheapgrad.core.number import Counter, apply, tracing, var
+from cheapgrad.core.counter import Counter
+from cheapgrad.core.number import apply, tracing, var
 from cheapgrad.core.tape import DifferentiationError, backward
 
 # Points inside each op's domain, away from singularities.

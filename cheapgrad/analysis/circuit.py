@@ -35,10 +35,9 @@ import numpy as np
 from cheapgrad.analysis.gradcheck import GradCheck, check_gradient
 from cheapgrad.core import forward as forward_mode
 from cheapgrad.core import tape
+from cheapgrad.core.counter import Counter, OpCounts
 from cheapgrad.core.number import (
-    Counter,
     Num,
-    OpCounts,
     const,
     cos,
     exp,

@@ -1,8 +1,8 @@
 """Cost models: the same measured counts priced five ways, each with its published bound.
 
 "Within a factor of 5" depends on what one counts. Given the op counts a run or a circuit
-measured (a :class:`~cheapgrad.core.number.Counter`, or per-phase
-:class:`~cheapgrad.core.number.OpCounts`), this module prices f (phases ``forward`` and
+measured (a :class:`~cheapgrad.core.counter.Counter`, or per-phase
+:class:`~cheapgrad.core.counter.OpCounts`), this module prices f (phases ``forward`` and
 ``loss``) and f with its gradient (plus phase ``backward``) under each model:
 
 ``unit``
@@ -36,7 +36,8 @@ measured (a :class:`~cheapgrad.core.number.Counter`, or per-phase
 
 Example::
 
-    >>> from cheapgrad.core.number import Counter, var
+    >>> from cheapgrad.core.counter import Counter
+    >>> from cheapgrad.core.number import var
     >>> c = Counter()
     >>> x, y = var(2.0), var(3.0)
     >>> with c.scope("forward"):
@@ -55,7 +56,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cheapgrad.core.number import Counter, OpCounts, var
+from cheapgrad.core.counter import Counter, OpCounts
+from cheapgrad.core.number import var
 from cheapgrad.core.ops import OP_LIST, OP_NAMES, OPS
 
 #: Model names, in display order.

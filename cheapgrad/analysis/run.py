@@ -27,7 +27,7 @@ from cheapgrad.analysis.gradcheck import (
     check_gradient,
 )
 from cheapgrad.analysis.theory import Prediction, predict, predicted_total
-from cheapgrad.core.number import Counter, OpCounts
+from cheapgrad.core.counter import Counter, OpCounts
 from cheapgrad.engines.array import array_engine
 from cheapgrad.errors import CheapgradError, DomainError, NumericalError, TooLargeError
 from cheapgrad.models.mlp import (

@@ -30,7 +30,7 @@ Prediction = dict[Key, dict[str, int]]
 
 
 def predict(spec: Spec) -> Prediction:
-    """Predicted op counts keyed like :class:`cheapgrad.core.number.Counter` buckets.
+    """Predicted op counts keyed like :class:`cheapgrad.core.counter.Counter` buckets.
 
     Keys are ``(phase, layer, part)``; values map op kind to count (zeros left out).
     """

@@ -2,7 +2,7 @@
 
 Every vectorized operation adds the exact number of elementary ops it stands for, under
 the scalar engine's conventions, into the same ``(phase, layer, part)`` buckets of the
-same :class:`~cheapgrad.core.number.Counter`, with :func:`cheapgrad.core.number.count`. With
+same :class:`~cheapgrad.core.counter.Counter`, with :func:`cheapgrad.core.number.count`. With
 widths d_in, d_out and batch B:
 
 * a mat-vec W z (forward) is B·d_out·d_in ``mul`` and B·d_out·(d_in − 1) ``add``;
@@ -26,7 +26,7 @@ on one probe value, so a new activation needs no change here.
 Example::
 
     >>> from cheapgrad.models.mlp import init_params
-    >>> from cheapgrad.core.number import Counter
+    >>> from cheapgrad.core.counter import Counter
     >>> from cheapgrad.models.spec import spec_from_dict
     >>> spec = spec_from_dict({"input_dim": 4, "hidden": [8], "activation": "tanh"})
     >>> counter = Counter()
@@ -41,7 +41,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cheapgrad.core.number import Counter, count, var
+from cheapgrad.core.counter import Counter
+from cheapgrad.core.number import count, var
 from cheapgrad.errors import NumericalError
 from cheapgrad.models.activations import ACTIVATIONS, Activation
 from cheapgrad.models.mlp import EngineOutput, Gradients, Params

@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from cheapgrad.core.number import Counter, Num, const, gc_paused, var
+from cheapgrad.core.counter import Counter
+from cheapgrad.core.number import Num, const, gc_paused, var
 from cheapgrad.models.activations import ACTIVATIONS
 from cheapgrad.models.spec import Spec
 

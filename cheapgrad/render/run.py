@@ -14,7 +14,7 @@ from cheapgrad.analysis import costmodels
 from cheapgrad.analysis.gradcheck import GradCheck
 from cheapgrad.analysis.run import PHASES, RunResult
 from cheapgrad.analysis.theory import predicted_by_phase
-from cheapgrad.core.number import OpCounts
+from cheapgrad.core.counter import OpCounts
 from cheapgrad.core.ops import OP_NAMES
 
 #: Version of the JSON layout; bumped when a field changes meaning or disappears.
