@@ -75,27 +75,29 @@ UNIT_BOUND = 5.0
 NONSCALAR_BOUND = 3.0
 FLOP_BOUND = 3.0
 
-#: Default cost per op kind of the ``weighted`` model, relative to an add. Sources:
-#: add, sub, neg, mul and cmp are one double-precision instruction of similar latency on
-#: current x86 and ARM cores; div and sqrt have about four times a multiply's latency
-#: (Agner Fog's instruction tables); exp, log, tanh, sin, cos and pow are library calls
-#: of some tens of instructions, put at 10 as a round ballpark; a declared unit
-#: (``h``, ``dh``) is already in the spec's own units, so 1. They are illustrative
-#: defaults, not measurements: give your own with ``cost_weights`` in the spec.
-DEFAULT_WEIGHTS: dict[str, float] = {
-    "add": 1.0, "sub": 1.0, "mul": 1.0, "div": 4.0, "neg": 1.0,
-    "exp": 10.0, "log": 10.0, "tanh": 10.0, "sin": 10.0, "cos": 10.0,
-    "sqrt": 4.0, "pow": 10.0, "cmp": 1.0, "h": 1.0, "dh": 1.0,
-}
+#: Default cost per op kind of the ``weighted`` model, relative to an add: each op's
+#: ``weight`` in the op table (:mod:`cheapgrad.core.ops`, which gives the sources). They
+#: are illustrative defaults, not measurements: give your own with ``cost_weights`` in
+#: the spec.
+DEFAULT_WEIGHTS: dict[str, float] = {op.name: op.weight for op in OP_LIST}
 
 #: MOVES per op kind: operands fetched plus the result stored (a comparison's result
-#: is not stored).
-MOVES: dict[str, float] = {
-    op.name: float(op.arity + (0 if op.cost_class == "compare" else 1)) for op in OP_LIST
-}
+#: is not stored), each op's ``moves`` in the op table.
+MOVES: dict[str, float] = {op.name: float(op.moves) for op in OP_LIST}
 
 #: Values each op fetches (its operands).
-FETCHES: dict[str, float] = {op.name: float(op.arity) for op in OP_LIST}
+FETCHES: dict[str, float] = {op.name: float(op.fetches) for op in OP_LIST}
+
+
+class MissingWeightError(ValueError):
+    """An op kind that has to be priced has no weight: an error, never a free op."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        super().__init__(
+            f"op {kind!r} has no weight: give it one in the op table (its registration in "
+            "cheapgrad.core.ops) or in the spec's cost_weights")
+
 
 #: Cost classes outside Baur and Strassen's rational model.
 NON_RATIONAL_CLASSES = ("elementary", "compare", "declared")
@@ -185,7 +187,24 @@ def _matmul_muls(source: Source, phases: Iterable[str]) -> int | None:
 
 
 def weighted_cost(counts: OpCounts, weights: Mapping[str, float]) -> float:
-    """Σ over op kinds of count × weight (kinds without a weight cost nothing)."""
+    """Σ over op kinds of count × weight.
+
+    Raises :class:`MissingWeightError` for a kind with a nonzero count and no weight.
+
+    >>> from cheapgrad.core.counter import Counter
+    >>> c = Counter()
+    >>> with c.scope("forward"):
+    ...     y = var(2.0) * var(3.0) + 1.0
+    >>> weighted_cost(c.totals(), {"add": 1.0, "mul": 3.0})
+    4.0
+    >>> weighted_cost(c.totals(), {"add": 1.0})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    cheapgrad.analysis.costmodels.MissingWeightError: op 'mul' has no weight: ...
+    """
+    for kind, n in counts.counts.items():
+        if n and kind not in weights:
+            raise MissingWeightError(kind)
     return sum(n * weights.get(kind, 0.0) for kind, n in counts.counts.items())
 
 
@@ -196,14 +215,32 @@ def nonscalar_cost(counts: OpCounts) -> int:
 
 
 def weights_with_defaults(weights: Mapping[str, float] | None) -> dict[str, float]:
-    """:data:`DEFAULT_WEIGHTS` overridden by ``weights`` (e.g. a spec's cost_weights)."""
+    """:data:`DEFAULT_WEIGHTS` overridden by ``weights`` (e.g. a spec's cost_weights).
+
+    A partial mapping is merged with the defaults; an unknown kind is a ``ValueError``
+    and an op with a weight neither here nor in the defaults a
+    :class:`MissingWeightError`.
+
+    >>> w = weights_with_defaults({"mul": 3})
+    >>> w["mul"], w["add"], w["div"]
+    (3.0, 1.0, 4.0)
+    """
     out = dict(DEFAULT_WEIGHTS)
     if weights:
         for kind, w in weights.items():
             if kind not in OP_NAMES:
                 raise ValueError(f"unknown op kind {kind!r}")
             out[kind] = float(w)
+    for kind in OP_NAMES:
+        if kind not in out:
+            raise MissingWeightError(kind)
     return out
+
+
+def _weight(weights: Mapping[str, float], kind: str) -> float:
+    if kind not in weights:
+        raise MissingWeightError(kind)
+    return weights[kind]
 
 
 # --- Griewank's per-op bound --------------------------------------------------------------
@@ -249,11 +286,11 @@ def per_op_bound(weights: Mapping[str, float]) -> tuple[float, str]:
     largest is the division's 5, Griewank's constant.
     """
     best, which = 0.0, ""
-    w_add = weights.get("add", 0.0)
+    w_add = _weight(weights, "add")
     for name, counts in rule_costs().items():
         if OPS[name].cost_class in ("declared", "compare"):
             continue
-        w = weights.get(name, 0.0)
+        w = _weight(weights, name)
         if w <= 0:
             continue
         q = (w + weighted_cost(counts, weights) + (adjoint_arity(name) - 1) * w_add) / w
