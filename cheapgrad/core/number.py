@@ -325,6 +325,7 @@ def _counted_function(name: str) -> Callable[[Any], Num]:
     fn.__doc__ = f"""Counted {op.summary} (one ``{name}``).
 
     >>> from cheapgrad.core.counter import Counter
+    >>> from cheapgrad.core.number import {name}, var
     >>> c = Counter()
     >>> with c.scope("forward"):
     ...     y = {name}(var(2.0))
