@@ -31,6 +31,9 @@ from cheapgrad.core.ops import N_OPS, NONSCALAR_KINDS, OP_NAMES, TALLY_SIZE
 Key = tuple[str, Any, Any]
 
 _ZERO_TALLY: list[int] = [0] * TALLY_SIZE
+# The globals of the number module, whose ``_tally`` every counted op reads: a scope
+# rebinds it there (a dict store is the cheapest way to set another module's global).
+_NUMBER: dict[str, Any] = vars(_number)
 
 
 @dataclass(frozen=True)
@@ -97,11 +100,11 @@ class _Scope:
         bucket = buckets.get(self.key)
         if bucket is None:
             bucket = buckets[self.key] = _ZERO_TALLY.copy()
-        self.stack.append(_number._tally)
-        _number._tally = bucket
+        self.stack.append(_NUMBER["_tally"])
+        _NUMBER["_tally"] = bucket
 
     def __exit__(self, *exc: object) -> None:
-        _number._tally = self.stack.pop()
+        _NUMBER["_tally"] = self.stack.pop()
 
 
 class Counter:
