@@ -55,7 +55,8 @@ from cheapgrad.core.number import Num, const, exp, log
 from cheapgrad.errors import CheapgradError, DomainError, SpecError, TooLargeError
 from cheapgrad.models.activations import ACTIVATIONS
 from cheapgrad.models.expr import ExprError, Expression, parse
-from cheapgrad.models.spec import Spec, name_and_description, parse_yaml, read_text, shown
+from cheapgrad.models.spec import Spec
+from cheapgrad.models.yamlio import line_of, name_and_description, parse_yaml, read_text, shown
 
 #: Most inputs (and most let bindings) a YAML circuit may have.
 MAX_NAMES = 100_000
@@ -464,11 +465,7 @@ class _Loader:
         self.text_lines = text_lines
 
     def line(self, field: str) -> int | None:
-        while field:
-            if field in self.lines:
-                return self.lines[field]
-            field = field.rpartition(".")[0]
-        return None
+        return line_of(self.lines, field)
 
     def fail(self, field: str, message: str) -> SpecError:
         return SpecError(message, path=self.source, line=self.line(field), field=field)

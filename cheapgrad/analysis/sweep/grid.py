@@ -17,7 +17,8 @@ from typing import Any
 
 from cheapgrad.errors import SpecError
 from cheapgrad.models.activations import ACTIVATIONS, custom_name
-from cheapgrad.models.spec import MAX_WIDTH, Spec, shown
+from cheapgrad.models.spec import MAX_WIDTH, Spec
+from cheapgrad.models.yamlio import field_error, shown
 from cheapgrad.util import Fail, ListError, check_ints, did_you_mean, split_list
 
 #: Keys of a spec's ``sweep:`` section.
@@ -96,10 +97,7 @@ def grid_from_spec(spec: Spec) -> dict[str, tuple[Any, ...]]:
         return {}
 
     def err(field_name: str, message: str) -> SpecError:
-        line = spec.lines.get(field_name)
-        if line is None:
-            line = spec.lines.get(field_name.split("[")[0], spec.lines.get("sweep"))
-        return SpecError(message, path=spec.source, line=line, field=field_name)
+        return field_error(message, spec.source, spec.lines, field_name)
 
     for key in raw:
         if key not in SWEEP_KEYS:
