@@ -45,13 +45,14 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from cheapgrad.analysis.result import BOUND, within
 from cheapgrad.errors import CheapgradError, TooLargeError
 from cheapgrad.models.activations import ACTIVATIONS, custom_name
 from cheapgrad.models.spec import Spec, spec_from_dict
 
 #: The lecture's constants: h' within C = 5 of h, and the claimed factor 5.
 LECTURE_FACTOR = 5.0
-LECTURE_BOUND = 5.0
+LECTURE_BOUND = BOUND
 #: The default search grid (small enough to search in well under a second).
 DEFAULT_DEPTHS = (1, 2, 4, 8, 16, 32, 64)
 DEFAULT_WIDTHS = (1, 2, 4, 8)
@@ -301,7 +302,7 @@ class AuditResult:
     @property
     def holds(self) -> bool:
         """Whether the stated bound holds for every admissible net (sup <= stated)."""
-        return self.sup.value <= self.stated_bound + 1e-12
+        return bool(within(self.sup.value, self.stated_bound))
 
     @property
     def violations(self) -> int:

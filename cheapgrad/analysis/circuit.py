@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from cheapgrad.analysis.gradcheck import GradCheck, check_gradient
+from cheapgrad.analysis.result import BOUND, Ratio
 from cheapgrad.core import forward as forward_mode
 from cheapgrad.core import tape
 from cheapgrad.core.number import (
@@ -58,8 +59,6 @@ __all__ = [
     "cos", "exp", "log", "sin", "sqrt", "tanh",
 ]
 
-#: The unit-cost bound of the cheap-gradient theorem (Theorem 3.1 of the lecture).
-BOUND = 5.0
 #: Phases of a circuit's counts.
 PHASES = ("forward", "backward")
 #: Forward mode and counted central differences run only when they would count at most
@@ -117,7 +116,7 @@ class MethodResult:
 
 
 @dataclass
-class CircuitResult:
+class CircuitResult(Ratio):
     """Everything measured on one circuit (see :func:`analyze`).
 
     ``discarded``: per op kind, the adjoint contributions the reverse sweep computed for
@@ -162,17 +161,6 @@ class CircuitResult:
     def cost_f_and_grad(self) -> int:
         """Unit cost of f and all its partial derivatives by reverse mode."""
         return self.cost_f + self.counter.totals("backward").total
-
-    @property
-    def ratio(self) -> float:
-        if self.cost_f == 0:
-            return 1.0 if self.cost_f_and_grad == 0 else math.inf
-        return self.cost_f_and_grad / self.cost_f
-
-    @property
-    def holds(self) -> bool:
-        """Whether cost(f, ∇f) <= bound · cost(f)."""
-        return self.ratio <= self.bound
 
     @property
     def reference_error(self) -> float | None:

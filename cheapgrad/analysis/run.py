@@ -26,6 +26,7 @@ from cheapgrad.analysis.gradcheck import (
     GradCheck,
     check_gradient,
 )
+from cheapgrad.analysis.result import BOUND, Ratio
 from cheapgrad.analysis.theory import Prediction, predict, predicted_total
 from cheapgrad.core.number import Counter, OpCounts
 from cheapgrad.engines.array import array_engine
@@ -46,8 +47,6 @@ class EngineError(CheapgradError):
     """An unknown engine name."""
 
 
-#: The unit-cost bound of the lecture's Theorem 2.1 (and Griewank's for any circuit).
-BOUND = 5.0
 PHASES = ("forward", "loss", "backward")
 
 Engine = Callable[[Spec, Params, Counter], EngineOutput]
@@ -160,7 +159,7 @@ DEFAULT_ENGINE = "auto"
 
 
 @dataclass
-class RunResult:
+class RunResult(Ratio):
     """Everything one run measured, predicted and checked."""
 
     spec: Spec
@@ -202,14 +201,6 @@ class RunResult:
     def cost_f_and_grad(self) -> int:
         """Unit cost of f and all its partial derivatives (forward + loss + backward)."""
         return self.cost_f + self.measured("backward").total
-
-    @property
-    def ratio(self) -> float:
-        return self.cost_f_and_grad / self.cost_f
-
-    @property
-    def holds(self) -> bool:
-        return self.ratio <= self.bound
 
     @property
     def counts_match(self) -> bool:

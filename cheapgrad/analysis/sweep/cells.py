@@ -20,6 +20,7 @@ from typing import Any
 from cheapgrad.analysis import costmodels
 from cheapgrad.analysis import run as runner
 from cheapgrad.analysis.gradcheck import GradCheck
+from cheapgrad.analysis.result import Ratio
 from cheapgrad.analysis.sweep.grid import SweepError
 from cheapgrad.analysis.sweep.plan import Cell, SweepPlan
 from cheapgrad.analysis.theory import predicted_cost
@@ -28,7 +29,7 @@ from cheapgrad.models.spec import Spec
 
 
 @dataclass(frozen=True)
-class CellResult:
+class CellResult(Ratio):
     """What the sweep keeps of one cell's run (small and picklable)."""
 
     index: int
@@ -51,11 +52,6 @@ class CellResult:
     #: counts: model name -> {cost_f, cost_f_and_grad, ratio, bound, holds, ...}.
     cost_models: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False,
                                                     hash=False)
-
-    @property
-    def ratio(self) -> float:
-        """cost(f, ∇f) / cost(f), measured."""
-        return self.cost_f_and_grad / self.cost_f
 
     def model_ratio(self, model: str) -> float | None:
         """The ratio under a cost model (``unit``: :attr:`ratio`); None when f costs
@@ -83,16 +79,6 @@ class CellResult:
         """Whether the cell meets the hypothesis of the model's theorem."""
         m = self.cost_models.get(model)
         return True if m is None else bool(m["applies"])
-
-    @property
-    def holds(self) -> bool:
-        """Whether the measured ratio is within the bound."""
-        return self.ratio <= self.bound
-
-    @property
-    def margin(self) -> float:
-        """How far below the bound the ratio is, as a fraction of the bound."""
-        return (self.bound - self.ratio) / self.bound
 
     @property
     def passed(self) -> bool:

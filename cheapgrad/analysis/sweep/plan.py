@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass
 
 from cheapgrad.analysis import run as runner
+from cheapgrad.analysis.result import BOUND
 from cheapgrad.analysis.sweep.grid import MAX_CELLS, Grid, SweepError
 from cheapgrad.analysis.theory import predict, predicted_total
 from cheapgrad.errors import TooLargeError
@@ -55,7 +56,7 @@ class SweepPlan:
 
     @property
     def bound(self) -> float:
-        return runner.BOUND
+        return BOUND
 
 
 def cell_spec(base: Spec, depth: int, width: int, activation: str) -> Spec:
