@@ -7,7 +7,7 @@ input (deep nesting, alias bombs, huge files, merge keys, foreign tags) is refus
 
 Example::
 
-    >>> data, lines = parse_yaml("a: 1\nb:\n  - 2\n  - x\n", "f.yaml")
+    >>> data, lines = parse_yaml("a: 1\\nb:\\n  - 2\\n  - x\\n", "f.yaml")
     >>> data, lines["b[1]"]
     ({'a': 1, 'b': [2, 'x']}, 4)
     >>> str(field_error("must be a number", "f.yaml", lines, "b[1].c"))

@@ -7,7 +7,7 @@ Example::
     >>> base = spec_from_dict({"input_dim": 4, "hidden": [], "activation": "tanh"})
     >>> plan = plan_sweep(base, Grid((1, 2), (2, 4), ("tanh",)), "scalar", jobs=1)
     >>> [(c.depth, c.width, c.predicted_ops) for c in plan.cells][:2]
-    [(1, 2, 63), (1, 4, 125)]
+    [(1, 2, 41), (1, 4, 79)]
 """
 
 from __future__ import annotations
