@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -173,7 +173,6 @@ class RunResult(Ratio):
     gradient_check: GradCheck
     seconds: float
     bound: float = BOUND
-    extra: dict[str, Any] = field(default_factory=dict)
     #: The engine asked for (``auto`` included); ``engine`` is the one that ran.
     requested_engine: str = ""
 
