@@ -14,10 +14,10 @@ from cheapgrad.analysis.audit import (
     LECTURE_BOUND,
     LECTURE_FACTOR,
     run_audit,
-    to_markdown,
 )
 from cheapgrad.analysis.run import ENGINES
 from cheapgrad.cli.common import console, exits_cleanly
+from cheapgrad.render.audit import to_markdown
 from cheapgrad.util import parse_int_list
 
 #: Most values one grid option takes, and the largest value (keeps the audit quick).

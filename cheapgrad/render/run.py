@@ -15,9 +15,10 @@ from cheapgrad.analysis import costmodels
 from cheapgrad.analysis.gradcheck import GradCheck
 from cheapgrad.analysis.run import PHASES, RunResult
 from cheapgrad.analysis.theory import predicted_by_phase
-from cheapgrad.analysis.timing import ClockRow, Timing, clock_markdown
+from cheapgrad.analysis.timing import ClockRow, Timing
 from cheapgrad.core.number import OpCounts
 from cheapgrad.core.ops import OP_NAMES
+from cheapgrad.render.timing import clock_markdown
 
 #: Version of the JSON layout; bumped when a field changes meaning or disappears.
 SCHEMA_VERSION = 1
