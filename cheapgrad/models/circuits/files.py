@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ import yaml
 from cheapgrad.core import ops as _ops
 from cheapgrad.core.number import Num
 from cheapgrad.errors import DomainError, SpecError
+from cheapgrad.models.bundled import circuit_names, circuit_text
 from cheapgrad.models.circuit import Circuit
 from cheapgrad.models.expr import ExprError, Expression, parse
 from cheapgrad.models.yamlio import line_of, name_and_description, parse_yaml, read_text, shown
@@ -57,18 +57,9 @@ class EvaluationError(DomainError):
         return str(self.args[0])
 
 
-def bundled_names() -> list[str]:
-    """Names of the example circuit files shipped inside the package."""
-    folder = resources.files("cheapgrad") / "configs" / "circuits"
-    if not folder.is_dir():
-        return []
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
-
-
-def bundled_text(name: str) -> str:
-    """The text of a bundled example circuit."""
-    return (resources.files("cheapgrad") / "configs" / "circuits" / f"{name}.yaml").read_text(
-        "utf-8")
+#: The bundled example circuits (the same functions as :mod:`cheapgrad.models.bundled`'s).
+bundled_names = circuit_names
+bundled_text = circuit_text
 
 
 # --- YAML circuits ----------------------------------------------------------------------
