@@ -44,6 +44,7 @@ from cheapgrad.analysis import costmodels
 from cheapgrad.analysis import run as runner
 from cheapgrad.analysis.gradcheck import GradCheck
 from cheapgrad.analysis.theory import predict, predicted_cost, predicted_total
+from cheapgrad.engines import DEFAULT_ENGINE, ENGINES
 from cheapgrad.errors import CheapgradError, SpecError, TooLargeError
 from cheapgrad.models.activations import ACTIVATIONS, custom_name
 from cheapgrad.models.spec import MAX_PARAMETERS, MAX_WIDTH, Spec, shown
@@ -295,7 +296,7 @@ def estimate_seconds(engine: str, predicted_ops: int, parameters: int) -> float:
 def plan_sweep(
     base: Spec,
     grid: Grid,
-    engine: str = runner.DEFAULT_ENGINE,
+    engine: str = DEFAULT_ENGINE,
     *,
     jobs: int | None = None,
     max_minutes: float = DEFAULT_MAX_MINUTES,
@@ -308,9 +309,9 @@ def plan_sweep(
     ``max_minutes``, when there are more than :data:`MAX_CELLS` cells, or when a cell is
     over the engine's own op limit; :class:`SweepError` for an unknown engine.
     """
-    if engine not in runner.ENGINES:
-        raise SweepError(f"unknown engine '{engine}'; known: {', '.join(sorted(runner.ENGINES))}")
-    info = runner.ENGINES[engine]
+    if engine not in ENGINES:
+        raise SweepError(f"unknown engine '{engine}'; known: {', '.join(sorted(ENGINES))}")
+    info = ENGINES[engine]
     if grid.size > MAX_CELLS:
         raise TooLargeError(
             f"the grid has {grid.size:,} cells, more than the {MAX_CELLS:,} a sweep runs; "

@@ -21,7 +21,7 @@ import click
 from cheapgrad import __version__
 from cheapgrad.analysis.costmodels import CHOICES as COST_MODELS
 from cheapgrad.analysis.gradcheck import METHODS as CHECK_METHODS
-from cheapgrad.analysis.run import DEFAULT_ENGINE, ENGINES, RunResult, run
+from cheapgrad.analysis.run import RunResult, run
 from cheapgrad.cli.common import (
     FORMATS,
     INTERRUPTED,
@@ -34,6 +34,7 @@ from cheapgrad.cli.common import (
     load_config,
     save_arrays,
 )
+from cheapgrad.engines import DEFAULT_ENGINE, ENGINES
 from cheapgrad.render.run import to_csv, to_dict, to_markdown
 
 # --- commands -----------------------------------------------------------------------------

@@ -16,8 +16,8 @@ from cheapgrad.analysis.audit import (
     run_audit,
     to_markdown,
 )
-from cheapgrad.analysis.run import ENGINES
 from cheapgrad.cli.common import InputError, console, exits_cleanly
+from cheapgrad.engines import ENGINES
 
 #: Most values one grid option takes, and the largest value (keeps the audit quick).
 MAX_VALUES = 16

@@ -10,7 +10,6 @@ import click
 from rich.console import Console
 
 from cheapgrad.analysis.costmodels import CHOICES as COST_MODELS
-from cheapgrad.analysis.run import DEFAULT_ENGINE, ENGINES
 from cheapgrad.analysis.sweep import (
     DEFAULT_MAX_MINUTES,
     MAX_DEPTH,
@@ -29,6 +28,7 @@ from cheapgrad.cli.common import (
     load_config,
 )
 from cheapgrad.cli.common import console as make_console
+from cheapgrad.engines import DEFAULT_ENGINE, ENGINES
 from cheapgrad.render.sweep import overall_verdict, to_csv, to_dict, to_markdown
 
 #: Exit code after Ctrl-C (128 + SIGINT), as shells report it.
