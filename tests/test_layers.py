@@ -187,3 +187,16 @@ def test_the_closed_form_lists_buckets_in_the_order_the_engines_use_them(
         counter = Counter()
         engine(spec, init_params(spec), counter)
         assert list(counts_only(buckets(counter))) == list(pred)
+
+
+@pytest.mark.parametrize("module", [
+    "cheapgrad.models.layers.base", "cheapgrad.models.layers.dense",
+    "cheapgrad.models.layers.activation", "cheapgrad.models.layers.loss",
+])
+def test_docstring_examples(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0
+    assert result.failed == 0
