@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ from cheapgrad.analysis.gradcheck import (
     GradCheck,
     check_gradient,
 )
+from cheapgrad.analysis.result import BOUND, Ratio
 from cheapgrad.analysis.theory import Prediction, predict, predicted_total
 from cheapgrad.core.number import Counter, OpCounts
 from cheapgrad.engines import DEFAULT_ENGINE, ENGINES, resolve_engine
@@ -40,8 +41,6 @@ from cheapgrad.models.mlp import (
 )
 from cheapgrad.models.spec import Spec
 
-#: The unit-cost bound of the lecture's Theorem 2.1 (and Griewank's for any circuit).
-BOUND = 5.0
 PHASES = ("forward", "loss", "backward")
 
 #: Cost model of the rest of a run, calibrated on 2 shared cores with about a 3× margin:
@@ -83,7 +82,7 @@ def estimated_seconds(engine: str, predicted_ops: int, parameters: int | None = 
 
 
 @dataclass
-class RunResult:
+class RunResult(Ratio):
     """Everything one run measured, predicted and checked."""
 
     spec: Spec
@@ -97,7 +96,6 @@ class RunResult:
     gradient_check: GradCheck
     seconds: float
     bound: float = BOUND
-    extra: dict[str, Any] = field(default_factory=dict)
     #: The engine asked for (``auto`` included); ``engine`` is the one that ran.
     requested_engine: str = ""
 
@@ -125,14 +123,6 @@ class RunResult:
     def cost_f_and_grad(self) -> int:
         """Unit cost of f and all its partial derivatives (forward + loss + backward)."""
         return self.cost_f + self.measured("backward").total
-
-    @property
-    def ratio(self) -> float:
-        return self.cost_f_and_grad / self.cost_f
-
-    @property
-    def holds(self) -> bool:
-        return self.ratio <= self.bound
 
     @property
     def counts_match(self) -> bool:

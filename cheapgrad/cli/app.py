@@ -22,6 +22,7 @@ from cheapgrad import __version__
 from cheapgrad.analysis.costmodels import CHOICES as COST_MODELS
 from cheapgrad.analysis.gradcheck import METHODS as CHECK_METHODS
 from cheapgrad.analysis.run import RunResult, run
+from cheapgrad.analysis.timing import ClockRow, Timing, clock_rows, time_net
 from cheapgrad.cli.common import (
     FORMATS,
     INTERRUPTED,
@@ -150,28 +151,24 @@ def run_cmd(config: str | None, fmt: str, engine: str, save_path: str | None, fo
     if save_path is not None:
         check_writable(save_path, force, suffix=".npz")
     result = run(spec, engine, max_ops=max_ops, check=check_method)
-    result.extra["cost_model"] = cost_model
-    if timed:
-        from cheapgrad.analysis.timing import time_net
-
-        result.extra["timing"] = time_net(spec, params=result.params)
-    if time_batches:
-        from cheapgrad.analysis.timing import clock_rows
-
-        result.extra["clock_rows"] = clock_rows(spec, time_batches, engine=engine)
+    timing = time_net(spec, params=result.params) if timed else None
+    rows = clock_rows(spec, time_batches, engine=engine) if time_batches else None
     if save_path is not None:
         save_arrays(result, save_path)
-    emit_run(result, fmt)
+    emit_run(result, fmt, cost_model, timing=timing, clock_rows=rows)
     if not result.passed:
         sys.exit(1)
 
 
-def emit_run(result: RunResult, fmt: str) -> None:
+def emit_run(result: RunResult, fmt: str, cost_model: str = "unit", *,
+             timing: Timing | None = None, clock_rows: list[ClockRow] | None = None) -> None:
     """Write a run report to stdout in the chosen format."""
     from cheapgrad.render.run_tables import run_tables
 
-    emit(fmt, document=lambda: to_dict(result), markdown=lambda: to_markdown(result),
-         csv=lambda: to_csv(result), table=lambda: run_tables(result))
+    emit(fmt, document=lambda: to_dict(result, timing=timing, clock_rows=clock_rows),
+         markdown=lambda: to_markdown(result, cost_model, timing=timing, clock_rows=clock_rows),
+         csv=lambda: to_csv(result),
+         table=lambda: run_tables(result, cost_model, timing=timing, clock_rows=clock_rows))
 
 
 @main.command("example")

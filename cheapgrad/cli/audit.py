@@ -14,10 +14,11 @@ from cheapgrad.analysis.audit import (
     LECTURE_BOUND,
     LECTURE_FACTOR,
     run_audit,
-    to_markdown,
 )
-from cheapgrad.cli.common import InputError, console, exits_cleanly
+from cheapgrad.cli.common import console, exits_cleanly
 from cheapgrad.engines import ENGINES
+from cheapgrad.render.audit import to_markdown
+from cheapgrad.util import parse_int_list
 
 #: Most values one grid option takes, and the largest value (keeps the audit quick).
 MAX_VALUES = 16
@@ -27,21 +28,7 @@ MAX_COST = 10**6
 
 
 def _int_list(option: str, text: str, maximum: int) -> tuple[int, ...]:
-    values = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part.isdigit() or int(part) < 1:
-            shown = repr(part) if part else "an empty item"
-            raise InputError(f"{option}: {shown} is not a positive integer "
-                             f"(give a comma-separated list, e.g. 1,2,4)")
-        if int(part) > maximum:
-            raise InputError(f"{option}: {part} is more than the largest allowed, {maximum:,}")
-        if int(part) in values:
-            raise InputError(f"{option}: {int(part)} is listed twice")
-        values.append(int(part))
-    if len(values) > MAX_VALUES:
-        raise InputError(f"{option}: at most {MAX_VALUES} values, got {len(values)}")
-    return tuple(sorted(set(values)))
+    return parse_int_list(text, option, maximum, max_values=MAX_VALUES)
 
 
 def _csv(values: tuple[int, ...]) -> str:

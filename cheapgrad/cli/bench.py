@@ -7,8 +7,9 @@ import sys
 
 import click
 
-from cheapgrad.analysis.bench import HEADERS, cells, run_benchmarks, to_json, to_markdown
+from cheapgrad.analysis.bench import run_benchmarks
 from cheapgrad.cli.common import console, exits_cleanly
+from cheapgrad.render.bench import HEADERS, cells, to_json, to_markdown
 from cheapgrad.render.run_tables import keep_whole
 
 

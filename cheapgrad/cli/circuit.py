@@ -11,6 +11,7 @@ from cheapgrad.analysis.costmodels import CHOICES as COST_MODELS
 from cheapgrad.cli.common import FORMATS, InputError, emit, exits_cleanly, load_config
 from cheapgrad.models.circuits import BUILTINS, bundled_names, resolve
 from cheapgrad.render.circuit import to_csv, to_dict, to_markdown
+from cheapgrad.render.circuit_tables import circuit_tables
 
 
 def _listing() -> str:
@@ -80,10 +81,10 @@ def command(target: str | None, n: int | None, seed: int | None, spec_name: str 
     spec = load_config(spec_name) if target == "mlp" else None
     circuit = resolve(target, n=n, seed=seed, spec=spec)
     result = analyze(circuit, max_ops=max_ops)
-    result.extra["cost_model"] = cost_model
-    if target in BUILTINS:
-        result.extra["subject"] = target  # e.g. Speelpenning's constant is about product
-    emit(fmt, document=lambda: to_dict(result), markdown=lambda: to_markdown(result),
-         csv=lambda: to_csv(result), table=lambda: result)
+    # The published constants of a built-in are about it (Speelpenning's: product).
+    subject = target if target in BUILTINS else None
+    emit(fmt, document=lambda: to_dict(result),
+         markdown=lambda: to_markdown(result, cost_model, subject),
+         csv=lambda: to_csv(result), table=lambda: circuit_tables(result, cost_model, subject))
     if not result.passed:
         sys.exit(1)

@@ -14,7 +14,6 @@ from cheapgrad.analysis.sweep import (
     DEFAULT_MAX_MINUTES,
     MAX_DEPTH,
     SweepResult,
-    parse_int_list,
     parse_name_list,
     plan_sweep,
     resolve_grid,
@@ -29,7 +28,9 @@ from cheapgrad.cli.common import (
 )
 from cheapgrad.cli.common import console as make_console
 from cheapgrad.engines import DEFAULT_ENGINE, ENGINES
+from cheapgrad.models.spec import MAX_WIDTH
 from cheapgrad.render.sweep import overall_verdict, to_csv, to_dict, to_markdown
+from cheapgrad.util import parse_int_list
 
 #: Exit code after Ctrl-C (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
@@ -103,7 +104,7 @@ def command(config: str | None, depths: str | None, widths: str | None,
     grid = resolve_grid(
         spec,
         depths=parse_int_list(depths, "--depths", MAX_DEPTH) if depths is not None else None,
-        widths=parse_int_list(widths, "--widths") if widths is not None else None,
+        widths=parse_int_list(widths, "--widths", MAX_WIDTH) if widths is not None else None,
         activations=(parse_name_list(activations, "--activations")
                      if activations is not None else None),
     )
