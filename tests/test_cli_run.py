@@ -288,7 +288,7 @@ def test_a_missing_file_that_names_a_bundled_spec_says_so(cli: CliRunner, tmp_pa
 @pytest.mark.parametrize(("args", "message"), [
     (["run", ""], "Error: the spec's path is empty"),
     (["run", "--save-arrays", "out.txt"], "Error: out.txt: the file's name must end in .npz"),
-    (["run", "--time-batches", "1,1"], "lists a batch size twice"),
+    (["run", "--time-batches", "1,1"], "1 is listed twice"),
     (["audit", "--depths", "1,1"], "Error: --depths: 1 is listed twice"),
 ])
 def test_small_mistakes_are_named(cli: CliRunner, tmp_path: Path,

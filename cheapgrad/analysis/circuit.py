@@ -280,46 +280,51 @@ def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
     return result
 
 
+def _counted_method(name: str, what: str, estimate: int, max_ops: int, limit_note: str,
+                    gradient: Callable[[Counter], np.ndarray],
+                    ratio: Callable[[int], float],
+                    error: Callable[[np.ndarray], float | None]) -> MethodResult:
+    """Run one counted route to the gradient when ``estimate`` ops fit in ``max_ops``."""
+    if estimate > max_ops:
+        return MethodResult(name, None, None, None, what,
+                            f"not run: {limit_note}{estimate:,} ops to count "
+                            f"(limit {max_ops:,})")
+    counter = Counter()
+    try:
+        g = gradient(counter)
+    except DomainError as exc:
+        return MethodResult(name, None, None, None, what, f"failed: {exc}")
+    cost = counter.totals().total
+    return MethodResult(name, cost, ratio(cost), error(g), what)
+
+
 def _forward_method(out: Num, inputs: list[Num], n_ops: int, max_ops: int,
                     ratio: Callable[[int], float],
                     error: Callable[[np.ndarray], float | None]) -> MethodResult:
     d = len(inputs)
-    what = f"{d} dual-number passes (value and one tangent each)"
+
+    def gradient(counter: Counter) -> np.ndarray:
+        grads = forward_mode.gradient(out, inputs, counter)
+        return np.array([t.v for t in grads], dtype=float)
+
     # A pass recomputes every op and at most three more for its tangent (the table's
     # largest forward rules), so 4 * ops * d bounds the work before it is counted.
-    estimate = 4 * n_ops * d
-    if estimate > max_ops:
-        return MethodResult("forward mode", None, None, None, what,
-                            f"not run: up to {estimate:,} ops to count (limit {max_ops:,})")
-    counter = Counter()
-    try:
-        grads = forward_mode.gradient(out, inputs, counter)
-    except DomainError as exc:
-        return MethodResult("forward mode", None, None, None, what, f"failed: {exc}")
-    cost = counter.totals().total
-    g = np.array([t.v for t in grads], dtype=float)
-    return MethodResult("forward mode", cost, ratio(cost), error(g), what)
+    return _counted_method("forward mode", f"{d} dual-number passes (value and one tangent "
+                           "each)", 4 * n_ops * d, max_ops, "up to ", gradient, ratio, error)
 
 
 def _central_method(circuit: Circuit, theta: np.ndarray, cost_f: int, max_ops: int,
                     ratio: Callable[[int], float],
                     error: Callable[[np.ndarray], float | None]) -> MethodResult:
     d = theta.size
-    what = f"{2 * d} evaluations of f"
-    estimate = 2 * d * cost_f
-    if estimate > max_ops:
-        return MethodResult("central differences", None, None, None, what,
-                            f"not run: {estimate:,} ops to count (limit {max_ops:,})")
-    counter = Counter()
 
-    def f_counted(t: np.ndarray) -> float:
-        with counter.scope("central"):
-            value = circuit.fn([const(v) for v in t.tolist()])
-        return value.v
+    def gradient(counter: Counter) -> np.ndarray:
+        def f_counted(t: np.ndarray) -> float:
+            with counter.scope("central"):
+                value = circuit.fn([const(v) for v in t.tolist()])
+            return value.v
 
-    try:
-        fd = _central(theta, f_counted)
-    except DomainError as exc:
-        return MethodResult("central differences", None, None, None, what, f"failed: {exc}")
-    cost = counter.totals().total
-    return MethodResult("central differences", cost, ratio(cost), error(fd), what)
+        return _central(theta, f_counted)
+
+    return _counted_method("central differences", f"{2 * d} evaluations of f",
+                           2 * d * cost_f, max_ops, "", gradient, ratio, error)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -15,9 +14,10 @@ from cheapgrad.analysis.audit import (
     LECTURE_FACTOR,
     run_audit,
 )
-from cheapgrad.cli.common import console, exits_cleanly
-from cheapgrad.engines import ENGINES
+from cheapgrad.cli.common import emit, exits_cleanly
+from cheapgrad.cli.options import engine_option, format_option
 from cheapgrad.render.audit import to_markdown
+from cheapgrad.render.costmodel_tables import audit_tables
 from cheapgrad.util import parse_int_list
 
 #: Most values one grid option takes, and the largest value (keeps the audit quick).
@@ -49,10 +49,8 @@ def _csv(values: tuple[int, ...]) -> str:
               help="Declared costs of h to search (h' gets the largest C·cost allowed).")
 @click.option("--batch", type=click.IntRange(min=1, max=1024), default=1, show_default=True,
               help="Examples whose losses are summed (the lecture's theorem is about one).")
-@click.option("--engine", type=click.Choice(sorted(ENGINES)), default="scalar",
-              show_default=True, help="Engine that measures the worst case.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]),
-              default="table", show_default=True, help="Output format.")
+@engine_option(default="scalar", help="Engine that measures the worst case.")
+@format_option(("table", "json", "markdown"))
 @exits_cleanly
 def command(factor: float, stated_bound: float, depths: str, widths: str, costs: str,
             batch: int, engine: str, fmt: str) -> None:
@@ -76,13 +74,7 @@ def command(factor: float, stated_bound: float, depths: str, widths: str, costs:
         batch=batch,
         engine=engine,
     )
-    if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2))
-    elif fmt == "markdown":
-        click.echo(to_markdown(result), nl=False)
-    else:
-        from cheapgrad.render.costmodel_tables import audit_tables
-
-        console().print(audit_tables(result))
+    emit(fmt, document=result.to_dict, markdown=lambda: to_markdown(result),
+         table=lambda: audit_tables(result))
     if not result.passed:
         sys.exit(1)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ import yaml
 from cheapgrad.core import ops as _ops
 from cheapgrad.core.number import Num
 from cheapgrad.errors import DomainError, SpecError
+from cheapgrad.models.bundled import circuit_names, circuit_text
 from cheapgrad.models.circuit import Circuit
 from cheapgrad.models.expr import ExprError, Expression, parse
 from cheapgrad.models.yamlio import line_of, name_and_description, parse_yaml, read_text, shown
@@ -57,18 +57,9 @@ class EvaluationError(DomainError):
         return str(self.args[0])
 
 
-def bundled_names() -> list[str]:
-    """Names of the example circuit files shipped inside the package."""
-    folder = resources.files("cheapgrad") / "configs" / "circuits"
-    if not folder.is_dir():
-        return []
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
-
-
-def bundled_text(name: str) -> str:
-    """The text of a bundled example circuit."""
-    return (resources.files("cheapgrad") / "configs" / "circuits" / f"{name}.yaml").read_text(
-        "utf-8")
+#: The bundled example circuits (the same functions as :mod:`cheapgrad.models.bundled`'s).
+bundled_names = circuit_names
+bundled_text = circuit_text
 
 
 # --- YAML circuits ----------------------------------------------------------------------
@@ -124,6 +115,17 @@ class _Loader:
 
     def line(self, field: str) -> int | None:
         return line_of(self.lines, field)
+
+    def mapping(self, field: str, raw: Any, what: str, items: str,
+                empty_ok: bool = True) -> dict[str, Any]:
+        """``raw`` checked to be a mapping of ``what`` with at most :data:`MAX_NAMES`
+        ``items`` (and, unless ``empty_ok``, at least one)."""
+        if not isinstance(raw, dict) or not (raw or empty_ok):
+            got = "an empty mapping" if raw == {} else shown(raw)
+            raise self.fail(field, f"must be a mapping of {what}, got {got}")
+        if len(raw) > MAX_NAMES:
+            raise self.fail(field, f"at most {MAX_NAMES:,} {items}")
+        return raw
 
     def fail(self, field: str, message: str) -> SpecError:
         return SpecError(message, path=self.source, line=self.line(field), field=field)
@@ -195,13 +197,8 @@ def circuit_from_dict(data: Any, source: str | None = None,
         if required not in body:
             raise ld.fail("circuit", f"missing required key '{required}'")
 
-    raw_inputs = body["inputs"]
-    if not isinstance(raw_inputs, dict) or not raw_inputs:
-        got = "an empty mapping" if raw_inputs == {} else shown(raw_inputs)
-        raise ld.fail("circuit.inputs", "must be a mapping of input names to numbers, e.g. "
-                                        f"{{x: 1.5, y: -0.3}}, got {got}")
-    if len(raw_inputs) > MAX_NAMES:
-        raise ld.fail("circuit.inputs", f"at most {MAX_NAMES:,} inputs")
+    raw_inputs = ld.mapping("circuit.inputs", body["inputs"], "input names to numbers, "
+                            "e.g. {x: 1.5, y: -0.3}", "inputs", empty_ok=False)
     inputs: dict[str, float] = {}
     for key, value in raw_inputs.items():
         field = f"circuit.inputs.{key}"
@@ -216,12 +213,8 @@ def circuit_from_dict(data: Any, source: str | None = None,
             raise ld.fail(field, f"must be a finite number, got {value}")
         inputs[key] = number
 
-    raw_let = body.get("let") or {}
-    if not isinstance(raw_let, dict):
-        raise ld.fail("circuit.let", f"must be a mapping of names to expressions, got "
-                                     f"{shown(raw_let)}")
-    if len(raw_let) > MAX_NAMES:
-        raise ld.fail("circuit.let", f"at most {MAX_NAMES:,} bindings")
+    raw_let = ld.mapping("circuit.let", body.get("let") or {}, "names to expressions",
+                         "bindings")
     lets: dict[str, Expression] = {}
     for key, raw in raw_let.items():
         field = f"circuit.let.{key}"
