@@ -37,7 +37,8 @@ from cheapgrad import __version__
 from cheapgrad.analysis.theory import predict
 from cheapgrad.core.number import Counter, OpCounts
 from cheapgrad.engines.array import array_engine
-from cheapgrad.models.mlp import Params, init_params, scalar_engine
+from cheapgrad.engines.scalar import scalar_engine
+from cheapgrad.models.mlp import Params, init_params
 from cheapgrad.models.spec import Spec, spec_from_dict
 
 

@@ -172,7 +172,8 @@ def clock_rows(
     from dataclasses import replace
 
     from cheapgrad.analysis.costmodels import cost_models
-    from cheapgrad.analysis.run import DEFAULT_ENGINE, run
+    from cheapgrad.analysis.run import run
+    from cheapgrad.engines import DEFAULT_ENGINE
 
     rows = []
     for b in batches:

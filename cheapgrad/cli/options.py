@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 import click
 
 from cheapgrad.analysis.costmodels import CHOICES as COST_MODELS
-from cheapgrad.analysis.run import DEFAULT_ENGINE, ENGINES
 from cheapgrad.cli.common import FORMATS
+from cheapgrad.engines import DEFAULT_ENGINE, ENGINES
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -20,6 +20,7 @@ from cheapgrad.analysis import run as runner
 from cheapgrad.analysis.result import BOUND
 from cheapgrad.analysis.sweep.grid import MAX_CELLS, Grid, SweepError
 from cheapgrad.analysis.theory import predict, predicted_total
+from cheapgrad.engines import DEFAULT_ENGINE, ENGINES
 from cheapgrad.errors import TooLargeError
 from cheapgrad.models.spec import MAX_PARAMETERS, Spec
 
@@ -99,7 +100,7 @@ def estimate_seconds(engine: str, predicted_ops: int, parameters: int) -> float:
 def plan_sweep(
     base: Spec,
     grid: Grid,
-    engine: str = runner.DEFAULT_ENGINE,
+    engine: str = DEFAULT_ENGINE,
     *,
     jobs: int | None = None,
     max_minutes: float = DEFAULT_MAX_MINUTES,
@@ -112,9 +113,9 @@ def plan_sweep(
     ``max_minutes``, when there are more than :data:`MAX_CELLS` cells, or when a cell is
     over the engine's own op limit; :class:`SweepError` for an unknown engine.
     """
-    if engine not in runner.ENGINES:
-        raise SweepError(f"unknown engine '{engine}'; known: {', '.join(sorted(runner.ENGINES))}")
-    info = runner.ENGINES[engine]
+    if engine not in ENGINES:
+        raise SweepError(f"unknown engine '{engine}'; known: {', '.join(sorted(ENGINES))}")
+    info = ENGINES[engine]
     if grid.size > MAX_CELLS:
         raise TooLargeError(
             f"the grid has {grid.size:,} cells, more than the {MAX_CELLS:,} a sweep runs; "
