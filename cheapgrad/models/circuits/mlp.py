@@ -14,12 +14,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cheapgrad.analysis.theory import predict, predicted_total
 from cheapgrad.core.number import Num, const
 from cheapgrad.errors import TooLargeError
 from cheapgrad.models.activations import ACTIVATIONS
 from cheapgrad.models.circuit import Circuit
-from cheapgrad.models.mlp import init_params, numpy_loss, numpy_loss_complex
+from cheapgrad.models.layers.base import closed_form
+from cheapgrad.models.mlp import init_params, network, numpy_loss, numpy_loss_complex
 from cheapgrad.models.spec import Spec
 
 #: The traced MLP keeps every value; specs predicted to need more ops are refused.
@@ -41,7 +41,8 @@ def mlp(spec: Spec) -> Circuit:
     """The squared loss of ``spec``'s MLP (same weights, inputs and targets as
     ``cheapgrad run``), traced; the circuit carries ``spec``, so that analysis can put
     the hand-written backprop beside it."""
-    total = predicted_total(predict(spec))
+    total = sum(n for kinds in closed_form(network(spec), spec.batch).values()
+                for n in kinds.values())
     if total > MLP_MAX_OPS:
         raise TooLargeError(
             f"{spec.name}: the traced MLP would record about {total:,} ops (all kept in "
