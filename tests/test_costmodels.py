@@ -311,7 +311,8 @@ def test_rich_tables_render() -> None:
 
 
 def test_clock_rows_for_batch_sizes() -> None:
-    from cheapgrad.analysis.timing import clock_markdown, clock_rows
+    from cheapgrad.analysis.timing import clock_rows
+    from cheapgrad.render.timing import clock_markdown
 
     spec = spec_from_dict(SMALL)
     rows = clock_rows(spec, (1, 3), engine="scalar", repeats=2, min_seconds=1e-4)

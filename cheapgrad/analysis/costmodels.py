@@ -56,6 +56,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cheapgrad.analysis.result import BOUND, within
 from cheapgrad.core.counter import Counter, OpCounts
 from cheapgrad.core.number import var
 from cheapgrad.core.ops import OP_LIST, OP_NAMES, OPS
@@ -71,7 +72,7 @@ GRAD_PHASES = ("backward",)
 MATMUL_PARTS = ("matvec", "grad")
 
 #: Published bounds of the models whose bound is a constant.
-UNIT_BOUND = 5.0
+UNIT_BOUND = BOUND
 NONSCALAR_BOUND = 3.0
 FLOP_BOUND = 3.0
 
@@ -136,7 +137,7 @@ class ModelCost:
         r = self.ratio
         if r is None or self.bound is None:
             return None
-        return r <= self.bound + 1e-12
+        return within(r, self.bound)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON: cost_f, cost_f_and_grad, ratio, bound, holds and more."""
@@ -452,7 +453,7 @@ def published_rows(models: Mapping[str, ModelCost], subject: str = "mlp") -> lis
         rows.append({
             "statement": p.statement, "source": p.source, "model": p.model,
             "bound": p.bound, "measured_ratio": ratio,
-            "holds": None if ratio is None else ratio <= p.bound + 1e-12,
+            "holds": within(ratio, p.bound),
             "applies": None if m is None else m.applies,
         })
     return rows
