@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import cheapgrad
-from cheapgrad.analysis import costmodels
-from cheapgrad.analysis.costmodels import (
+from cheapgrad.analysis import weights
+from cheapgrad.analysis.weights import (
     DEFAULT_WEIGHTS,
     FETCHES,
     MOVES,
@@ -102,7 +102,7 @@ def test_partial_spec_weights_still_merge_with_the_defaults() -> None:
 
 def test_only_an_op_with_no_weight_anywhere_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     partial = {k: w for k, w in DEFAULT_WEIGHTS.items() if k != "tanh"}
-    monkeypatch.setattr(costmodels, "DEFAULT_WEIGHTS", partial)
+    monkeypatch.setattr(weights, "DEFAULT_WEIGHTS", partial)
     with pytest.raises(MissingWeightError, match="op 'tanh' has no weight"):
         weights_with_defaults(None)
     with pytest.raises(MissingWeightError, match="'tanh'"):

@@ -22,6 +22,7 @@ from typing import Any
 from cheapgrad.analysis import costmodels
 from cheapgrad.analysis.backprop import BackpropComparison
 from cheapgrad.analysis.circuit import PHASES, CircuitResult, MethodResult
+from cheapgrad.render import costmodels as render_costmodels
 from cheapgrad.render.run import json_number, verdict_parts
 
 #: Version of the JSON layout; bumped when a field changes meaning or disappears.
@@ -220,10 +221,10 @@ def to_markdown(result: CircuitResult, cost_model: str = "unit",
     models = cost_models_of(result)
     which = cost_model
     lines += ["", "## Cost models", "",
-              costmodels.to_markdown(costmodels.select(models, which)).rstrip("\n")]
+              render_costmodels.to_markdown(costmodels.select(models, which)).rstrip("\n")]
     if which == "all":
         lines += ["", "## Published constants", "",
-                  costmodels.published_markdown(models, subject or c.name).rstrip("\n")]
+                  render_costmodels.published_markdown(models, subject or c.name).rstrip("\n")]
     lines += ["", "## Gradient", "", "| input | value | ∂f/∂input |", "|---|---:|---:|"]
     lines += ["| " + " | ".join(row) + " |" for row in gradient_rows(result)]
     if d > SHOWN_ENTRIES:

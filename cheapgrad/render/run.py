@@ -18,6 +18,7 @@ from cheapgrad.analysis.theory import predicted_by_phase
 from cheapgrad.analysis.timing import ClockRow, Timing
 from cheapgrad.core.counter import OpCounts
 from cheapgrad.core.ops import OP_NAMES
+from cheapgrad.render import costmodels as render_costmodels
 from cheapgrad.render.timing import clock_markdown
 
 #: Version of the JSON layout; bumped when a field changes meaning or disappears.
@@ -159,9 +160,9 @@ def to_markdown(result: RunResult, cost_model: str = "all", *, timing: Timing | 
     models = cost_models_of(result)
     shown = costmodels.select(models, cost_model)
     lines += ["", "## Cost models", "",
-              costmodels.to_markdown(shown, timing).rstrip("\n"),
+              render_costmodels.to_markdown(shown, timing).rstrip("\n"),
               "", "## Published constants", "",
-              costmodels.published_markdown(models).rstrip("\n")]
+              render_costmodels.published_markdown(models).rstrip("\n")]
     if clock_rows:
         lines += ["", "## Counts versus the clock, by batch size", "",
                   clock_markdown(list(clock_rows)).rstrip("\n")]
