@@ -30,7 +30,7 @@ def __getattr__(name: str) -> Any:
     # The circuit API is loaded on first use, so that importing the package (as the
     # command line does first) loads no numpy before the command line has set it up.
     if name in __all__ and name != "__version__":
-        from cheapgrad.analysis import circuit as api
+        from cheapgrad import api
 
         return getattr(api, name)
     raise AttributeError(f"module 'cheapgrad' has no attribute {name!r}")

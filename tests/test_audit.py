@@ -13,18 +13,17 @@ from cheapgrad.analysis.audit import (
     chain_ratio,
     closed_form,
     closed_form_ratio,
-    describe,
     measure,
     run_audit,
     search,
     supremum,
-    to_markdown,
     worst_derivative_cost,
 )
 from cheapgrad.analysis.run import run
 from cheapgrad.analysis.theory import predicted_cost
 from cheapgrad.errors import CheapgradError
 from cheapgrad.models.spec import spec_from_dict
+from cheapgrad.render.audit import describe, to_markdown
 
 SMALL_GRID = {"depths": (1, 2, 4), "widths": (1, 2), "costs": (1, 10)}
 

@@ -62,9 +62,9 @@ def test_batch_option(cli: CliRunner) -> None:
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["--depths", "1,0"], "--depths: '0' is not a positive integer"),
-        (["--widths", "a"], "--widths: 'a' is not a positive integer"),
-        (["--widths", "65"], "--widths: 65 is more than the largest allowed, 64"),
+        (["--depths", "1,0"], "--depths: must be a positive integer, got 0"),
+        (["--widths", "a"], "--widths: 'a' is not a whole number"),
+        (["--widths", "65"], "--widths: must be at most 64, got 65"),
         (["--costs", ",".join(str(i) for i in range(1, 20))], "--costs: at most 16 values"),
         (["--derivative-factor", "0.5", "--costs", "1"], "no admissible declared costs"),
     ],

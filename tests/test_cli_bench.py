@@ -7,8 +7,9 @@ from typing import Any
 
 from cheapgrad.analysis.bench import bare_forward_backward, numpy_forward_backward, tanh_spec
 from cheapgrad.cli.app import main
-from cheapgrad.core.number import Counter
-from cheapgrad.models.mlp import init_params, scalar_engine
+from cheapgrad.core.counter import Counter
+from cheapgrad.engines.scalar import scalar_engine
+from cheapgrad.models.mlp import init_params
 
 
 def test_bench_quick_json(cli: Any) -> None:

@@ -126,18 +126,18 @@ def test_too_large_to_count_is_refused_before_running(
 
 
 def test_failed_gradient_check_exits_1(cli: CliRunner, monkeypatch: pytest.MonkeyPatch):
-    import cheapgrad.analysis.run as runner
+    import cheapgrad.engines as engines
     from cheapgrad.models.mlp import EngineOutput
 
-    real = runner.ENGINES["scalar"]
+    real = engines.ENGINES["scalar"]
 
     def wrong(spec, params, counter):  # type: ignore[no-untyped-def]
         out = real.fn(spec, params, counter)
         out.grads.W[0][0, 0] += 1.0  # a bug in backprop
         return EngineOutput(out.loss, out.yhat, out.grads)
 
-    monkeypatch.setitem(runner.ENGINES, "scalar",
-                        runner.EngineInfo("scalar", wrong, "broken", real.default_max_ops,
+    monkeypatch.setitem(engines.ENGINES, "scalar",
+                        engines.EngineInfo("scalar", wrong, "broken", real.default_max_ops,
                                           real.ops_per_second))
     result = cli.invoke(main, ["run", "lecture", "--engine", "scalar", "--format", "json"])
     assert result.exit_code == 1
@@ -280,7 +280,7 @@ def test_a_missing_file_that_names_a_bundled_spec_says_so(cli: CliRunner, tmp_pa
 @pytest.mark.parametrize(("args", "message"), [
     (["run", ""], "Error: the spec's path is empty"),
     (["run", "--save-arrays", "out.txt"], "Error: out.txt: the file's name must end in .npz"),
-    (["run", "--time-batches", "1,1"], "lists a batch size twice"),
+    (["run", "--time-batches", "1,1"], "1 is listed twice"),
     (["audit", "--depths", "1,1"], "Error: --depths: 1 is listed twice"),
 ])
 def test_small_mistakes_are_named(cli: CliRunner, tmp_path: Path,

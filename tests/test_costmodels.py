@@ -8,28 +8,24 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from cheapgrad.analysis.costmodels import (
-    DEFAULT_WEIGHTS,
-    MODELS,
-    MOVES,
-    PUBLISHED,
-    cost_models,
-    per_op_bound,
-    published_markdown,
-    published_rows,
-    rule_costs,
-    select,
-    to_json,
-    to_markdown,
-    weights_with_defaults,
-)
+from cheapgrad.analysis.costmodels import MODELS, cost_models, select, to_json
 from cheapgrad.analysis.gradcheck import check_gradient
+from cheapgrad.analysis.published import PUBLISHED, published_rows
 from cheapgrad.analysis.run import run
 from cheapgrad.analysis.timing import numpy_gradient, time_net
-from cheapgrad.core.number import Counter, OpCounts, const, tracing, var
+from cheapgrad.analysis.weights import (
+    DEFAULT_WEIGHTS,
+    MOVES,
+    per_op_bound,
+    rule_costs,
+    weights_with_defaults,
+)
+from cheapgrad.core.counter import Counter, OpCounts
+from cheapgrad.core.number import const, tracing, var
 from cheapgrad.core.tape import backward
 from cheapgrad.models.mlp import init_params, numpy_loss
 from cheapgrad.models.spec import spec_from_dict, spec_from_yaml
+from cheapgrad.render.costmodels import published_markdown, to_markdown
 
 # --- circuits -----------------------------------------------------------------------------
 
@@ -302,7 +298,8 @@ def test_rich_tables_render() -> None:
 
 
 def test_clock_rows_for_batch_sizes() -> None:
-    from cheapgrad.analysis.timing import clock_markdown, clock_rows
+    from cheapgrad.analysis.timing import clock_rows
+    from cheapgrad.render.timing import clock_markdown
 
     spec = spec_from_dict(SMALL)
     rows = clock_rows(spec, (1, 3), engine="scalar", repeats=2, min_seconds=1e-4)

@@ -11,11 +11,13 @@ import pytest
 from click.testing import CliRunner
 from conftest import spec_error
 
-from cheapgrad.analysis.run import ENGINES, run
+from cheapgrad.analysis.run import run
 from cheapgrad.analysis.theory import predict
-from cheapgrad.core.number import Counter, tracing, var
+from cheapgrad.core.counter import Counter
+from cheapgrad.core.number import tracing, var
 from cheapgrad.core.ops import OPS
 from cheapgrad.core.tape import backward
+from cheapgrad.engines import ENGINES
 from cheapgrad.models.activations import (
     ACTIVATIONS,
     custom,

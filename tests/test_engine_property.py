@@ -15,11 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cheapgrad.analysis.theory import predict
-from cheapgrad.core.number import Counter, OpCounts
+from cheapgrad.core.counter import Counter, OpCounts
 from cheapgrad.engines.array import array_engine
+from cheapgrad.engines.scalar import scalar_engine
 from cheapgrad.errors import DomainError
 from cheapgrad.models.activations import ACTIVATIONS
-from cheapgrad.models.mlp import init_params, scalar_engine
+from cheapgrad.models.mlp import init_params
 from cheapgrad.models.spec import spec_from_dict
 
 BUILT_IN = ("identity", "tanh", "sigmoid", "relu", "square")

@@ -9,22 +9,23 @@ import numpy as np
 import pytest
 
 from cheapgrad.analysis.gradcheck import check_gradient
-from cheapgrad.analysis.run import (
+from cheapgrad.analysis.run import estimated_seconds, run
+from cheapgrad.analysis.theory import predict, predicted_total
+from cheapgrad.cli.app import main
+from cheapgrad.core.counter import Counter, OpCounts
+from cheapgrad.core.number import count, var
+from cheapgrad.engines import (
     AUTO_SCALAR_MAX_OPS,
     DEFAULT_ENGINE,
     ENGINES,
     EngineError,
-    estimated_seconds,
     resolve_engine,
-    run,
 )
-from cheapgrad.analysis.theory import predict, predicted_total
-from cheapgrad.cli.app import main
-from cheapgrad.core.number import Counter, OpCounts, count, var
 from cheapgrad.engines.array import array_engine
+from cheapgrad.engines.scalar import scalar_engine
 from cheapgrad.errors import DomainError, TooLargeError
 from cheapgrad.models.activations import ACTIVATIONS, Activation
-from cheapgrad.models.mlp import Params, init_params, numpy_loss, numpy_loss_along, scalar_engine
+from cheapgrad.models.mlp import Params, init_params, numpy_loss, numpy_loss_along
 from cheapgrad.models.spec import Spec, spec_from_dict
 
 Buckets = dict[Any, tuple[dict[str, int], dict[str, int]]]

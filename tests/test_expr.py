@@ -10,7 +10,8 @@ import pytest
 
 import cheapgrad.models.circuits
 import cheapgrad.models.expr
-from cheapgrad.core.number import Counter, Num, const, var
+from cheapgrad.core.counter import Counter
+from cheapgrad.core.number import Num, const, var
 from cheapgrad.models.expr import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, ExprError, parse
 
 

@@ -16,7 +16,8 @@ from conftest import CliProcess, one_line_error
 
 from cheapgrad.cli.app import main
 from cheapgrad.errors import SpecError
-from cheapgrad.models.spec import MAX_DEPTH, parse_yaml, spec_from_yaml
+from cheapgrad.models.spec import spec_from_yaml
+from cheapgrad.models.yamlio import MAX_DEPTH, parse_yaml
 
 BASE = "input_dim: 2\nhidden: [3]\nactivation: tanh\n"
 

@@ -20,7 +20,6 @@ from cheapgrad.analysis.sweep import (
     cell_spec,
     grid_from_spec,
     limit_ratio,
-    parse_int_list,
     parse_name_list,
     plan_sweep,
     resolve_grid,
@@ -31,6 +30,7 @@ from cheapgrad.errors import SpecError, TooLargeError
 from cheapgrad.models.activations import ACTIVATIONS
 from cheapgrad.models.spec import load_spec, spec_from_dict, spec_from_yaml
 from cheapgrad.render.sweep import CSV_COLUMNS, to_csv, to_dict, to_markdown
+from cheapgrad.util import ListError, parse_int_list
 
 BASE = spec_from_dict({"input_dim": 3, "hidden": [], "activation": "tanh", "seed": 5})
 SMALL = Grid(depths=(1, 2), widths=(2, 5), activations=("tanh", "relu"))
@@ -70,8 +70,8 @@ def test_parse_int_list_sorts_and_strips() -> None:
     ("99999999999", "must be at most"),
 ])
 def test_parse_int_list_rejects(text: str, message: str) -> None:
-    with pytest.raises(SweepError) as err:
-        parse_int_list(text, "--widths")
+    with pytest.raises(ListError) as err:
+        parse_int_list(text, "--widths", 10_000_000)
     assert str(err.value).startswith("--widths: ")
     assert message in str(err.value)
     assert "\n" not in str(err.value)
@@ -83,7 +83,7 @@ def test_parse_name_list() -> None:
         parse_name_list("tahn", "--activations")
     with pytest.raises(SweepError, match="listed twice"):
         parse_name_list("tanh,tanh", "--activations")
-    with pytest.raises(SweepError, match="at least one"):
+    with pytest.raises(ListError, match="at least one"):
         parse_name_list("", "--activations")
 
 

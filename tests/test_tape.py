@@ -8,7 +8,8 @@ import math
 import pytest
 
 from cheapgrad.core import forward as forward_mode
-from cheapgrad.core.number import Counter, Num, const, sin, tracing, var
+from cheapgrad.core.counter import Counter
+from cheapgrad.core.number import Num, const, sin, tracing, var
 from cheapgrad.core.tape import DifferentiationError, backward, circuit_nodes, memory, toposort
 
 

@@ -45,13 +45,14 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from cheapgrad.analysis.result import BOUND, within
 from cheapgrad.errors import CheapgradError, TooLargeError
 from cheapgrad.models.activations import ACTIVATIONS, custom_name
 from cheapgrad.models.spec import Spec, spec_from_dict
 
 #: The lecture's constants: h' within C = 5 of h, and the claimed factor 5.
 LECTURE_FACTOR = 5.0
-LECTURE_BOUND = 5.0
+LECTURE_BOUND = BOUND
 #: The default search grid (small enough to search in well under a second).
 DEFAULT_DEPTHS = (1, 2, 4, 8, 16, 32, 64)
 DEFAULT_WIDTHS = (1, 2, 4, 8)
@@ -301,7 +302,7 @@ class AuditResult:
     @property
     def holds(self) -> bool:
         """Whether the stated bound holds for every admissible net (sup <= stated)."""
-        return self.sup.value <= self.stated_bound + 1e-12
+        return bool(within(self.sup.value, self.stated_bound))
 
     @property
     def violations(self) -> int:
@@ -395,71 +396,3 @@ def run_audit(
     return AuditResult(float(derivative_factor), float(stated_bound), sup, candidates,
                        worst, smallest, tuple(depths), tuple(widths), tuple(costs),
                        batch, examples)
-
-
-def describe(result: AuditResult) -> list[str]:
-    """The audit's findings as plain sentences (for every renderer)."""
-    c_factor, stated = result.derivative_factor, result.stated_bound
-    w = result.worst
-    lines = [
-        f"Hypothesis: cost(h') <= {c_factor:g}·cost(h). Stated: cost(f, ∇f) <= "
-        f"{stated:g}·cost(f)"
-        + (" (one example)." if result.batch == 1
-           else f" (loss summed over a batch of {result.batch})."),
-        f"Closed form: {CLOSED_FORM}.",
-        f"Width-1 chain: {CHAIN_FORM}; it rises with L to (4 + c + c')/(1 + c).",
-    ]
-    if result.batch > 1:
-        b = result.batch
-        lines.append(
-            f"At batch B = {b} the loss sums {b} examples and each weight gradient "
-            f"accumulates them (B − 1 adds per weight): cost(f) = B·(2N + Σ_l d_l(c_l − 1) "
-            f"+ 2K), cost(f, ∇f) = cost(f) + B·K + N(2B − 1) + B·(2(N − d0·d1) − n "
-            f"+ Σ_l d_l(c'_l + s_l)); a width-1 chain tends to (5 − 1/B + c + c')/(1 + c).")
-    lines += [
-        f"Supremum over all architectures and declared costs: {result.sup.formula}, "
-        f"approached by {result.sup.approached_by}, never attained.",
-    ]
-    if result.holds:
-        lines.append(f"Verdict: the stated factor {stated:g} HOLDS "
-                     f"(every ratio is below {result.sup.value:g}).")
-    else:
-        lines.append(f"Verdict: the stated factor {stated:g} does NOT hold; the true bound "
-                     f"is {result.sup.value:g} (ratio < {result.sup.value:g} always, "
-                     f"and arbitrarily close to it).")
-    lines.append(
-        f"Worst case found ({len(result.candidates)} candidates, "
-        f"{result.violations} above {stated:g}): depth {w.candidate.depth}, width "
-        f"{w.candidate.width}, {custom_name(w.candidate.cost, w.candidate.derivative_cost)}: "
-        f"measured {w.cost_f_and_grad:,}/{w.cost_f:,} = {float(w.ratio):.4f} on the "
-        f"{w.engine} engine, closed form {float(w.candidate.ratio):.4f} "
-        f"({'equal' if w.agrees else 'DIFFERENT'})."
-    )
-    s = result.smallest_violation
-    if s is not None:
-        lines.append(
-            f"Smallest counterexample found: depth {s.candidate.depth}, width "
-            f"{s.candidate.width}, "
-            f"{custom_name(s.candidate.cost, s.candidate.derivative_cost)}: measured "
-            f"{s.cost_f_and_grad:,}/{s.cost_f:,} = {float(s.ratio):.4f} "
-            f"({'equal to' if s.agrees else 'DIFFERENT from'} the closed form)."
-        )
-    return lines
-
-
-def to_markdown(result: AuditResult) -> str:
-    """A Markdown report of the audit."""
-    out = ["# cheapgrad audit", ""]
-    out += [f"- {line}" for line in describe(result)]
-    out += ["", "## Width-1 chains with c' = ⌊C·c⌋", "",
-            "| c | c' | R(1) | R(64) | limit L → ∞ |", "|---:|---:|---:|---:|---:|"]
-    for e in result.chain_examples:
-        out.append(f"| {e['cost']} | {e['derivative_cost']} | {e['depth_1']:.4f} | "
-                   f"{e['depth_64']:.4f} | {e['limit']:.4f} |")
-    out += ["", "## Largest ratios of the search (closed form)", "",
-            "| depth | width | c | c' | ratio | ops of f and ∇f |",
-            "|---:|---:|---:|---:|---:|---:|"]
-    for k in result.candidates[:10]:
-        out.append(f"| {k.depth} | {k.width} | {k.cost} | {k.derivative_cost} | "
-                   f"{float(k.ratio):.4f} | {k.ops:,} |")
-    return "\n".join(out) + "\n"

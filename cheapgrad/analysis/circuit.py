@@ -1,29 +1,22 @@
-"""The Python API: any function on counted numbers, its gradient, and what it cost.
+"""Analysis of a circuit: f traced and counted, generic reverse mode, and every other
+route to the gradient beside it.
 
-:func:`grad` wraps a Python function of scalars written with ``+ - * / **`` and the
-counted functions (``exp``, ``log``, ``tanh``, ``sin``, ``cos``, ``sqrt``, importable
-from here); calling the wrapper traces the function, runs generic reverse mode over the
-recorded circuit (:mod:`cheapgrad.core.tape`) and returns a :class:`CircuitResult`: the
-value, the gradient, every op counted by phase and by op kind, the ratio against the
-bound 5, a gradient check against an independent derivative, the method table (reverse mode,
-forward mode, central differences) and the memory reverse mode used. The result renders
-itself in rich (``__rich__``) and in Jupyter (``_repr_markdown_``).
+:func:`analyze` runs a :class:`~cheapgrad.models.circuit.Circuit` and returns a
+:class:`CircuitResult`: the value, the gradient, every op counted by phase and by op
+kind, the ratio against the bound 5, a gradient check against an independent derivative,
+the method table (reverse mode, forward mode, central differences) and the memory
+reverse mode used. The public front door, ``cheapgrad.grad``, is :mod:`cheapgrad.api`.
 
 Example::
 
-    >>> from cheapgrad.analysis.circuit import grad, sin
-    >>> def f(x, y):
-    ...     return x * y + sin(x)
-    >>> r = grad(f)(1.0, 2.0)
-    >>> round(r.value, 6), [round(g, 6) for g in r.gradient.tolist()]
-    (2.841471, [2.540302, 1.0])
-    >>> r.cost_f, r.cost_f_and_grad, r.holds
-    (3, 8, True)
+    >>> from cheapgrad.models.circuits import builtin
+    >>> r = analyze(builtin("product", 4))
+    >>> r.cost_f, r.cost_f_and_grad, r.holds, r.passed
+    (3, 11, True, True)
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -32,34 +25,19 @@ from typing import Any
 
 import numpy as np
 
-from cheapgrad.analysis.gradcheck import GradCheck, check_gradient
+from cheapgrad.analysis.backprop import BackpropComparison, compare_backprop
+from cheapgrad.analysis.gradcheck import GradCheck, check_gradient, max_rel_error
+from cheapgrad.analysis.result import BOUND, Ratio
 from cheapgrad.core import forward as forward_mode
 from cheapgrad.core import tape
-from cheapgrad.core.number import (
-    Counter,
-    Num,
-    OpCounts,
-    const,
-    cos,
-    exp,
-    gc_paused,
-    log,
-    sin,
-    sqrt,
-    tanh,
-    tracing,
-    var,
-)
+from cheapgrad.core.counter import Counter, OpCounts
+from cheapgrad.core.number import Num, const, gc_paused, tracing, var
 from cheapgrad.core.ops import OP_NAMES
 from cheapgrad.errors import DomainError, NumericalError
+from cheapgrad.models.circuit import Circuit
 
-__all__ = [
-    "BOUND", "Circuit", "CircuitResult", "MethodResult", "analyze", "grad",
-    "cos", "exp", "log", "sin", "sqrt", "tanh",
-]
+__all__ = ["BOUND", "Circuit", "CircuitResult", "MethodResult", "analyze"]
 
-#: The unit-cost bound of the cheap-gradient theorem (Theorem 3.1 of the lecture).
-BOUND = 5.0
 #: Phases of a circuit's counts.
 PHASES = ("forward", "backward")
 #: Forward mode and counted central differences run only when they would count at most
@@ -69,35 +47,6 @@ DEFAULT_METHOD_MAX_OPS = 4_000_000
 REFERENCE_MAX_INPUTS = 2000
 #: Largest relative error of reverse mode against a closed-form gradient that passes.
 REFERENCE_TOLERANCE = 1e-8
-
-Function = Callable[[Sequence[Num]], Num]
-
-
-@dataclass(frozen=True)
-class Circuit:
-    """A function of named scalar inputs, computed on counted numbers.
-
-    ``fn`` takes the list of inputs (counted numbers, in the order of ``inputs``) and
-    returns the output. ``reference``, when given, is an independent closed form of the
-    gradient in numpy (``values -> gradient``), ``numpy_fn`` an independent float
-    evaluation of f used by the central-difference check (otherwise ``fn`` is run
-    uncounted), ``complex_fn`` the same on complex input, which makes the check a complex
-    step (exact to rounding, however small the gradient is next to f). ``compare``, when
-    given, adds entries to the result's ``extra`` and returns whether its own comparison
-    passed.
-    """
-
-    name: str
-    inputs: tuple[str, ...]
-    values: tuple[float, ...]
-    fn: Function
-    description: str = ""
-    reference: Callable[[np.ndarray], np.ndarray] | None = None
-    reference_name: str = "closed form"
-    numpy_fn: Callable[[np.ndarray], float] | None = None
-    complex_fn: Callable[[np.ndarray], complex] | None = None
-    source: str | None = None
-    compare: Callable[[CircuitResult], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +66,7 @@ class MethodResult:
 
 
 @dataclass
-class CircuitResult:
+class CircuitResult(Ratio):
     """Everything measured on one circuit (see :func:`analyze`).
 
     ``discarded``: per op kind, the adjoint contributions the reverse sweep computed for
@@ -135,8 +84,8 @@ class CircuitResult:
     seconds: float
     bound: float = BOUND
     discarded: dict[str, int] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-    extra_passed: bool = True
+    #: For a circuit of an MLP spec, the hand-written backprop beside reverse mode.
+    backprop: BackpropComparison | None = None
 
     @property
     def inputs(self) -> dict[str, float]:
@@ -164,17 +113,6 @@ class CircuitResult:
         return self.cost_f + self.counter.totals("backward").total
 
     @property
-    def ratio(self) -> float:
-        if self.cost_f == 0:
-            return 1.0 if self.cost_f_and_grad == 0 else math.inf
-        return self.cost_f_and_grad / self.cost_f
-
-    @property
-    def holds(self) -> bool:
-        """Whether cost(f, ∇f) <= bound · cost(f)."""
-        return self.ratio <= self.bound
-
-    @property
     def reference_error(self) -> float | None:
         """Max relative error of the reverse-mode gradient against the reference."""
         return self.methods[0].max_rel_error if self.methods else None
@@ -191,9 +129,11 @@ class CircuitResult:
     @property
     def passed(self) -> bool:
         """The verdict: the bound holds, the gradient matches the independent check and
-        the closed form (when there is one), and any built-in comparison passed."""
+        the closed form (when there is one), and, for an MLP, the hand-written backprop
+        passed and agrees."""
+        bp = self.backprop
         return (self.holds and self.gradient_check.passed and self.reference_agrees
-                and self.extra_passed)
+                and (bp is None or (bp.passed and bp.gradients_agree)))
 
     def per_op(self) -> list[dict[str, Any]]:
         """For each op kind: its forward count and the reverse-sweep ops it caused."""
@@ -206,15 +146,6 @@ class CircuitResult:
                              "backward_total": caused.total})
         return rows
 
-    def __rich__(self) -> Any:
-        from cheapgrad.render.circuit_tables import circuit_tables
-
-        return circuit_tables(self)
-
-    def _repr_markdown_(self) -> str:
-        from cheapgrad.render.circuit import to_markdown
-
-        return to_markdown(self)
 
 
 def _evaluate(circuit: Circuit, values: Sequence[float]) -> float:
@@ -248,20 +179,9 @@ def _reference_differences(theta: np.ndarray, f: Callable[[np.ndarray], float]) 
     return np.asarray((4 * fine - coarse) / 3)
 
 
-def max_rel_error(g: np.ndarray, ref: np.ndarray) -> float:
-    """max_i |g_i − r_i| / max(|g_i|, |r_i|, 10⁻³·max|r|): the error measure of
-    :mod:`cheapgrad.analysis.gradcheck`."""
-    if g.size == 0:
-        return 0.0
-    scale = float(np.max(np.abs(ref)))
-    floor = max(1e-3 * scale, 1e-12)
-    denom = np.maximum(np.maximum(np.abs(g), np.abs(ref)), floor)
-    err = float(np.max(np.abs(g - ref) / denom))
-    return err if math.isfinite(err) else math.inf
-
-
 def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
-            check: str = "auto") -> CircuitResult:
+            check: str = "auto", result_type: type[CircuitResult] | None = None
+            ) -> CircuitResult:
     """Trace and count f, run reverse mode, and compare it with the other methods.
 
     * forward pass: ``fn`` on fresh input variables inside ``tracing()``, counted under
@@ -273,7 +193,12 @@ def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
       (2d counted evaluations of ``fn``, step 10⁻⁶), each counted when it needs at most
       ``max_ops`` ops, with its error against the reference gradient (the circuit's
       closed form, else central differences with a Richardson step, in float);
-    * memory: :func:`cheapgrad.core.tape.memory`.
+    * memory: :func:`cheapgrad.core.tape.memory`;
+    * for a circuit of an MLP spec, the hand-written backprop beside it
+      (:mod:`cheapgrad.analysis.backprop`).
+
+    ``result_type`` makes the result an instance of a subclass of :class:`CircuitResult`
+    (the public API's, which renders itself).
 
     Raises :class:`~cheapgrad.errors.DomainError` when f is undefined at the inputs and
     :class:`~cheapgrad.core.tape.DifferentiationError` when it cannot be differentiated there.
@@ -332,7 +257,7 @@ def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
                 reference = None
 
         cost_f = counter.totals("forward").total
-        result = CircuitResult(
+        result = (result_type or CircuitResult)(
             circuit=circuit, value=out.v, gradient=gradient, counter=counter,
             gradient_check=gc_result, methods=[], memory=memory,
             reference_name=reference_name, seconds=seconds, discarded=discarded,
@@ -351,96 +276,56 @@ def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
                                               error))
         result.methods.append(_central_method(circuit, theta, cost_f, max_ops, ratio,
                                               error))
-        if circuit.compare is not None:
-            result.extra_passed = circuit.compare(result)
+        if circuit.spec is not None:
+            result.backprop = compare_backprop(circuit.spec, gradient, counter, discarded)
     return result
+
+
+def _counted_method(name: str, what: str, estimate: int, max_ops: int, limit_note: str,
+                    gradient: Callable[[Counter], np.ndarray],
+                    ratio: Callable[[int], float],
+                    error: Callable[[np.ndarray], float | None]) -> MethodResult:
+    """Run one counted route to the gradient when ``estimate`` ops fit in ``max_ops``."""
+    if estimate > max_ops:
+        return MethodResult(name, None, None, None, what,
+                            f"not run: {limit_note}{estimate:,} ops to count "
+                            f"(limit {max_ops:,})")
+    counter = Counter()
+    try:
+        g = gradient(counter)
+    except DomainError as exc:
+        return MethodResult(name, None, None, None, what, f"failed: {exc}")
+    cost = counter.totals().total
+    return MethodResult(name, cost, ratio(cost), error(g), what)
 
 
 def _forward_method(out: Num, inputs: list[Num], n_ops: int, max_ops: int,
                     ratio: Callable[[int], float],
                     error: Callable[[np.ndarray], float | None]) -> MethodResult:
     d = len(inputs)
-    what = f"{d} dual-number passes (value and one tangent each)"
+
+    def gradient(counter: Counter) -> np.ndarray:
+        grads = forward_mode.gradient(out, inputs, counter)
+        return np.array([t.v for t in grads], dtype=float)
+
     # A pass recomputes every op and at most three more for its tangent (the table's
     # largest forward rules), so 4 * ops * d bounds the work before it is counted.
-    estimate = 4 * n_ops * d
-    if estimate > max_ops:
-        return MethodResult("forward mode", None, None, None, what,
-                            f"not run: up to {estimate:,} ops to count (limit {max_ops:,})")
-    counter = Counter()
-    try:
-        grads = forward_mode.gradient(out, inputs, counter)
-    except DomainError as exc:
-        return MethodResult("forward mode", None, None, None, what, f"failed: {exc}")
-    cost = counter.totals().total
-    g = np.array([t.v for t in grads], dtype=float)
-    return MethodResult("forward mode", cost, ratio(cost), error(g), what)
+    return _counted_method("forward mode", f"{d} dual-number passes (value and one tangent "
+                           "each)", 4 * n_ops * d, max_ops, "up to ", gradient, ratio, error)
 
 
 def _central_method(circuit: Circuit, theta: np.ndarray, cost_f: int, max_ops: int,
                     ratio: Callable[[int], float],
                     error: Callable[[np.ndarray], float | None]) -> MethodResult:
     d = theta.size
-    what = f"{2 * d} evaluations of f"
-    estimate = 2 * d * cost_f
-    if estimate > max_ops:
-        return MethodResult("central differences", None, None, None, what,
-                            f"not run: {estimate:,} ops to count (limit {max_ops:,})")
-    counter = Counter()
 
-    def f_counted(t: np.ndarray) -> float:
-        with counter.scope("central"):
-            value = circuit.fn([const(v) for v in t.tolist()])
-        return value.v
+    def gradient(counter: Counter) -> np.ndarray:
+        def f_counted(t: np.ndarray) -> float:
+            with counter.scope("central"):
+                value = circuit.fn([const(v) for v in t.tolist()])
+            return value.v
 
-    try:
-        fd = _central(theta, f_counted)
-    except DomainError as exc:
-        return MethodResult("central differences", None, None, None, what, f"failed: {exc}")
-    cost = counter.totals().total
-    return MethodResult("central differences", cost, ratio(cost), error(fd), what)
+        return _central(theta, f_counted)
 
-
-def _input_names(f: Callable[..., Any], n: int) -> tuple[str, ...]:
-    try:
-        params = list(inspect.signature(f).parameters.values())
-    except (TypeError, ValueError):
-        params = []
-    simple = [p.name for p in params
-              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if len(simple) == n and len(params) == n:
-        return tuple(simple)
-    return tuple(f"x{i}" for i in range(1, n + 1))
-
-
-def grad(f: Callable[..., Any], *, names: Sequence[str] | None = None,
-         max_ops: int = DEFAULT_METHOD_MAX_OPS,
-         check: str = "auto") -> Callable[..., CircuitResult]:
-    """Wrap ``f(x1, ..., xd) -> scalar`` so that calling it with floats returns a
-    :class:`CircuitResult` (value, gradient, counts, checks).
-
-    ``f`` must compute with ``+ - * / **`` (integer constant exponents) and the counted
-    functions of this module; inputs are named after ``f``'s parameters (or ``names``,
-    or ``x1``..``xd``).
-
-    Example::
-
-        from cheapgrad.analysis.circuit import grad, exp
-        r = grad(lambda a, b: a * exp(b) / (a + b))(1.0, 2.0)
-        r.value, r.gradient, r.ratio, r.passed
-    """
-
-    def wrapped(*xs: float) -> CircuitResult:
-        values = tuple(float(x) for x in xs)
-        labels = tuple(names) if names is not None else _input_names(f, len(values))
-        if len(labels) != len(values):
-            raise ValueError(f"{len(labels)} names for {len(values)} inputs")
-        circuit = Circuit(
-            name=getattr(f, "__name__", "f"), inputs=labels, values=values,
-            fn=lambda ins: f(*ins),
-        )
-        return analyze(circuit, max_ops=max_ops, check=check)
-
-    wrapped.__name__ = f"grad({getattr(f, '__name__', 'f')})"
-    wrapped.__doc__ = f.__doc__
-    return wrapped
+    return _counted_method("central differences", f"{2 * d} evaluations of f",
+                           2 * d * cost_f, max_ops, "", gradient, ratio, error)

@@ -1,8 +1,8 @@
 """Cost models: the same measured counts priced five ways, each with its published bound.
 
 "Within a factor of 5" depends on what one counts. Given the op counts a run or a circuit
-measured (a :class:`~cheapgrad.core.number.Counter`, or per-phase
-:class:`~cheapgrad.core.number.OpCounts`), this module prices f (phases ``forward`` and
+measured (a :class:`~cheapgrad.core.counter.Counter`, or per-phase
+:class:`~cheapgrad.core.counter.OpCounts`), this module prices f (phases ``forward`` and
 ``loss``) and f with its gradient (plus phase ``backward``) under each model:
 
 ``unit``
@@ -36,7 +36,8 @@ measured (a :class:`~cheapgrad.core.number.Counter`, or per-phase
 
 Example::
 
-    >>> from cheapgrad.core.number import Counter, var
+    >>> from cheapgrad.core.counter import Counter
+    >>> from cheapgrad.core.number import var
     >>> c = Counter()
     >>> x, y = var(2.0), var(3.0)
     >>> with c.scope("forward"):
@@ -50,18 +51,21 @@ Example::
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cheapgrad.core.number import Counter, OpCounts, var
-from cheapgrad.core.ops import OP_LIST, OP_NAMES, OPS
+from cheapgrad.analysis.result import BOUND, within
+from cheapgrad.analysis.weights import (
+    FETCHES,
+    MOVES,
+    per_op_bound,
+    weighted_cost,
+    weights_with_defaults,
+)
+from cheapgrad.core.counter import Counter, OpCounts
+from cheapgrad.core.ops import OPS
 
-#: Model names, in display order.
-MODELS = ("unit", "nonscalar", "weighted", "flop", "memory")
-#: Choices of ``--cost-model``.
-CHOICES = (*MODELS, "all")
 #: Phases that make up f, and those that make up the gradient.
 F_PHASES = ("forward", "loss")
 GRAD_PHASES = ("backward",)
@@ -69,31 +73,9 @@ GRAD_PHASES = ("backward",)
 MATMUL_PARTS = ("matvec", "grad")
 
 #: Published bounds of the models whose bound is a constant.
-UNIT_BOUND = 5.0
+UNIT_BOUND = BOUND
 NONSCALAR_BOUND = 3.0
 FLOP_BOUND = 3.0
-
-#: Default cost per op kind of the ``weighted`` model, relative to an add. Sources:
-#: add, sub, neg, mul and cmp are one double-precision instruction of similar latency on
-#: current x86 and ARM cores; div and sqrt have about four times a multiply's latency
-#: (Agner Fog's instruction tables); exp, log, tanh, sin, cos and pow are library calls
-#: of some tens of instructions, put at 10 as a round ballpark; a declared unit
-#: (``h``, ``dh``) is already in the spec's own units, so 1. They are illustrative
-#: defaults, not measurements: give your own with ``cost_weights`` in the spec.
-DEFAULT_WEIGHTS: dict[str, float] = {
-    "add": 1.0, "sub": 1.0, "mul": 1.0, "div": 4.0, "neg": 1.0,
-    "exp": 10.0, "log": 10.0, "tanh": 10.0, "sin": 10.0, "cos": 10.0,
-    "sqrt": 4.0, "pow": 10.0, "cmp": 1.0, "h": 1.0, "dh": 1.0,
-}
-
-#: MOVES per op kind: operands fetched plus the result stored (a comparison's result
-#: is not stored).
-MOVES: dict[str, float] = {
-    op.name: float(op.arity + (0 if op.cost_class == "compare" else 1)) for op in OP_LIST
-}
-
-#: Values each op fetches (its operands).
-FETCHES: dict[str, float] = {op.name: float(op.arity) for op in OP_LIST}
 
 #: Cost classes outside Baur and Strassen's rational model.
 NON_RATIONAL_CLASSES = ("elementary", "compare", "declared")
@@ -132,7 +114,7 @@ class ModelCost:
         r = self.ratio
         if r is None or self.bound is None:
             return None
-        return r <= self.bound + 1e-12
+        return within(r, self.bound)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON: cost_f, cost_f_and_grad, ratio, bound, holds and more."""
@@ -182,85 +164,116 @@ def _matmul_muls(source: Source, phases: Iterable[str]) -> int | None:
     )
 
 
-def weighted_cost(counts: OpCounts, weights: Mapping[str, float]) -> float:
-    """Σ over op kinds of count × weight (kinds without a weight cost nothing)."""
-    return sum(n * weights.get(kind, 0.0) for kind, n in counts.counts.items())
-
-
 def nonscalar_cost(counts: OpCounts) -> int:
     """Baur and Strassen's count: the nonscalar muls and divs, and those of integer powers
     (repeated squaring)."""
     return sum(counts.nonscalar.values())
 
 
-def weights_with_defaults(weights: Mapping[str, float] | None) -> dict[str, float]:
-    """:data:`DEFAULT_WEIGHTS` overridden by ``weights`` (e.g. a spec's cost_weights)."""
-    out = dict(DEFAULT_WEIGHTS)
-    if weights:
-        for kind, w in weights.items():
-            if kind not in OP_NAMES:
-                raise ValueError(f"unknown op kind {kind!r}")
-            out[kind] = float(w)
-    return out
-
-
-# --- Griewank's per-op bound --------------------------------------------------------------
-
-
-def rule_costs() -> dict[str, OpCounts]:
-    """The ops each op's reverse rule (``Op.vjp``) executes, measured by running it.
-
-    Every rule runs once on counted numbers that depend on the variables (so every
-    branch of the rule that can count does); ops without a rule are left out.
-    """
-    out: dict[str, OpCounts] = {}
-    for op in OP_LIST:
-        if op.vjp is None:
-            continue
-        args = [var(0.7), var(3.0)][: op.arity]
-        if op.name == "pow":
-            args = [var(0.7), var(3.0)]
-        value = op.forward(*(a.v for a in args))
-        out_num = var(float(value))
-        counter = Counter()
-        with counter.scope("rule"):
-            op.vjp(var(1.3), out_num, *args)
-        out[op.name] = counter.totals()
-    return out
-
-
-def adjoint_arity(name: str) -> int:
-    """How many operands of the op receive an adjoint (a pow's exponent gets none)."""
-    return 1 if name == "pow" else OPS[name].arity
-
-
-def per_op_bound(weights: Mapping[str, float]) -> tuple[float, str]:
-    """Griewank's per-op bound on the ratio of generic reverse mode, for these weights.
-
-    For each op kind the forward op, the ops of its reverse rule (measured by
-    :func:`rule_costs`) and the ``adjoint_arity − 1`` additions that accumulating
-    adjoints costs per op on average (every value but the output is used at least once,
-    so a circuit needs at most Σ(arity − 1) accumulating additions) are weighed against
-    the forward op alone; the largest quotient bounds the ratio of any circuit without
-    dead code. Returns the bound and the op kind that attains it. Declared units and
-    comparisons are left out (no generic rule applies to them). With unit weights the
-    largest is the division's 5, Griewank's constant.
-    """
-    best, which = 0.0, ""
-    w_add = weights.get("add", 0.0)
-    for name, counts in rule_costs().items():
-        if OPS[name].cost_class in ("declared", "compare"):
-            continue
-        w = weights.get(name, 0.0)
-        if w <= 0:
-            continue
-        q = (w + weighted_cost(counts, weights) + (adjoint_arity(name) - 1) * w_add) / w
-        if q > best:
-            best, which = q, name
-    return best, which
-
-
 # --- the models -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """What every cost model reads: the counts of f and of f with ∇f, the matrix-product
+    muls of each (``None`` when the source has no bucket parts), and the weights."""
+
+    f: OpCounts
+    both: OpCounts
+    f_matmul: int | None
+    g_matmul: int | None
+    weights: Mapping[str, float] | None
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """A registered cost model: its name, its bound when the bound is a constant, and
+    ``price``, which turns the counts into a :class:`ModelCost`."""
+
+    name: str
+    bound: float | None
+    price: Callable[[Pricing], ModelCost]
+
+
+def _unit(p: Pricing) -> ModelCost:
+    return ModelCost("unit", p.f.total, p.both.total, UNIT_BOUND,
+                     "Griewank 1989; lecture Theorems 2.1 and 3.1", note="every op counts 1")
+
+
+def _non_rational(counts: OpCounts) -> dict[str, int]:
+    return {k: n for k, n in counts.counts.items()
+            if n and OPS[k].cost_class in NON_RATIONAL_CLASSES and k not in RATIONAL_OPS}
+
+
+def _nonscalar(p: Pricing) -> ModelCost:
+    non_rational, non_rational_grad = _non_rational(p.f), _non_rational(p.both)
+    detail: dict[str, float] = {f"f:{k}": n for k, n in non_rational.items()}
+    detail.update({f"f_and_grad:{k}": n for k, n in non_rational_grad.items()})
+    applies = not non_rational_grad
+    note = "nonscalar mul and div only; add, sub, neg and scalings are free"
+    if not applies:
+        note += ("; outside the theorem's rational model: "
+                 + ", ".join(f"{k} {n}" for k, n in non_rational_grad.items())
+                 + " (f and ∇f) shown apart")
+    return ModelCost("nonscalar", nonscalar_cost(p.f), nonscalar_cost(p.both),
+                     NONSCALAR_BOUND, "Baur and Strassen 1983", applies=applies, note=note,
+                     detail=detail)
+
+
+def _weighted(p: Pricing) -> ModelCost:
+    w = weights_with_defaults(p.weights)
+    w_bound, w_op = per_op_bound(w)
+    return ModelCost(
+        "weighted", weighted_cost(p.f, w), weighted_cost(p.both, w), w_bound,
+        "Griewank's per-op argument for these weights",
+        note=f"cost per op kind ({'spec cost_weights over ' if p.weights else ''}defaults); "
+             f"bound set by {w_op}",
+        detail={f"weight:{k}": v for k, v in w.items() if k in p.both.nonzero()},
+    )
+
+
+def _flop(p: Pricing) -> ModelCost:
+    if p.f_matmul is None or p.g_matmul is None:
+        return ModelCost("flop", 0, 0, FLOP_BOUND, "PyTorch FlopCounterMode",
+                         applies=False, note="needs the bucket parts of a run")
+    f_mm, g_mm = p.f_matmul, p.g_matmul
+    left_out = p.both.total - (f_mm + g_mm)  # muls of the products are m·n·k
+    return ModelCost(
+        "flop", 2 * f_mm, 2 * (f_mm + g_mm), FLOP_BOUND,
+        "PyTorch FlopCounterMode; Kaplan et al. 2020 (6N)",
+        applies=bool(f_mm),
+        note=("2·m·n·k per matrix product, every other op free"
+              if f_mm else "no matrix products: the convention counts nothing"),
+        detail={"unit_ops_not_in_products": left_out},
+    )
+
+
+def _memory(p: Pricing) -> ModelCost:
+    f, both = p.f, p.both
+    m_bound, m_op = per_op_bound(MOVES)
+    return ModelCost(
+        "memory", weighted_cost(f, MOVES), weighted_cost(both, MOVES), m_bound,
+        "Griewank's MOVES; per-op argument",
+        note=f"values fetched and stored, arity + 1 per op; bound set by {m_op}",
+        detail={"f:fetches": weighted_cost(f, FETCHES),
+                "f:stores": weighted_cost(f, MOVES) - weighted_cost(f, FETCHES),
+                "f_and_grad:fetches": weighted_cost(both, FETCHES),
+                "f_and_grad:stores": weighted_cost(both, MOVES) - weighted_cost(both, FETCHES)},
+    )
+
+
+#: The cost models, in display order: a new model is one pricing function and one entry.
+REGISTRY: dict[str, CostModel] = {m.name: m for m in (
+    CostModel("unit", UNIT_BOUND, _unit),
+    CostModel("nonscalar", NONSCALAR_BOUND, _nonscalar),
+    CostModel("weighted", None, _weighted),
+    CostModel("flop", FLOP_BOUND, _flop),
+    CostModel("memory", None, _memory),
+)}
+#: Model names, in display order.
+MODELS = tuple(REGISTRY)
+#: Choices of ``--cost-model``.
+CHOICES = (*MODELS, "all")
 
 
 def cost_models(
@@ -270,7 +283,7 @@ def cost_models(
     f_phases: Iterable[str] = F_PHASES,
     grad_phases: Iterable[str] = GRAD_PHASES,
 ) -> dict[str, ModelCost]:
-    """Every cost model's cost of f, of f and ∇f, ratio, bound and verdict.
+    """Every registered cost model's cost of f, of f and ∇f, ratio, bound and verdict.
 
     ``source`` is a Counter (buckets keyed (phase, layer, part)) or a mapping of phase to
     OpCounts (then ``flop``, which needs the bucket parts, has cost 0). ``weights``
@@ -278,74 +291,10 @@ def cost_models(
     """
     f_phases, grad_phases = tuple(f_phases), tuple(grad_phases)
     f = _phase_totals(source, f_phases)
-    g = _phase_totals(source, grad_phases)
-    both = f + g
-    out: dict[str, ModelCost] = {}
-
-    out["unit"] = ModelCost(
-        "unit", f.total, both.total, UNIT_BOUND,
-        "Griewank 1989; lecture Theorems 2.1 and 3.1",
-        note="every op counts 1",
-    )
-
-    non_rational = {
-        k: n for k, n in f.counts.items()
-        if n and OPS[k].cost_class in NON_RATIONAL_CLASSES and k not in RATIONAL_OPS
-    }
-    non_rational_grad = {
-        k: n for k, n in both.counts.items()
-        if n and OPS[k].cost_class in NON_RATIONAL_CLASSES and k not in RATIONAL_OPS
-    }
-    detail: dict[str, float] = {f"f:{k}": n for k, n in non_rational.items()}
-    detail.update({f"f_and_grad:{k}": n for k, n in non_rational_grad.items()})
-    applies = not non_rational_grad
-    note = "nonscalar mul and div only; add, sub, neg and scalings are free"
-    if not applies:
-        note += ("; outside the theorem's rational model: "
-                 + ", ".join(f"{k} {n}" for k, n in non_rational_grad.items())
-                 + " (f and ∇f) shown apart")
-    out["nonscalar"] = ModelCost(
-        "nonscalar", nonscalar_cost(f), nonscalar_cost(both), NONSCALAR_BOUND,
-        "Baur and Strassen 1983", applies=applies, note=note, detail=detail,
-    )
-
-    w = weights_with_defaults(weights)
-    w_bound, w_op = per_op_bound(w)
-    out["weighted"] = ModelCost(
-        "weighted", weighted_cost(f, w), weighted_cost(both, w), w_bound,
-        "Griewank's per-op argument for these weights",
-        note=f"cost per op kind ({'spec cost_weights over ' if weights else ''}defaults); "
-             f"bound set by {w_op}",
-        detail={f"weight:{k}": v for k, v in w.items() if k in both.nonzero()},
-    )
-
-    f_mm = _matmul_muls(source, f_phases)
-    g_mm = _matmul_muls(source, grad_phases)
-    if f_mm is None or g_mm is None:
-        out["flop"] = ModelCost("flop", 0, 0, FLOP_BOUND, "PyTorch FlopCounterMode",
-                                applies=False, note="needs the bucket parts of a run")
-    else:
-        left_out = both.total - (f_mm + g_mm)  # muls of the products are m·n·k
-        out["flop"] = ModelCost(
-            "flop", 2 * f_mm, 2 * (f_mm + g_mm), FLOP_BOUND,
-            "PyTorch FlopCounterMode; Kaplan et al. 2020 (6N)",
-            applies=bool(f_mm),
-            note=("2·m·n·k per matrix product, every other op free"
-                  if f_mm else "no matrix products: the convention counts nothing"),
-            detail={"unit_ops_not_in_products": left_out},
-        )
-
-    m_bound, m_op = per_op_bound(MOVES)
-    out["memory"] = ModelCost(
-        "memory", weighted_cost(f, MOVES), weighted_cost(both, MOVES), m_bound,
-        "Griewank's MOVES; per-op argument",
-        note=f"values fetched and stored, arity + 1 per op; bound set by {m_op}",
-        detail={"f:fetches": weighted_cost(f, FETCHES),
-                "f:stores": weighted_cost(f, MOVES) - weighted_cost(f, FETCHES),
-                "f_and_grad:fetches": weighted_cost(both, FETCHES),
-                "f_and_grad:stores": weighted_cost(both, MOVES) - weighted_cost(both, FETCHES)},
-    )
-    return out
+    pricing = Pricing(f, f + _phase_totals(source, grad_phases),
+                      _matmul_muls(source, f_phases), _matmul_muls(source, grad_phases),
+                      weights)
+    return {name: model.price(pricing) for name, model in REGISTRY.items()}
 
 
 def select(models: Mapping[str, ModelCost], which: str) -> dict[str, ModelCost]:
@@ -361,117 +310,3 @@ def to_json(models: Mapping[str, ModelCost]) -> dict[str, dict[str, Any]]:
     """The JSON value of ``cost_models``: model name -> {cost_f, cost_f_and_grad, ratio,
     bound, holds, ...}."""
     return {name: m.to_dict() for name, m in models.items()}
-
-
-# --- published constants ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Published:
-    """A published constant: what it states, where, under which model, its bound, and
-    what it is about (``scope``: ``any`` computation, an ``mlp``, or one named circuit
-    such as ``product``)."""
-
-    statement: str
-    source: str
-    model: str
-    bound: float
-    scope: str = "any"
-
-
-PUBLISHED: tuple[Published, ...] = (
-    Published("L(f, ∇f) ≤ 3·L(f), L = nonscalar mul/div of any rational circuit",
-              "Baur & Strassen 1983", "nonscalar", 3.0),
-    Published("Speelpenning's x1⋯xn: n−1 for f, 3n−5 for f and ∇f (ratio → 3)",
-              "Speelpenning 1980; Baur & Strassen 1983", "nonscalar", 3.0, "product"),
-    Published("reverse mode: gradient at most 5× the ops of f",
-              "Griewank 1989; Griewank & Walther 2008", "unit", 5.0),
-    Published("Theorem 3.1: any arithmetic circuit, f and ∇f within 5× of f",
-              "lecture notes (after [1], [2])", "unit", 5.0),
-    Published("Theorem 2.1: an MLP with cost(h') ≤ 5·cost(h), within 5× of f",
-              "lecture notes", "unit", 5.0, "mlp"),
-    Published("a matrix product costs 2·m·n·k; backward = 2× forward",
-              "PyTorch FlopCounterMode", "flop", 3.0, "mlp"),
-    Published("training costs 6N per token: 2N forward, 4N backward",
-              "Kaplan et al. 2020", "flop", 3.0, "mlp"),
-)
-
-
-def published_rows(models: Mapping[str, ModelCost], subject: str = "mlp") -> list[dict[str, Any]]:
-    """The published constants, each beside the ratio measured under its model.
-
-    ``subject`` is what was measured: ``mlp`` for a run, or the circuit's name; a
-    constant about something else (e.g. Speelpenning's product, for an MLP) gets no
-    measured ratio.
-    """
-    rows = []
-    for p in PUBLISHED:
-        m = models.get(p.model)
-        if p.scope not in ("any", subject):
-            m = None
-        ratio = None if m is None else m.ratio
-        rows.append({
-            "statement": p.statement, "source": p.source, "model": p.model,
-            "bound": p.bound, "measured_ratio": ratio,
-            "holds": None if ratio is None else ratio <= p.bound + 1e-12,
-            "applies": None if m is None else m.applies,
-        })
-    return rows
-
-
-# --- pure renderers -------------------------------------------------------------------------
-
-
-def fmt_number(x: float | None, digits: int = 4) -> str:
-    """A count with thousands separators, a ratio with ``digits`` decimals, ``–`` for None."""
-    if x is None:
-        return "–"
-    if isinstance(x, float) and not math.isfinite(x):
-        return str(x)
-    if float(x).is_integer():
-        return f"{int(x):,}"
-    return f"{x:.{digits}f}"
-
-
-def _verdict(holds: bool | None, applies: bool = True) -> str:
-    if holds is None:
-        return "n/a"
-    text = "holds" if holds else "VIOLATED"
-    return text if applies else f"{text} (outside hypothesis)"
-
-
-def to_markdown(models: Mapping[str, ModelCost], timing: Any = None) -> str:
-    """A Markdown table: one row per model (and the clock, when ``timing`` is given:
-    any object with ``forward_s``, ``forward_backward_s`` and ``ratio``)."""
-    lines = [
-        "| model | cost(f) | cost(f, ∇f) | ratio | bound | verdict | source |",
-        "|---|---:|---:|---:|---:|---|---|",
-    ]
-    for name, m in models.items():
-        lines.append(
-            f"| {name} | {fmt_number(m.cost_f)} | {fmt_number(m.cost_f_and_grad)} | "
-            f"{fmt_number(m.ratio)} | {fmt_number(m.bound)} | {_verdict(m.holds, m.applies)} "
-            f"| {m.source} |"
-        )
-    if timing is not None:
-        lines.append(
-            f"| clock (numpy) | {timing.forward_s * 1e6:.1f} µs | "
-            f"{timing.forward_backward_s * 1e6:.1f} µs | {timing.ratio:.4f} | – | "
-            "measured | median of repeats |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def published_markdown(models: Mapping[str, ModelCost], subject: str = "mlp") -> str:
-    """A Markdown table of the published constants beside the measured ratios."""
-    lines = [
-        "| statement | source | model | bound | measured | verdict |",
-        "|---|---|---|---:|---:|---|",
-    ]
-    for r in published_rows(models, subject):
-        lines.append(
-            f"| {r['statement']} | {r['source']} | {r['model']} | {fmt_number(r['bound'])} | "
-            f"{fmt_number(r['measured_ratio'])} | "
-            f"{_verdict(r['holds'], r['applies'] is not False)} |"
-        )
-    return "\n".join(lines) + "\n"

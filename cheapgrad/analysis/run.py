@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,10 +26,11 @@ from cheapgrad.analysis.gradcheck import (
     GradCheck,
     check_gradient,
 )
+from cheapgrad.analysis.result import BOUND, Ratio
 from cheapgrad.analysis.theory import Prediction, predict, predicted_total
-from cheapgrad.core.number import Counter, OpCounts
-from cheapgrad.engines.array import array_engine
-from cheapgrad.errors import CheapgradError, DomainError, NumericalError, TooLargeError
+from cheapgrad.core.counter import Counter, OpCounts
+from cheapgrad.engines import DEFAULT_ENGINE, ENGINES, resolve_engine
+from cheapgrad.errors import DomainError, NumericalError, TooLargeError
 from cheapgrad.models.mlp import (
     EngineOutput,
     Params,
@@ -37,60 +38,10 @@ from cheapgrad.models.mlp import (
     numpy_loss,
     numpy_loss_along,
     numpy_loss_complex,
-    scalar_engine,
 )
 from cheapgrad.models.spec import Spec
 
-
-class EngineError(CheapgradError):
-    """An unknown engine name."""
-
-
-#: The unit-cost bound of the lecture's Theorem 2.1 (and Griewank's for any circuit).
-BOUND = 5.0
 PHASES = ("forward", "loss", "backward")
-
-Engine = Callable[[Spec, Params, Counter], EngineOutput]
-
-
-@dataclass(frozen=True)
-class EngineInfo:
-    """A registered engine: its function, the most ops it agrees to count by default
-    (``default_max_ops``) and a conservative counting rate (``ops_per_second``) used to
-    estimate how long work will take before starting it, plus a fixed cost per run
-    (``seconds_per_run``: drawing the weights, the gradient check, numpy's call overhead).
-    """
-
-    name: str
-    fn: Engine
-    description: str
-    default_max_ops: int
-    ops_per_second: float
-    seconds_per_run: float = 0.0
-
-
-#: ``auto`` runs the scalar engine when the closed form predicts at most this many ops
-#: (about a twentieth of a second of counting), and the array engine above it.
-AUTO_SCALAR_MAX_OPS = 100_000
-
-
-def resolve_engine(engine: str, predicted_ops: int) -> str:
-    """The concrete engine that ``engine`` runs for a net of ``predicted_ops`` ops.
-
-    ``scalar`` and ``array`` are themselves; ``auto`` is ``scalar`` up to
-    :data:`AUTO_SCALAR_MAX_OPS` predicted ops and ``array`` above.
-
-    Example::
-
-        >>> resolve_engine("auto", 500), resolve_engine("auto", 10**7)
-        ('scalar', 'array')
-    """
-    if engine not in ENGINES:
-        raise EngineError(f"unknown engine '{engine}'; known: {', '.join(sorted(ENGINES))}")
-    if engine != "auto":
-        return engine
-    return "scalar" if predicted_ops <= AUTO_SCALAR_MAX_OPS else "array"
-
 
 #: Cost model of the rest of a run, calibrated on 2 shared cores with about a 3× margin:
 #: one uncounted numpy loss evaluation costs a fixed part, a part per weight (reading
@@ -130,37 +81,8 @@ def estimated_seconds(engine: str, predicted_ops: int, parameters: int | None = 
             + n * (SETUP_SECONDS_PER_PARAMETER + directions * DIRECTION_SECONDS_PER_PARAMETER))
 
 
-def _auto_engine(spec: Spec, params: Params, counter: Counter) -> EngineOutput:
-    """Run the engine ``auto`` resolves to for this spec."""
-    name = resolve_engine("auto", predicted_total(predict(spec)))
-    return ENGINES[name].fn(spec, params, counter)
-
-
-#: Engines by name. ``run`` and ``sweep`` offer exactly these.
-ENGINES: dict[str, EngineInfo] = {
-    "scalar": EngineInfo(
-        "scalar", scalar_engine,
-        "every op on a counted Python scalar (the ground truth)", 30_000_000, 1.5e6, 0.002,
-    ),
-    "array": EngineInfo(
-        "array", array_engine,
-        "numpy arrays, every op counted by array shape (counts identical to scalar)",
-        20_000_000_000, 5.0e8, 0.02,
-    ),
-    "auto": EngineInfo(
-        "auto", _auto_engine,
-        f"scalar up to {AUTO_SCALAR_MAX_OPS:,} predicted ops, array above",
-        20_000_000_000, 1.5e6, 0.02,
-    ),
-}
-
-
-#: The engine ``run`` and ``sweep`` use when none is named.
-DEFAULT_ENGINE = "auto"
-
-
 @dataclass
-class RunResult:
+class RunResult(Ratio):
     """Everything one run measured, predicted and checked."""
 
     spec: Spec
@@ -174,7 +96,6 @@ class RunResult:
     gradient_check: GradCheck
     seconds: float
     bound: float = BOUND
-    extra: dict[str, Any] = field(default_factory=dict)
     #: The engine asked for (``auto`` included); ``engine`` is the one that ran.
     requested_engine: str = ""
 
@@ -202,14 +123,6 @@ class RunResult:
     def cost_f_and_grad(self) -> int:
         """Unit cost of f and all its partial derivatives (forward + loss + backward)."""
         return self.cost_f + self.measured("backward").total
-
-    @property
-    def ratio(self) -> float:
-        return self.cost_f_and_grad / self.cost_f
-
-    @property
-    def holds(self) -> bool:
-        return self.ratio <= self.bound
 
     @property
     def counts_match(self) -> bool:

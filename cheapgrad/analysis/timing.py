@@ -172,7 +172,8 @@ def clock_rows(
     from dataclasses import replace
 
     from cheapgrad.analysis.costmodels import cost_models
-    from cheapgrad.analysis.run import DEFAULT_ENGINE, run
+    from cheapgrad.analysis.run import run
+    from cheapgrad.engines import DEFAULT_ENGINE
 
     rows = []
     for b in batches:
@@ -183,17 +184,3 @@ def clock_rows(
         rows.append(ClockRow(b, result.engine, models["unit"].ratio, models["memory"].ratio,
                              models["flop"].ratio, t))
     return rows
-
-
-def clock_markdown(rows: list[ClockRow]) -> str:
-    """A Markdown table: batch, op, MOVES and flop ratios, and the time ratio."""
-    def fmt(x: float | None) -> str:
-        return "–" if x is None else f"{x:.3f}"
-
-    lines = ["| batch | engine | op ratio | MOVES ratio | flop ratio | time f | time f, ∇f "
-             "| time ratio |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        lines.append(f"| {r.batch} | {r.engine} | {fmt(r.op_ratio)} | {fmt(r.memory_ratio)} | "
-                     f"{fmt(r.flop_ratio)} | {r.timing.forward_s * 1e6:.1f} µs | "
-                     f"{r.timing.forward_backward_s * 1e6:.1f} µs | {r.timing.ratio:.3f} |")
-    return "\n".join(lines) + "\n"

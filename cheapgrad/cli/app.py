@@ -1,4 +1,7 @@
-"""The command line: parse options, call the core, render. Nothing else.
+"""The command line: the ``cheapgrad`` group; each command is one module of this package
+(:mod:`.run`, :mod:`.sweep`, :mod:`.circuit`, :mod:`.audit`, :mod:`.bench`,
+:mod:`.example`). A command parses options, calls the core and hands the result to a
+renderer. Nothing else.
 
 Exit codes: 0 when every bound holds and every check passes, 1 when one does not,
 2 for bad input (a one-line message on stderr, never a traceback).
@@ -19,26 +22,7 @@ from typing import Any
 import click
 
 from cheapgrad import __version__
-from cheapgrad.analysis.costmodels import CHOICES as COST_MODELS
-from cheapgrad.analysis.gradcheck import METHODS as CHECK_METHODS
-from cheapgrad.analysis.run import DEFAULT_ENGINE, ENGINES, RunResult, run
-from cheapgrad.cli.common import (
-    FORMATS,
-    INTERRUPTED,
-    InputError,
-    bundled_names,
-    bundled_text,
-    check_writable,
-    emit,
-    exits_cleanly,
-    load_config,
-    save_arrays,
-    say_ready,
-)
-from cheapgrad.render.run import to_csv, to_dict, to_markdown
-
-# --- commands -----------------------------------------------------------------------------
-
+from cheapgrad.cli.common import INTERRUPTED
 
 # click >= 8.2 signals a bare `cheapgrad` with this error; older versions print the help.
 _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
@@ -83,123 +67,11 @@ def main() -> None:
     """
 
 
-def _batch_list(ctx: click.Context, param: click.Parameter,
-                value: str | None) -> tuple[int, ...] | None:
-    """Parse ``--time-batches 1,8,64`` into positive integers."""
-    if value is None:
-        return None
-    try:
-        batches = tuple(int(v) for v in value.split(","))
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a list of whole numbers such as 1,8,64") \
-            from None
-    if not batches or any(b < 1 or b > 4096 for b in batches):
-        raise click.BadParameter("batch sizes must be whole numbers from 1 to 4096")
-    if len(set(batches)) != len(batches):
-        raise click.BadParameter(f"{value!r} lists a batch size twice")
-    return batches
-
-
-@main.command("run")
-@click.argument("config", required=False)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="Output format.")
-@click.option("--engine", type=click.Choice(sorted(ENGINES)), default=DEFAULT_ENGINE,
-              show_default=True,
-              help="How ops are executed and counted.")
-@click.option("--save-arrays", "save_path", metavar="FILE.npz",
-              help="Save x, y, weights, loss and gradients to an .npz file.")
-@click.option("--force", is_flag=True, help="Overwrite the --save-arrays file if it exists.")
-@click.option("--max-ops", type=click.IntRange(min=1), metavar="N",
-              help="Refuse specs whose closed form predicts more than N ops "
-                   "(default: the engine's limit).")
-@click.option("--check", "check_method", type=click.Choice(CHECK_METHODS), default="auto",
-              show_default=True,
-              help="Gradient check: complex step or central differences, every partial or "
-                   "random directions; auto: complex step, every partial up to 2,000 "
-                   "parameters.")
-@click.option("--cost-model", type=click.Choice(COST_MODELS), default="unit", show_default=True,
-              help="Cost model(s) the tables show ('all': every model and the published "
-                   "constants); JSON always carries every model.")
-@click.option("--time", "timed", is_flag=True,
-              help="Also time plain numpy forward and forward+backward (median of repeats).")
-@click.option("--time-batches", "time_batches", metavar="B1,B2,...", callback=_batch_list,
-              help="Count and time the net at each of these batch sizes, e.g. 1,8,64: op, "
-                   "MOVES and flop ratios beside the clock's.")
-@exits_cleanly
-def run_cmd(config: str | None, fmt: str, engine: str, save_path: str | None, force: bool,
-            max_ops: int | None, check_method: str, cost_model: str, timed: bool,
-            time_batches: tuple[int, ...] | None) -> None:
-    """Count f and ∇f of the MLP in CONFIG and check the theorem.
-
-    CONFIG is a YAML spec file, or the name of a bundled spec (see
-    `cheapgrad example --list`); without it the bundled lecture spec runs.
-    Exit code 0 when the ratio is within the bound, the gradient matches an independent
-    derivative of the loss (complex step or central differences) and every count equals
-    the closed form; 1 otherwise; 2 for bad input.
-
-    \b
-    Example:
-      cheapgrad run configs/lecture.yaml --format markdown --cost-model all --time
-    """
-    spec = load_config(config)
-    if spec.sweep is not None:  # not used here, but a mistake in the file is still one
-        from cheapgrad.analysis.sweep import grid_from_spec
-
-        grid_from_spec(spec)
-    if save_path is not None:
-        check_writable(save_path, force, suffix=".npz")
-    say_ready()
-    result = run(spec, engine, max_ops=max_ops, check=check_method)
-    result.extra["cost_model"] = cost_model
-    if timed:
-        from cheapgrad.analysis.timing import time_net
-
-        result.extra["timing"] = time_net(spec, params=result.params)
-    if time_batches:
-        from cheapgrad.analysis.timing import clock_rows
-
-        result.extra["clock_rows"] = clock_rows(spec, time_batches, engine=engine)
-    if save_path is not None:
-        save_arrays(result, save_path)
-    emit_run(result, fmt)
-    if not result.passed:
-        sys.exit(1)
-
-
-def emit_run(result: RunResult, fmt: str) -> None:
-    """Write a run report to stdout in the chosen format."""
-    from cheapgrad.render.run_tables import run_tables
-
-    emit(fmt, document=lambda: to_dict(result), markdown=lambda: to_markdown(result),
-         csv=lambda: to_csv(result), table=lambda: run_tables(result))
-
-
-@main.command("example")
-@click.argument("name", required=False, default="lecture")
-@click.option("--list", "list_only", is_flag=True, help="List the bundled specs.")
-def example_cmd(name: str, list_only: bool) -> None:
-    """Print a bundled spec to start from (default: lecture).
-
-    \b
-    Example:
-      cheapgrad example deep-narrow > mine.yaml
-    """
-    names = bundled_names()
-    if list_only:
-        for n in names:
-            click.echo(n)
-        return
-    if name not in names:
-        raise InputError(f"no bundled spec '{name}'; bundled: {', '.join(names)}")
-    click.echo(bundled_text(name), nl=False)
-
-
 def _register_commands() -> None:
     """Add the commands defined one a module in :mod:`cheapgrad.cli`."""
-    from cheapgrad.cli import audit, bench, circuit, sweep
+    from cheapgrad.cli import audit, bench, circuit, example, run, sweep
 
-    for module in (audit, bench, circuit, sweep):
+    for module in (run, sweep, circuit, audit, bench, example):
         main.add_command(module.command)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -14,10 +13,12 @@ from cheapgrad.analysis.audit import (
     LECTURE_BOUND,
     LECTURE_FACTOR,
     run_audit,
-    to_markdown,
 )
-from cheapgrad.analysis.run import ENGINES
-from cheapgrad.cli.common import InputError, console, exits_cleanly
+from cheapgrad.cli.common import emit, exits_cleanly
+from cheapgrad.cli.options import engine_option, format_option
+from cheapgrad.render.audit import to_markdown
+from cheapgrad.render.costmodel_tables import audit_tables
+from cheapgrad.util import parse_int_list
 
 #: Most values one grid option takes, and the largest value (keeps the audit quick).
 MAX_VALUES = 16
@@ -27,21 +28,7 @@ MAX_COST = 10**6
 
 
 def _int_list(option: str, text: str, maximum: int) -> tuple[int, ...]:
-    values = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part.isdigit() or int(part) < 1:
-            shown = repr(part) if part else "an empty item"
-            raise InputError(f"{option}: {shown} is not a positive integer "
-                             f"(give a comma-separated list, e.g. 1,2,4)")
-        if int(part) > maximum:
-            raise InputError(f"{option}: {part} is more than the largest allowed, {maximum:,}")
-        if int(part) in values:
-            raise InputError(f"{option}: {int(part)} is listed twice")
-        values.append(int(part))
-    if len(values) > MAX_VALUES:
-        raise InputError(f"{option}: at most {MAX_VALUES} values, got {len(values)}")
-    return tuple(sorted(set(values)))
+    return parse_int_list(text, option, maximum, max_values=MAX_VALUES)
 
 
 def _csv(values: tuple[int, ...]) -> str:
@@ -62,10 +49,8 @@ def _csv(values: tuple[int, ...]) -> str:
               help="Declared costs of h to search (h' gets the largest C·cost allowed).")
 @click.option("--batch", type=click.IntRange(min=1, max=1024), default=1, show_default=True,
               help="Examples whose losses are summed (the lecture's theorem is about one).")
-@click.option("--engine", type=click.Choice(sorted(ENGINES)), default="scalar",
-              show_default=True, help="Engine that measures the worst case.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]),
-              default="table", show_default=True, help="Output format.")
+@engine_option(default="scalar", help="Engine that measures the worst case.")
+@format_option(("table", "json", "markdown"))
 @exits_cleanly
 def command(factor: float, stated_bound: float, depths: str, widths: str, costs: str,
             batch: int, engine: str, fmt: str) -> None:
@@ -89,13 +74,7 @@ def command(factor: float, stated_bound: float, depths: str, widths: str, costs:
         batch=batch,
         engine=engine,
     )
-    if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2))
-    elif fmt == "markdown":
-        click.echo(to_markdown(result), nl=False)
-    else:
-        from cheapgrad.render.costmodel_tables import audit_tables
-
-        console().print(audit_tables(result))
+    emit(fmt, document=result.to_dict, markdown=lambda: to_markdown(result),
+         table=lambda: audit_tables(result))
     if not result.passed:
         sys.exit(1)

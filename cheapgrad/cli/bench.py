@@ -7,14 +7,15 @@ import sys
 
 import click
 
-from cheapgrad.analysis.bench import HEADERS, cells, run_benchmarks, to_json, to_markdown
-from cheapgrad.cli.common import console, exits_cleanly
-from cheapgrad.render.run_tables import keep_whole
+from cheapgrad.analysis.bench import run_benchmarks
+from cheapgrad.cli.common import emit, exits_cleanly
+from cheapgrad.cli.options import format_option
+from cheapgrad.render.bench import to_json, to_markdown
+from cheapgrad.render.bench_tables import bench_tables
 
 
 @click.command("bench")
-@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]),
-              default="table", show_default=True, help="Output format.")
+@format_option(("table", "markdown", "json"))
 @click.option("--repeat", type=click.IntRange(1, 100), default=5, show_default=True,
               help="Rounds per timing (the best one is kept).")
 @click.option("--quick", is_flag=True,
@@ -38,26 +39,11 @@ def command(fmt: str, repeat: int, quick: bool) -> None:
     err = Console(stderr=True)
     result = run_benchmarks(quick=quick, repeat=repeat,
                             progress=lambda m: err.print(f"[dim]… {m}[/dim]"))
-    if fmt == "json":
-        click.echo(to_json(result))
-    elif fmt == "markdown":
-        env = "".join(f"{k}={os.environ[k]} " for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
-                      if k in os.environ)
-        label = f"{env}cheapgrad bench --format markdown --repeat {repeat}"
-        click.echo(to_markdown(result, label + (" --quick" if quick else "")), nl=False)
-    else:
-        from rich.table import Table
-
-        table = Table(title="cheapgrad bench")
-        for h in HEADERS:
-            table.add_column(h)
-        for row in result.rows:
-            table.add_row(*cells(row))
-        out = console()
-        out.print(keep_whole(table), crop=False)
-        for k, v in result.machine.items():
-            out.print(f"{k}: {v}")
-        for n in [f"{r.name}: {r.note}" for r in result.rows if r.note] + result.notes:
-            out.print(f"- {n}")
+    env = "".join(f"{k}={os.environ[k]} " for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+                  if k in os.environ)
+    label = f"{env}cheapgrad bench --format markdown --repeat {repeat}"
+    emit(fmt, document=lambda: to_json(result),
+         markdown=lambda: to_markdown(result, label + (" --quick" if quick else "")),
+         table=lambda: bench_tables(result))
     if not result.checks_passed:
         sys.exit(1)

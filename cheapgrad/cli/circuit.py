@@ -7,10 +7,12 @@ import sys
 import click
 
 from cheapgrad.analysis.circuit import DEFAULT_METHOD_MAX_OPS, analyze
-from cheapgrad.analysis.costmodels import CHOICES as COST_MODELS
-from cheapgrad.cli.common import FORMATS, InputError, emit, exits_cleanly, load_config
-from cheapgrad.models.circuits import BUILTINS, bundled_names, resolve
+from cheapgrad.cli.common import InputError, emit, exits_cleanly, load_config
+from cheapgrad.cli.options import cost_model_option, format_option
+from cheapgrad.models.bundled import circuit_names
+from cheapgrad.models.circuits import BUILTINS, resolve
 from cheapgrad.render.circuit import to_csv, to_dict, to_markdown
+from cheapgrad.render.circuit_tables import circuit_tables
 
 
 def _listing() -> str:
@@ -18,7 +20,7 @@ def _listing() -> str:
     for b in BUILTINS.values():
         size = f"default n={b.default_n}" if b.default_n else "size from --spec"
         lines.append(f"  {b.name:<11} {b.summary}; inputs {b.inputs} ({size})")
-    names = bundled_names()
+    names = circuit_names()
     if names:
         lines.append("example circuit files (cheapgrad circuit NAME, or copy one):")
         lines += [f"  {n}" for n in names]
@@ -35,14 +37,12 @@ def _listing() -> str:
 @click.option("--spec", "spec_name", metavar="CONFIG",
               help="MLP spec of the mlp built-in: a YAML file or a bundled name "
                    "(default: lecture).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
-              show_default=True, help="Output format.")
+@format_option()
 @click.option("--max-ops", type=click.IntRange(min=0), default=DEFAULT_METHOD_MAX_OPS,
               show_default=True, metavar="N",
               help="Run forward mode and counted central differences only when they "
                    "count at most N ops (they cost O(d) evaluations of f).")
-@click.option("--cost-model", type=click.Choice(COST_MODELS), default="unit", show_default=True,
-              help="Cost model(s) the tables and Markdown show ('all': every model and the "
+@cost_model_option("Cost model(s) the tables and Markdown show ('all': every model and the "
                    "published constants); JSON always carries every model; the exit code "
                    "follows the unit bound.")
 @click.option("--list", "list_only", is_flag=True, help="List the built-ins and examples.")
@@ -80,10 +80,10 @@ def command(target: str | None, n: int | None, seed: int | None, spec_name: str 
     spec = load_config(spec_name) if target == "mlp" else None
     circuit = resolve(target, n=n, seed=seed, spec=spec)
     result = analyze(circuit, max_ops=max_ops)
-    result.extra["cost_model"] = cost_model
-    if target in BUILTINS:
-        result.extra["subject"] = target  # e.g. Speelpenning's constant is about product
-    emit(fmt, document=lambda: to_dict(result), markdown=lambda: to_markdown(result),
-         csv=lambda: to_csv(result), table=lambda: result)
+    # The published constants of a built-in are about it (Speelpenning's: product).
+    subject = target if target in BUILTINS else None
+    emit(fmt, document=lambda: to_dict(result),
+         markdown=lambda: to_markdown(result, cost_model, subject),
+         csv=lambda: to_csv(result), table=lambda: circuit_tables(result, cost_model, subject))
     if not result.passed:
         sys.exit(1)

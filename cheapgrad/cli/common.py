@@ -1,4 +1,5 @@
-"""Helpers shared by every command module: error conversion, spec loading, output files.
+"""Helpers shared by every command module: error conversion, the console, output files
+and the one :func:`emit` that writes every format.
 
 Part of the thin CLI layer (it imports click); the core never imports it.
 """
@@ -10,24 +11,23 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import numpy as np
 
-# Loaded with the command line, not lazily once a run has begun: a Ctrl-C that lands while
-# numpy.random's compiled modules start up is lost (the run then goes on to its end).
-import numpy.random  # noqa: F401, E402
-
-from cheapgrad.analysis.run import RunResult
-from cheapgrad.errors import CheapgradError, OutputExistsError, SpecError
-from cheapgrad.models.spec import Spec, load_spec, spec_from_yaml
+from cheapgrad.errors import CheapgradError, OutputExistsError
+from cheapgrad.models.bundled import load_config
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Every output format; a command offers the ones its results have.
 FORMATS = ("table", "json", "markdown", "csv")
+
+__all__ = [
+    "BROKEN_PIPE", "FORMATS", "INTERRUPTED", "InputError", "broken_pipe", "check_writable",
+    "console", "emit", "exits_cleanly", "load_config",
+]
 
 
 #: Exit code after Ctrl-C: 128 + SIGINT.
@@ -96,49 +96,6 @@ def exits_cleanly(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-# --- bundled specs ----------------------------------------------------------------------
-
-
-def bundled_names() -> list[str]:
-    """Names of the specs shipped inside the package (``cheapgrad example --list``)."""
-    folder = resources.files("cheapgrad") / "configs"
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
-
-
-def bundled_text(name: str) -> str:
-    return (resources.files("cheapgrad") / "configs" / f"{name}.yaml").read_text("utf-8")
-
-
-def load_config(config: str | None) -> Spec:
-    """A spec from a file path, or a bundled spec by name (default: ``lecture``)."""
-    if config is None:
-        return spec_from_yaml(bundled_text("lecture"), source="lecture (bundled)")
-    if not config.strip():
-        raise SpecError("the spec's path is empty; name a file or a bundled spec "
-                        f"({', '.join(bundled_names())})")
-    path = Path(config)
-    names = bundled_names()
-    if not path.exists() and config in names:
-        return spec_from_yaml(bundled_text(config), source=f"{config} (bundled)")
-    if not path.exists():
-        hint = _closest_bundled(config, names)
-        if hint is not None:
-            raise SpecError(f"no such file (a bundled spec is named '{hint}': "
-                            f"use that name)", path=config)
-    return load_spec(path)
-
-
-def _closest_bundled(config: str, names: list[str]) -> str | None:
-    """The bundled name a missing path most likely meant (configs/wide.yaml, Lecture...)."""
-    import difflib
-
-    stem = Path(config).name.rsplit(".", 1)[0].lower()
-    if stem in names:
-        return stem
-    match = difflib.get_close_matches(stem, names, n=1, cutoff=0.7)
-    return match[0] if match else None
-
-
 def check_writable(path: str, force: bool, suffix: str | None = None) -> None:
     """Refuse to overwrite an existing file unless ``force`` (and, with ``suffix``, a
     file whose name does not end in it)."""
@@ -153,31 +110,17 @@ def check_writable(path: str, force: bool, suffix: str | None = None) -> None:
         raise OutputExistsError(f"{path}: folder {p.parent} does not exist")
 
 
-def save_arrays(result: RunResult, path: str) -> None:
-    """Save x, y, W1.., b1.., loss, grad_W1.., grad_b1.. to an .npz file."""
-    arrays: dict[str, np.ndarray] = {"x": result.params.x, "y": result.params.y,
-                                     "loss": np.array(result.loss)}
-    for i, w in enumerate(result.params.W, start=1):
-        arrays[f"W{i}"] = w
-    for i, g in enumerate(result.output.grads.W, start=1):
-        arrays[f"grad_W{i}"] = g
-    for i, b in enumerate(result.params.b or [], start=1):
-        arrays[f"b{i}"] = b
-    for i, g in enumerate(result.output.grads.b or [], start=1):
-        arrays[f"grad_b{i}"] = g
-    with open(path, "wb") as fh:
-        np.savez(fh, **arrays)  # type: ignore[arg-type]
-
-
 def emit(fmt: str, *, document: Callable[[], Any], markdown: Callable[[], str],
-         csv: Callable[[], str], table: Callable[[], Any]) -> None:
-    """Write a report to stdout in ``fmt`` (``json``, ``markdown``, ``csv`` or ``table``);
-    each renderer is called only when its format is chosen."""
+         table: Callable[[], Any], csv: Callable[[], str] | None = None) -> None:
+    """Write a report to stdout in ``fmt`` (one of :data:`FORMATS`); each renderer is
+    called only when its format is chosen. ``document`` is plain data printed as JSON,
+    or (a string) JSON already."""
     if fmt == "json":
-        click.echo(json.dumps(document(), indent=2))
+        doc = document()
+        click.echo(doc if isinstance(doc, str) else json.dumps(doc, indent=2))
     elif fmt == "markdown":
         click.echo(markdown(), nl=False)
-    elif fmt == "csv":
+    elif fmt == "csv" and csv is not None:
         click.echo(csv(), nl=False)
     else:
         console().print(table(), crop=False)

@@ -9,20 +9,16 @@ import sys
 import click
 from rich.console import Console
 
-from cheapgrad.analysis.costmodels import CHOICES as COST_MODELS
-from cheapgrad.analysis.run import DEFAULT_ENGINE, ENGINES
 from cheapgrad.analysis.sweep import (
     DEFAULT_MAX_MINUTES,
     MAX_DEPTH,
     SweepResult,
-    parse_int_list,
     parse_name_list,
     plan_sweep,
     resolve_grid,
     run_sweep,
 )
 from cheapgrad.cli.common import (
-    FORMATS,
     InputError,
     check_writable,
     exits_cleanly,
@@ -30,7 +26,10 @@ from cheapgrad.cli.common import (
     say_ready,
 )
 from cheapgrad.cli.common import console as make_console
+from cheapgrad.cli.options import cost_model_option, engine_option, format_option
+from cheapgrad.models.spec import MAX_WIDTH
 from cheapgrad.render.sweep import overall_verdict, to_csv, to_dict, to_markdown
+from cheapgrad.util import parse_int_list
 
 #: Exit code after Ctrl-C (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
@@ -72,17 +71,14 @@ def _finite_minutes(value: float) -> float:
 @click.option("--activations", metavar="tanh,relu", help="Activations to sweep.")
 @click.option("--jobs", type=click.IntRange(min=1), metavar="N",
               help="Worker processes (default: the number of cores).")
-@click.option("--engine", type=click.Choice(sorted(ENGINES)), default=DEFAULT_ENGINE,
-              show_default=True, help="How ops are executed and counted.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
-              show_default=True, help="Output format.")
+@engine_option()
+@format_option()
 @click.option("--out", "out_path", metavar="FILE",
               help="Write the chosen format to FILE instead of the terminal.")
 @click.option("--plot", "plot_path", metavar="FILE.png",
               help="Draw ratio against parameters to FILE.png (needs matplotlib).")
 @click.option("--force", is_flag=True, help="Overwrite --out and --plot files.")
-@click.option("--cost-model", type=click.Choice(COST_MODELS), default="unit", show_default=True,
-              help="Cost model whose ratio the grid and the summary show, against its own "
+@cost_model_option("Cost model whose ratio the grid and the summary show, against its own "
                    "bound ('all': the unit grid and a table of every model); JSON and CSV "
                    "always carry every model; the exit code follows the unit bound.")
 @click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True, max=1e6),
@@ -115,7 +111,7 @@ def command(config: str | None, depths: str | None, widths: str | None,
     grid = resolve_grid(
         spec,
         depths=parse_int_list(depths, "--depths", MAX_DEPTH) if depths is not None else None,
-        widths=parse_int_list(widths, "--widths") if widths is not None else None,
+        widths=parse_int_list(widths, "--widths", MAX_WIDTH) if widths is not None else None,
         activations=(parse_name_list(activations, "--activations")
                      if activations is not None else None),
     )

@@ -14,7 +14,8 @@ made no recorded value, such as comparisons in a branch, are not executed again.
 
 Example::
 
-    >>> from cheapgrad.core.number import Counter, tracing, var
+    >>> from cheapgrad.core.counter import Counter
+    >>> from cheapgrad.core.number import tracing, var
     >>> x, y = var(3.0), var(4.0)
     >>> with tracing():
     ...     f = x * y + x
@@ -30,7 +31,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from cheapgrad.core.number import Counter, Num, apply, const
+from cheapgrad.core.counter import Counter
+from cheapgrad.core.number import Num, apply, const
 from cheapgrad.core.tape import DifferentiationError, circuit_nodes
 
 

@@ -1,24 +1,22 @@
 """The counted number: a float64 scalar that records every op it executes.
 
-Each arithmetic operator, comparison and elementary function on a :class:`Num` adds one
-to the active tally, the slot of that op in the op table (:mod:`cheapgrad.core.ops`). Which
-tally is active is set by :meth:`Counter.scope`, a context manager labelled with a phase
-(``forward``, ``loss``, ``backward``, ...), an optional layer and an optional part, so
-counts are scoped and two runs in one process never mix. Ops executed outside any scope
-are not counted.
+Each operator, comparison and elementary function on a :class:`Num` adds one to the
+active tally (set by :meth:`cheapgrad.core.counter.Counter.scope`; ops outside any scope
+are not counted), in its op's slot of the op table (:mod:`cheapgrad.core.ops`). A number
+knows exactly whether it depends on the independent variables (``dep``): a :func:`var`
+does, a :func:`const` or a plain Python number does not, an op's result does when an
+operand does; each op's ``nonscalar`` policy says when an execution is nonscalar in Baur
+and Strassen's sense, tallied again in the nonscalar slots. Inside :func:`tracing` every
+result records its op and operands (``parents``), the circuit reverse mode walks.
 
-A number also knows whether it depends on the independent variables (``dep``), exactly:
-a leaf made with :func:`var` does, a constant (:func:`const`, or a plain Python number in
-mixed arithmetic) does not, and an op's result does when any operand does. A mul whose
-operands both depend, and a div whose divisor depends, is *nonscalar* in Baur and
-Strassen's sense and is tallied a second time in the nonscalar slots.
-
-Inside :func:`tracing`, every result also records its op and its operands (``parents``,
-a tuple), which is the circuit that reverse mode walks backward.
+The operator methods of :class:`Num`, the hot path, are written out with their slot, op
+and nonscalar policy from the table (checked on import); every other op goes through the
+generic :func:`apply`, and :func:`exp`, :func:`log`, :func:`tanh`, :func:`sin`,
+:func:`cos` and :func:`sqrt` are generated from their registrations.
 
 Example::
 
-    >>> from cheapgrad.core.number import Counter, var
+    >>> from cheapgrad.core.counter import Counter
     >>> c = Counter()
     >>> x = var(3.0)
     >>> with c.scope("forward"):
@@ -30,14 +28,12 @@ Example::
 from __future__ import annotations
 
 import gc
-import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from cheapgrad.core import ops as _ops
-from cheapgrad.core.ops import N_OPS, OP_NAMES, Op
+from cheapgrad.core.ops import N_OPS, TALLY_SIZE, Op
 from cheapgrad.errors import DomainError
 
 _ADD = _ops.ADD.index
@@ -45,28 +41,13 @@ _SUB = _ops.SUB.index
 _MUL = _ops.MUL.index
 _DIV = _ops.DIV.index
 _NEG = _ops.NEG.index
-_POW = _ops.POW.index
 _CMP = _ops.CMP.index
-#: The op kinds with a nonscalar tally: a mul of two operands that depend on the
-#: variables, a div whose divisor does, and x**n of a dependent x (see power_chain).
-NONSCALAR_KINDS = ("mul", "div", "pow")
 _NS_MUL = N_OPS + _MUL
 _NS_DIV = N_OPS + _DIV
-_INDEX = {name: i for i, name in enumerate(OP_NAMES)}
 
-Key = tuple[str, Any, Any]
-
-
-_ZERO_TALLY: list[int] = [0] * (2 * N_OPS)
-
-
-def _new_tally() -> list[int]:
-    return _ZERO_TALLY.copy()
-
-
-# The active tally. Rebound only by Counter.scope (and restored on exit); the default
-# one collects ops executed outside any scope and is never read.
-_tally: list[int] = _new_tally()
+# The active tally, read by every op as a plain global. Rebound only by Counter.scope
+# (which sets this module's attribute); the default one is never read.
+_tally: list[int] = [0] * TALLY_SIZE
 # Whether results record their op and parents (see tracing()).
 _tracing: bool = False
 
@@ -101,9 +82,18 @@ class Num:
     def __float__(self) -> float:
         return self.v
 
-    # The arithmetic methods are written out (not generated) because they are the hot
-    # path: each one counts, computes the float, and records the node when tracing.
+    def apply(self, op: Op, *others: Any) -> Num:
+        """``apply(op, self, *others)``: how the op table's derivative rules apply an
+        elementary function to their operands without importing this module.
 
+        >>> from cheapgrad.core.ops import OPS
+        >>> var(0.0).apply(OPS["cos"])
+        Num(1.0, var)
+        """
+        return apply(op, self, *others)
+
+    # Written out, not generated: the hot path. Each counts, computes the float, records
+    # the node when tracing, and inlines its op's nonscalar policy (_INLINED_POLICIES).
     def __add__(self, other: Any) -> Num:
         if type(other) is not Num:
             other = _coerce(other)
@@ -173,8 +163,6 @@ class Num:
         t[_DIV] += 1
         r = _new(Num)
         r.v = self.v / other.v
-        # Baur and Strassen: a quotient is nonscalar when its divisor is not a constant
-        # (1/x is), a product when neither factor is.
         if other.dep:
             t[_NS_DIV] += 1
             r.dep = True
@@ -238,6 +226,17 @@ class Num:
     __hash__ = object.__hash__
 
 
+# Each written-out method's inlined policy must be its op's (tests/test_ops_table.py).
+_INLINED_POLICIES = ((_ops.ADD, _ops.never), (_ops.SUB, _ops.never), (_ops.NEG, _ops.never),
+                     (_ops.MUL, _ops.if_both_depend), (_ops.DIV, _ops.if_divisor_depends),
+                     (_ops.CMP, _ops.never))
+for _op, _policy in _INLINED_POLICIES:
+    if _op.nonscalar is not _policy:
+        raise ImportError(f"op {_op.name!r}: the table's nonscalar policy is not the "
+                          f"{_policy.__name__} that Num's method inlines; change both")
+del _op, _policy
+
+
 def _coerce(x: Any) -> Num:
     """A plain Python number in mixed arithmetic is a constant."""
     if type(x) is float:
@@ -255,7 +254,11 @@ def _coerce(x: Any) -> Num:
 
 
 def const(v: float) -> Num:
-    """A counted constant: it does not depend on the independent variables."""
+    """A counted constant: it does not depend on the independent variables.
+
+    >>> const(2.0), (const(2.0) * 3.0).dep
+    (Num(2.0, const), False)
+    """
     r = _new(Num)
     r.v = float(v)
     r.dep = False
@@ -265,7 +268,11 @@ def const(v: float) -> Num:
 
 
 def var(v: float) -> Num:
-    """An independent variable: a leaf that the gradient is taken with respect to."""
+    """An independent variable: a leaf that the gradient is taken with respect to.
+
+    >>> var(2.0), (var(2.0) * 3.0).dep
+    (Num(2.0, var), True)
+    """
     r = _new(Num)
     r.v = float(v)
     r.dep = True
@@ -275,11 +282,14 @@ def var(v: float) -> Num:
 
 
 def apply(op: Op, *args: Any) -> Num:
-    """Apply any registered op to counted numbers (the generic, slower path).
+    """Apply any registered op to counted numbers (the generic, slower path), reading
+    everything, the nonscalar policy included, from the op's registration. Raises
+    :class:`~cheapgrad.errors.DomainError` when the float function fails.
 
-    Used for the elementary functions and integer powers. Raises
-    :class:`~cheapgrad.errors.DomainError` when the float function fails (log of a
-    negative number, overflow, ...).
+    >>> from cheapgrad.core.ops import OPS
+    >>> y = apply(OPS["pow"], var(3.0), 2)
+    >>> y.v, y.dep
+    (9.0, True)
     """
     nums = tuple(a if type(a) is Num else _coerce(a) for a in args)
     try:
@@ -293,8 +303,8 @@ def apply(op: Op, *args: Any) -> Num:
     r = _new(Num)
     r.v = float(value)
     r.dep = any(a.dep for a in nums)
-    if op is _ops.POW and nums[0].dep:
-        t[N_OPS + _POW] += power_chain(int(nums[1].v))
+    if op.nonscalar is not _ops.never:
+        t[N_OPS + op.index] += op.nonscalar(nums)
     if _tracing:
         r.op = op
         r.parents = nums
@@ -304,52 +314,47 @@ def apply(op: Op, *args: Any) -> Num:
     return r
 
 
-def power_chain(n: int) -> int:
-    """Nonscalar operations of x**n in Baur and Strassen's model: the multiplications of
-    repeated squaring, ⌊log2 |n|⌋ + popcount(|n|) − 1, and for n < 0 one division."""
-    m = abs(n)
-    if m <= 1:
-        return 1 if n < 0 else 0
-    return m.bit_length() - 1 + bin(m).count("1") - 1 + (1 if n < 0 else 0)
+def _counted_function(name: str) -> Callable[[Any], Num]:
+    """The counted function of unary op ``name``, its docstring made from the op's."""
+    op = _ops.FUNCTIONS[name]
+
+    def fn(x: Any) -> Num:
+        return apply(op, x)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"""Counted {op.summary} (one ``{name}``).
+
+    >>> from cheapgrad.core.counter import Counter
+    >>> from cheapgrad.core.number import {name}, var
+    >>> c = Counter()
+    >>> with c.scope("forward"):
+    ...     y = {name}(var(2.0))
+    >>> round(y.v, 6), c.totals().nonzero()
+    ({round(op.forward(2.0), 6)!r}, {{'{name}': 1}})
+    """
+    return fn
 
 
-def exp(x: Any) -> Num:
-    """Counted e**x (one ``exp``)."""
-    return apply(_ops.EXP, x)
-
-
-def log(x: Any) -> Num:
-    """Counted natural logarithm (one ``log``)."""
-    return apply(_ops.LOG, x)
-
-
-def tanh(x: Any) -> Num:
-    """Counted hyperbolic tangent (one ``tanh``)."""
-    return apply(_ops.TANH, x)
-
-
-def sin(x: Any) -> Num:
-    """Counted sine (one ``sin``)."""
-    return apply(_ops.SIN, x)
-
-
-def cos(x: Any) -> Num:
-    """Counted cosine (one ``cos``)."""
-    return apply(_ops.COS, x)
-
-
-def sqrt(x: Any) -> Num:
-    """Counted square root (one ``sqrt``)."""
-    return apply(_ops.SQRT, x)
+exp = _counted_function("exp")
+log = _counted_function("log")
+tanh = _counted_function("tanh")
+sin = _counted_function("sin")
+cos = _counted_function("cos")
+sqrt = _counted_function("sqrt")
 
 
 def count(kind: str, n: int, nonscalar: int = 0) -> None:
-    """Add ``n`` ops of ``kind`` to the active tally in one step.
+    """Add ``n`` ops of ``kind`` to the active tally in one step, ``nonscalar`` of them
+    nonscalar: for engines that count many ops at once (a mat-vec by its shape).
 
-    For engines that execute many ops at once (a vectorized engine counts a whole
-    mat-vec by its shape); ``nonscalar`` of them are also tallied as nonscalar.
+    >>> from cheapgrad.core.counter import Counter
+    >>> c = Counter()
+    >>> with c.scope("forward"):
+    ...     count("mul", 12, nonscalar=4)
+    >>> c.totals().counts["mul"], c.totals().nonscalar["mul"]
+    (12, 4)
     """
-    k = _INDEX[kind]
+    k = _ops.OPS[kind].index
     t = _tally
     t[k] += n
     if nonscalar:
@@ -358,10 +363,13 @@ def count(kind: str, n: int, nonscalar: int = 0) -> None:
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for a block of counted work.
+    """Pause Python's cyclic garbage collector for a block of counted work: counted
+    numbers form no cycles, and millions of them make the collector run constantly.
 
-    Millions of small objects make the collector run constantly; counted numbers form no
-    cycles, so pausing it changes no result and saves most of the time.
+    >>> import gc
+    >>> with gc_paused():
+    ...     gc.isenabled()
+    False
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -374,7 +382,14 @@ def gc_paused() -> Iterator[None]:
 
 @contextmanager
 def tracing() -> Iterator[None]:
-    """Record op and parents on every result made inside this block."""
+    """Record op and parents on every result made inside this block.
+
+    >>> x = var(2.0)
+    >>> with tracing():
+    ...     y = x * x
+    >>> y.op.name, y.parents == (x, x), (x * x).op
+    ('mul', True, None)
+    """
     global _tracing
     previous = _tracing
     _tracing = True
@@ -382,125 +397,3 @@ def tracing() -> Iterator[None]:
         yield
     finally:
         _tracing = previous
-
-
-def is_tracing() -> bool:
-    """Whether results currently record their op and parents."""
-    return _tracing
-
-
-@dataclass(frozen=True)
-class OpCounts:
-    """Op counts by kind (all registered kinds, zeros included) and, for mul, div and
-    pow, the nonscalar operations among them (:data:`NONSCALAR_KINDS`)."""
-
-    counts: dict[str, int]
-    nonscalar: dict[str, int] = field(default_factory=dict)
-
-    @classmethod
-    def from_tally(cls, tally: list[int]) -> OpCounts:
-        counts = {name: tally[i] for i, name in enumerate(OP_NAMES)}
-        nonscalar = {
-            name: tally[N_OPS + i] for i, name in enumerate(OP_NAMES) if name in NONSCALAR_KINDS
-        }
-        return cls(counts, nonscalar)
-
-    @classmethod
-    def zero(cls) -> OpCounts:
-        return cls.from_tally(_new_tally())
-
-    @property
-    def total(self) -> int:
-        """Unit cost: every op counts one."""
-        return sum(self.counts.values())
-
-    def __add__(self, other: OpCounts) -> OpCounts:
-        return OpCounts(
-            {k: v + other.counts.get(k, 0) for k, v in self.counts.items()},
-            {k: v + other.nonscalar.get(k, 0) for k, v in self.nonscalar.items()},
-        )
-
-    def nonzero(self) -> dict[str, int]:
-        """The kinds with a non-zero count, in op-table order."""
-        return {k: v for k, v in self.counts.items() if v}
-
-
-class _Scope:
-    """The context manager of :meth:`Counter.scope`: a class, made once per bucket and
-    reused, because engines that count whole arrays open thousands of scopes and a
-    generator-based one costs several times more to enter."""
-
-    __slots__ = ("counter", "key", "stack")
-
-    def __init__(self, counter: Counter, key: Key) -> None:
-        self.counter = counter
-        self.key = key
-        self.stack: list[list[int]] = []
-
-    def __enter__(self) -> None:
-        global _tally
-        buckets = self.counter.buckets
-        bucket = buckets.get(self.key)
-        if bucket is None:
-            bucket = buckets[self.key] = _ZERO_TALLY.copy()
-        self.stack.append(_tally)
-        _tally = bucket
-
-    def __exit__(self, *exc: object) -> None:
-        global _tally
-        _tally = self.stack.pop()
-
-
-class Counter:
-    """Collects op counts in buckets keyed by ``(phase, layer, part)``.
-
-    Example::
-
-        counter = Counter()
-        with counter.scope("forward", layer=1, part="matvec"):
-            ...
-        counter.totals(phase="forward").total
-    """
-
-    def __init__(self) -> None:
-        self.buckets: dict[Key, list[int]] = {}
-        self._scopes: dict[Key, _Scope] = {}
-
-    def scope(self, phase: str, layer: Any = None, part: Any = None) -> _Scope:
-        """Count every op executed inside the block into bucket (phase, layer, part)."""
-        key = (phase, layer, part)
-        scope = self._scopes.get(key)
-        if scope is None:
-            scope = self._scopes[key] = _Scope(self, key)
-        return scope
-
-    #: Alias: ``with counter.phase("forward"):``.
-    phase = scope
-
-    def totals(self, phase: str | None = None, layer: Any = None, part: Any = None) -> OpCounts:
-        """Sum the buckets that match every label given (``None`` matches any)."""
-        acc = _new_tally()
-        for (p, lay, prt), tally in self.buckets.items():
-            if phase is not None and p != phase:
-                continue
-            if layer is not None and lay != layer:
-                continue
-            if part is not None and prt != part:
-                continue
-            for i, n in enumerate(tally):
-                acc[i] += n
-        return OpCounts.from_tally(acc)
-
-    def keys(self) -> list[Key]:
-        """The bucket keys in the order they were first used."""
-        return list(self.buckets)
-
-
-def value(x: Any) -> float:
-    """The float value of a counted number or a plain number."""
-    return x.v if isinstance(x, Num) else float(x)
-
-
-def isfinite(x: Num) -> bool:
-    """Whether a counted number holds a finite value (not counted: a check, not an op)."""
-    return math.isfinite(x.v)

@@ -17,7 +17,8 @@ operands' contributions (the table's rules are written per op, not per operand).
 
 Example::
 
-    >>> from cheapgrad.core.number import Counter, tracing, var
+    >>> from cheapgrad.core.counter import Counter
+    >>> from cheapgrad.core.number import tracing, var
     >>> x, y = var(3.0), var(4.0)
     >>> c = Counter()
     >>> with tracing(), c.scope("forward"):
@@ -32,7 +33,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from cheapgrad.core.number import Counter, Num, const
+from cheapgrad.core.counter import Counter
+from cheapgrad.core.number import Num, const
 from cheapgrad.errors import CheapgradError
 
 

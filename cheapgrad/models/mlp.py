@@ -1,5 +1,9 @@
-"""The lecture's MLP: parameters, the counted forward pass and backprop, and an
-uncounted numpy forward pass used as the independent reference.
+"""The lecture's MLP: its parameters, its layers (:func:`network`) and the uncounted
+numpy loss built from the layers' references, the independent check of the engines.
+
+The counted forward pass and backprop run in :mod:`cheapgrad.engines.scalar` (on counted
+scalars) and :mod:`cheapgrad.engines.array` (by array shape), which iterate over the
+layers of :mod:`cheapgrad.models.layers`.
 
 Notation follows the lecture: a^(l) = W^(l) z^(l-1) (+ b^(l)), z^(l) = h(a^(l)),
 ŷ = a^(L+1), loss ½ Σ_k (y_k − ŷ_k)², δ^(L+1) = ŷ − y,
@@ -16,14 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import reduce
-from operator import add, mul, sub
 from typing import Any
 
 import numpy as np
 
-from cheapgrad.core.number import Counter, Num, const, gc_paused, var
 from cheapgrad.models.activations import ACTIVATIONS
+from cheapgrad.models.layers import LOSSES, ActivationLayer, Dense, Layer, Network
 from cheapgrad.models.spec import Spec
 
 
@@ -93,118 +95,30 @@ def init_params(spec: Spec) -> Params:
     return Params(W, b, x, y)
 
 
-def _dot(row: list[Num], z: list[Num]) -> Num:
-    """Σ_i row_i z_i, the naive sum from the left: d mul and d − 1 add."""
-    return reduce(add, map(mul, row, z))
-
-
-def _sum(xs: list[Num]) -> Num:
-    """Σ xs from the left: len − 1 add (the single term itself when there is one)."""
-    return reduce(add, xs)
-
-
-def _sum_rows(rows: list[list[Num]]) -> list[Num]:
-    """Elementwise Σ_e rows[e] from the left: (len(rows) − 1)·len(rows[0]) add."""
-    acc = rows[0]
-    for r in rows[1:]:
-        acc = list(map(add, acc, r))
-    return acc
-
-
-def scalar_engine(spec: Spec, params: Params, counter: Counter) -> EngineOutput:
-    """Forward pass, loss and the lecture's backprop, every op on counted scalars.
+def network(spec: Spec) -> Network:
+    """The spec's net as layers: Dense(1), h₁, Dense(2), h₂, …, Dense(L+1), then the loss.
 
     Example::
 
         >>> from cheapgrad.models.spec import spec_from_dict
-        >>> spec = spec_from_dict({"input_dim": 2, "hidden": [3], "activation": "tanh"})
-        >>> counter = Counter()
-        >>> out = scalar_engine(spec, init_params(spec), counter)
-        >>> counter.totals("forward").counts["mul"]
-        9
+        >>> network(spec_from_dict({"input_dim": 2, "hidden": [3], "activation": "tanh"}))
+        Network([dense(1), activation(1), dense(2)], squared)
     """
-    with gc_paused():
-        return _scalar(spec, params, counter)
+    w = spec.widths
+    n_layers = len(w) - 1
+    layers: list[Layer] = []
+    for lay in range(1, n_layers + 1):
+        layers.append(Dense(lay, w[lay - 1], w[lay], bias=spec.bias))
+        if lay <= spec.depth:
+            layers.append(ActivationLayer(lay, ACTIVATIONS[spec.activations[lay - 1]], w[lay]))
+    return Network(layers, LOSSES[spec.loss](n_layers, spec.outputs))
 
 
-def _scalar(spec: Spec, params: Params, counter: Counter) -> EngineOutput:
-    # The loops are written with map/reduce over the operators: the same ops on the same
-    # operands, every sum taken from the left as in a plain loop, without the loop's
-    # interpreter overhead. Every op still runs on a counted number.
+def new_gradients(params: Params) -> Gradients:
+    """Empty gradients shaped like ``params``' lists, for the engines to fill."""
     n_layers = len(params.W)
-    W = [[list(map(var, row)) for row in w.tolist()] for w in params.W]
-    bias = [list(map(var, b.tolist())) for b in params.b] if params.b is not None else None
-    acts = [ACTIVATIONS[name] for name in spec.activations]
-    batch = params.x.shape[0]
-
-    # Forward: per example, store a^(l) and z^(l) for every layer.
-    a_all: list[list[list[Num]]] = []  # [example][layer 1..L+1] -> a values
-    z_all: list[list[list[Num]]] = []  # [example][layer 0..L] -> z values
-    for e in range(batch):
-        z = list(map(const, params.x[e].tolist()))
-        a_ex, z_ex = [], [z]
-        for lay in range(1, n_layers + 1):
-            with counter.scope("forward", lay, "matvec"):
-                a = [_dot(row, z) for row in W[lay - 1]]
-            if bias is not None:
-                with counter.scope("forward", lay, "bias"):
-                    a = list(map(add, a, bias[lay - 1]))
-            a_ex.append(a)
-            if lay <= spec.depth:
-                h = acts[lay - 1].forward
-                with counter.scope("forward", lay, "activation"):
-                    z = list(map(h, a))
-                z_ex.append(z)
-        a_all.append(a_ex)
-        z_all.append(z_ex)
-
-    yhat = [a_ex[-1] for a_ex in a_all]
-    y = [list(map(const, row)) for row in params.y.tolist()]
-    with counter.scope("loss", None, "loss"):
-        squares = []
-        for e in range(batch):
-            for yk, yhk in zip(y[e], yhat[e], strict=False):
-                r = yk - yhk
-                squares.append(r * r)
-        loss = 0.5 * _sum(squares)
-
-    # Backward: δ^(L+1) = ŷ − y, then layer by layer.
-    with counter.scope("backward", n_layers, "seed"):
-        delta = [list(map(sub, yhat[e], y[e])) for e in range(batch)]
-    grads_W: list[np.ndarray] = [np.empty(0)] * n_layers
-    grads_b: list[np.ndarray] = [np.empty(0)] * n_layers
-    for lay in range(n_layers, 0, -1):
-        with counter.scope("backward", lay, "grad"):
-            # ∂ℓ/∂w_ji = Σ_e δ_j z_i, products δ_j·z_i, summed over examples from the left.
-            gW = [
-                _sum_rows([list(map(delta[e][j].__mul__, z_all[e][lay - 1]))
-                           for e in range(batch)])
-                for j in range(len(delta[0]))
-            ]
-        grads_W[lay - 1] = np.array([[g.v for g in row] for row in gW], dtype=float)
-        if bias is not None:
-            with counter.scope("backward", lay, "bias_grad"):
-                gb = _sum_rows(delta)
-            grads_b[lay - 1] = np.array([g.v for g in gb], dtype=float)
-        if lay > 1:
-            act = acts[lay - 2]
-            cols = [list(col) for col in zip(*W[lay - 1], strict=False)]  # column j: w_kj over k
-            new_delta = []
-            for e in range(batch):
-                with counter.scope("backward", lay - 1, "matvec"):
-                    d_next = delta[e]
-                    back = [_dot(col, d_next) for col in cols]
-                with counter.scope("backward", lay - 1, "derivative"):
-                    hp = list(map(act.derivative, a_all[e][lay - 2], z_all[e][lay - 1]))
-                    d_e = [s if h is None else h * s for h, s in zip(hp, back, strict=False)]
-                new_delta.append(d_e)
-            delta = new_delta
-
-    return EngineOutput(
-        loss=loss.v,
-        yhat=np.array([[v.v for v in row] for row in yhat], dtype=float),
-        grads=Gradients(grads_W, grads_b if bias is not None else None),
-    )
+    return Gradients([np.empty(0)] * n_layers,
+                     None if params.b is None else [np.empty(0)] * n_layers)
 
 
 def numpy_loss(spec: Spec, params: Params) -> float:
@@ -220,15 +134,11 @@ def numpy_loss_complex(spec: Spec, params: Params) -> complex:
 
 
 def _numpy_loss(spec: Spec, params: Params) -> Any:
+    net = network(spec)
     z = params.x.T  # d0 × B
-    n_layers = len(params.W)
-    for lay in range(1, n_layers + 1):
-        a = params.W[lay - 1] @ z
-        if params.b is not None:
-            a = a + params.b[lay - 1][:, None]
-        z = ACTIVATIONS[spec.activations[lay - 1]].np_forward(a) if lay <= spec.depth else a
-    r = params.y.T - z
-    return 0.5 * np.sum(r * r)
+    for layer in net.layers:
+        z = layer.reference(params, z)
+    return net.loss.reference(params.y.T, z)
 
 
 def numpy_loss_along(spec: Spec, params: Params, direction: np.ndarray) -> Callable[[Any], Any]:
@@ -250,24 +160,19 @@ def numpy_loss_along(spec: Spec, params: Params, direction: np.ndarray) -> Calla
         True
     """
     step = params.with_flat(np.asarray(direction, dtype=float))
-    acts = [ACTIVATIONS[name] for name in spec.activations]
-    x = params.x.T
-    # The first layer's inputs do not depend on t: its two products are made once.
-    first = (params.W[0] @ x, step.W[0] @ x)
+    net = network(spec)
+    # The first layer's input (the data) does not depend on t: what depends only on it is
+    # made once.
+    first = net.layers[0].reference_along_fixed(params, step, params.x.T)
+    rest = net.layers[1:]
+    y = params.y.T
 
     def loss(t: Any) -> Any:
         """The loss at θ + t·v: a float for a real t, a complex for a complex t."""
-        z = x
-        for lay in range(1, len(params.W) + 1):
-            if lay == 1:
-                a = first[0] + t * first[1]
-            else:
-                a = params.W[lay - 1] @ z + t * (step.W[lay - 1] @ z)
-            if params.b is not None and step.b is not None:
-                a = a + (params.b[lay - 1] + t * step.b[lay - 1])[:, None]
-            z = acts[lay - 1].np_forward(a) if lay <= spec.depth else a
-        r = params.y.T - z
-        value = 0.5 * np.sum(r * r)
+        z = first(t)
+        for layer in rest:
+            z = layer.reference_along(params, step, z, t)
+        value = net.loss.reference(y, z)
         return complex(value) if isinstance(t, complex) else float(value)
 
     return loss

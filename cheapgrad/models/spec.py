@@ -24,17 +24,21 @@ Keys (see the README for the full table):
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cheapgrad.core.ops import OP_NAMES
 from cheapgrad.errors import SpecError
 from cheapgrad.models.activations import ACTIVATIONS, CUSTOM, custom_name, parse_custom_name
+from cheapgrad.models.yamlio import (
+    field_error,
+    name_and_description,
+    parse_yaml,
+    read_text,
+    shown,
+)
+from cheapgrad.util import did_you_mean
 
 #: Keys a spec may have at top level.
 KEYS = (
@@ -114,8 +118,7 @@ class Spec:
 
     def error(self, message: str, field_name: str | None = None) -> SpecError:
         """A SpecError pointing at this spec's file and the field's line."""
-        line = self.lines.get(field_name.split("[")[0]) if field_name else None
-        return SpecError(message, path=self.source, line=line, field=field_name)
+        return field_error(message, self.source, self.lines, field_name)
 
 
 def _activation_data(name: str) -> Any:
@@ -124,116 +127,6 @@ def _activation_data(name: str) -> Any:
     if costs is None:
         return name
     return {"name": CUSTOM, "cost": costs[0], "derivative_cost": costs[1]}
-
-
-# --- YAML with line numbers -------------------------------------------------------
-
-
-class _Loader(yaml.SafeLoader):
-    """The safe loader, reading ``1e-3`` and ``2E5`` as numbers as YAML 1.2 does (PyYAML
-    follows YAML 1.1, which wants a point: ``1.0e-3``)."""
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$"),
-    list("-+0123456789."),
-)
-
-#: Limits on what a spec file may hold: its size, its nesting, and its number of values
-#: once YAML aliases are expanded (a few aliases can stand for billions of values).
-MAX_FILE_BYTES = 1 << 20
-MAX_DEPTH = 50
-MAX_VALUES = 100_000
-
-
-class _Reader:
-    """Turns composed YAML nodes into plain data, recording the line of every field."""
-
-    def __init__(self, path: str | None) -> None:
-        self.path = path
-        self.lines: dict[str, int] = {}
-        self.values = 0
-        self.constructor = _Loader("")
-
-    def read(self, node: yaml.Node, prefix: str, depth: int) -> Any:
-        self.values += 1
-        if self.values > MAX_VALUES:
-            raise SpecError(f"more than {MAX_VALUES:,} values (counting what YAML aliases "
-                            "repeat): not a spec", path=self.path, line=node.start_mark.line + 1)
-        if depth > MAX_DEPTH:
-            raise SpecError(f"nested more than {MAX_DEPTH} levels deep", path=self.path,
-                            line=node.start_mark.line + 1, field=prefix or None)
-        if isinstance(node, yaml.MappingNode):
-            out: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                key = self.read(key_node, prefix, depth + 1)
-                if not isinstance(key, str):
-                    raise SpecError(
-                        f"keys must be names, got {key!r}", path=self.path,
-                        line=key_node.start_mark.line + 1, field=prefix or None,
-                    )
-                name = f"{prefix}.{key}" if prefix else key
-                if key in out:
-                    raise SpecError("duplicate key", path=self.path,
-                                    line=key_node.start_mark.line + 1, field=name)
-                self.lines.setdefault(name, key_node.start_mark.line + 1)
-                out[key] = self.read(value_node, name, depth + 1)
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            items = []
-            for i, v in enumerate(node.value):
-                self.lines.setdefault(f"{prefix}[{i}]", v.start_mark.line + 1)
-                items.append(self.read(v, f"{prefix}[{i}]", depth + 1))
-            return items
-        # A scalar: the loader's constructor resolves its type (int, float, bool, null, str).
-        try:
-            return self.constructor.construct_object(node)
-        except yaml.YAMLError:
-            what = ("a merge key (<<)" if node.tag == "tag:yaml.org,2002:merge"
-                    else f"the tag {node.tag}")
-            raise SpecError(f"{what} is not supported in a spec", path=self.path,
-                            line=node.start_mark.line + 1, field=prefix or None) from None
-
-
-def parse_yaml(text: str, path: str | None = None) -> tuple[Any, dict[str, int]]:
-    """Parse YAML text; return the data and a map from dotted field names to lines.
-
-    Raises :class:`SpecError` for a syntax error (with its line), and for input that is
-    nested too deeply or expands (through aliases) to too many values.
-    """
-    if len(text) > MAX_FILE_BYTES:
-        raise SpecError(f"larger than {MAX_FILE_BYTES // 1024} KiB: not a spec", path=path)
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise SpecError(f"YAML syntax error: {problem}", path=path, line=line) from None
-    except yaml.YAMLError as exc:
-        raise SpecError(f"YAML error: {exc}", path=path) from None
-    except RecursionError:
-        raise SpecError(f"nested more than {MAX_DEPTH} levels deep", path=path) from None
-    reader = _Reader(path)
-    if node is None:
-        return None, reader.lines
-    return reader.read(node, "", 0), reader.lines
-
-
-def read_text(path: str | Path) -> str:
-    """Read a spec file, raising SpecError when it cannot be read."""
-    p = Path(path)
-    try:
-        return p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError("no such file", path=str(path)) from None
-    except IsADirectoryError:
-        raise SpecError("is a directory, not a spec file", path=str(path)) from None
-    except UnicodeDecodeError:
-        raise SpecError("not a UTF-8 text file", path=str(path)) from None
-    except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror}", path=str(path)) from None
 
 
 def load_spec(path: str | Path) -> Spec:
@@ -259,10 +152,7 @@ class _Checker:
         self.lines = lines
 
     def fail(self, field_name: str, message: str) -> SpecError:
-        line = self.lines.get(field_name)
-        if line is None:
-            line = self.lines.get(field_name.split("[")[0].split(".")[0])
-        return SpecError(message, path=self.source, line=line, field=field_name)
+        return field_error(message, self.source, self.lines, field_name)
 
     def integer(self, name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -278,32 +168,6 @@ class _Checker:
         return value
 
 
-def shown(value: Any) -> str:
-    """A value as an error message names it: ``the text 'x'``, ``a list``, ``3``..."""
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, str):
-        return f"the text {value!r}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return repr(value)
-
-
-def name_and_description(data: dict[str, Any], source: str | None, default: str,
-                         fail: Callable[[str, str], SpecError]) -> tuple[str, str]:
-    """The ``name`` (default: the file's stem, else ``default``) and ``description`` keys
-    of a spec or circuit file, checked; ``fail(field, message)`` makes the error."""
-    name = data.get("name", Path(source).stem if source else default)
-    if not isinstance(name, str) or not name:
-        raise fail("name", f"must be a non-empty text, got {shown(name)}")
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        raise fail("description", f"must be text, got {shown(description)}")
-    return name, description
-
-
 def spec_from_dict(
     data: Any, source: str | None = None, lines: dict[str, int] | None = None
 ) -> Spec:
@@ -317,8 +181,8 @@ def spec_from_dict(
     c = _Checker(data, source, lines)
     for key in data:
         if key not in KEYS:
-            hint = _closest(key, KEYS)
-            raise c.fail(key, "unknown key" + (f" (did you mean '{hint}'?)" if hint else "")
+            hint = did_you_mean(key, KEYS)
+            raise c.fail(key, "unknown key" + hint
                          + f"; known keys: {', '.join(KEYS)}")
     for required in ("input_dim", "hidden", "activation"):
         if required not in data:
@@ -397,9 +261,9 @@ def _check_activation(c: _Checker, name: str, value: Any) -> str:
     if parse_custom_name(value) is not None:
         return value
     if value not in ACTIVATIONS:
-        hint = _closest(value, tuple(ACTIVATIONS))
+        hint = did_you_mean(value, tuple(ACTIVATIONS))
         raise c.fail(name, f"unknown activation '{value}'"
-                     + (f" (did you mean '{hint}'?)" if hint else "")
+                     + hint
                      + f"; known: {', '.join(ACTIVATIONS)}")
     return value
 
@@ -407,9 +271,9 @@ def _check_activation(c: _Checker, name: str, value: Any) -> str:
 def _check_activation_mapping(c: _Checker, name: str, value: dict[str, Any]) -> str:
     for key in value:
         if key not in ACTIVATION_KEYS:
-            hint = _closest(key, ACTIVATION_KEYS)
+            hint = did_you_mean(key, ACTIVATION_KEYS)
             raise c.fail(f"{name}.{key}", "unknown key"
-                         + (f" (did you mean '{hint}'?)" if hint else "")
+                         + hint
                          + f"; known keys: {', '.join(ACTIVATION_KEYS)}")
     if "name" not in value:
         raise c.fail(name, "an activation mapping needs a 'name', e.g. "
@@ -442,9 +306,9 @@ def _check_cost_weights(c: _Checker, raw: Any) -> dict[str, float] | None:
     for kind, w in raw.items():
         field_name = f"cost_weights.{kind}"
         if kind not in OP_NAMES:
-            hint = _closest(kind, OP_NAMES)
+            hint = did_you_mean(kind, OP_NAMES)
             raise c.fail(field_name, "unknown op kind"
-                         + (f" (did you mean '{hint}'?)" if hint else "")
+                         + hint
                          + f"; known: {', '.join(OP_NAMES)}")
         if isinstance(w, bool) or not isinstance(w, (int, float)):
             raise c.fail(field_name, f"must be a number >= 0, got {shown(w)}")
@@ -452,10 +316,3 @@ def _check_cost_weights(c: _Checker, raw: Any) -> dict[str, float] | None:
             raise c.fail(field_name, f"must be a finite number >= 0, got {w!r}")
         weights[kind] = float(w)
     return weights
-
-
-def _closest(word: str, choices: tuple[str, ...]) -> str | None:
-    import difflib
-
-    match = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
-    return match[0] if match else None

@@ -7,8 +7,8 @@ The JSON document carries the fields of ``cheapgrad run`` (``counts`` by phase,
 ``value``, ``gradient``, ``methods``, ``per_op``, ``memory`` and ``cost_models`` (every
 cost model of :mod:`cheapgrad.analysis.costmodels`, whichever the tables show).
 
-Two entries of the result's ``extra`` steer the Markdown: ``cost_model`` (the model(s)
-shown, default ``unit``; ``all`` adds the published constants) and ``subject`` (what the
+Two arguments steer the Markdown and the tables: ``cost_model`` (the model(s) shown,
+default ``unit``; ``all`` adds the published constants) and ``subject`` (what the
 published constants are measured on, e.g. ``product`` for Speelpenning's product;
 default: the circuit's name).
 """
@@ -20,7 +20,9 @@ import io
 from typing import Any
 
 from cheapgrad.analysis import costmodels
+from cheapgrad.analysis.backprop import BackpropComparison
 from cheapgrad.analysis.circuit import PHASES, CircuitResult, MethodResult
+from cheapgrad.render import costmodels as render_costmodels
 from cheapgrad.render.run import json_number, verdict_parts
 
 #: Version of the JSON layout; bumped when a field changes meaning or disappears.
@@ -45,15 +47,45 @@ def cost_models_of(result: CircuitResult) -> dict[str, costmodels.ModelCost]:
     return costmodels.cost_models(result.counter)
 
 
-def cost_model_of(result: CircuitResult) -> str:
-    """The model(s) the tables and Markdown show: ``extra["cost_model"]``, else unit."""
-    return str(result.extra.get("cost_model", "unit"))
+def why_backprop(bp: BackpropComparison) -> list[str]:
+    """Why generic reverse mode and the hand-written backprop count what they count."""
+    thrown, first_layer = bp.discarded_mul, bp.first_layer_muls
+    return [
+        "Both differentiate the same forward pass "
+        + ("(identical forward counts)." if bp.forward_counts_equal
+           else "(forward counts DIFFER)."),
+        "Each weight costs the same in both: its mul w·z gives the weight's gradient g·z "
+        "(δ_j·z_i) and g·w, a term of Σ_k w_kj·δ_k; a z used by several units gets one "
+        "add per extra use.",
+        f"The table's rules compute every operand's adjoint, even a constant's: {thrown:,} "
+        f"mul contributions were computed and thrown away, the {first_layer:,} muls w·x "
+        "of layer 1 (the input x is a constant; backprop has no δ for it) and the "
+        "constant 0.5 of the loss.",
+        "Backprop starts from δ = ŷ − y (one sub per output); the generic sweep "
+        "differentiates the loss itself: 0.5·s (two muls, one thrown away), each r·r "
+        "(two muls and an add) and each r = y − ŷ (a neg).",
+        "An activation costs what its rules cost: tanh's g·(1 − z·z) is three ops, as "
+        "backprop's h' and product; sigmoid, built from neg, exp, add and div, goes "
+        "through four rules where backprop uses z·(1 − z).",
+    ]
 
 
-def subject_of(result: CircuitResult) -> str:
-    """What the published constants are about here: ``extra["subject"]`` (a built-in's
-    name, set by the command line), else the circuit's name."""
-    return str(result.extra.get("subject", result.circuit.name))
+def backprop_dict(bp: BackpropComparison) -> dict[str, Any]:
+    """The comparison with the hand-written backprop as plain data, with its reasons."""
+    return {
+        "cost_f": bp.cost_f,
+        "cost_f_and_grad": bp.cost_f_and_grad,
+        "ratio": bp.ratio,
+        "holds": bp.holds,
+        "forward": bp.forward,
+        "backward": bp.backward,
+        "generic_backward": bp.generic_backward,
+        "backward_difference": bp.backward_difference,
+        "forward_counts_equal": bp.forward_counts_equal,
+        "gradient_max_rel_difference": bp.gradient_max_rel_difference,
+        "gradients_agree": bp.gradients_agree,
+        "why": why_backprop(bp),
+    }
 
 
 def to_dict(result: CircuitResult) -> dict[str, Any]:
@@ -86,8 +118,8 @@ def to_dict(result: CircuitResult) -> dict[str, Any]:
         "cost_models": costmodels.to_json(cost_models_of(result)),
         "passed": result.passed,
     }
-    if "backprop" in result.extra:
-        doc["backprop"] = result.extra["backprop"]
+    if result.backprop is not None:
+        doc["backprop"] = backprop_dict(result.backprop)
     return doc
 
 
@@ -101,9 +133,9 @@ def verdict(result: CircuitResult) -> str:
     if result.circuit.reference is not None:
         parts.append(f"{'matches' if result.reference_agrees else 'DIFFERS from'} the "
                      f"{result.reference_name} ({_err(result.reference_error)})")
-    bp = result.extra.get("backprop")
+    bp = result.backprop
     if bp is not None:
-        parts.append("equal to backprop's gradient" if bp["gradients_agree"]
+        parts.append("equal to backprop's gradient" if bp.gradients_agree
                      else "DIFFERENT from backprop's gradient")
     return "; ".join(parts)
 
@@ -145,8 +177,11 @@ def gradient_rows(result: CircuitResult, limit: int = SHOWN_ENTRIES) -> list[lis
     return [[name, f"{v:.6g}", f"{g:.6g}"] for (name, v), g in items[:limit]]
 
 
-def to_markdown(result: CircuitResult) -> str:
-    """A Markdown report: summary, methods, per-op view, memory, gradient."""
+def to_markdown(result: CircuitResult, cost_model: str = "unit",
+                subject: str | None = None) -> str:
+    """A Markdown report: summary, methods, per-op view, memory, gradient; the cost
+    model(s) ``cost_model`` (``all`` adds the published constants, about ``subject``,
+    default the circuit's name)."""
     c = result.circuit
     d = len(c.inputs)
     lines = [
@@ -171,25 +206,25 @@ def to_markdown(result: CircuitResult) -> str:
               "| op | forward | backward ops caused | backward total | per op |",
               "|---|---:|---|---:|---:|"]
     lines += ["| " + " | ".join(row) + " |" for row in per_op_rows(result)]
-    bp = result.extra.get("backprop")
+    bp = result.backprop
     if bp is not None:
         lines += ["", "## Generic reverse mode against the hand-written backprop", "",
                   "| | cost(f) | cost(f, ∇f) | ratio |", "|---|---:|---:|---:|",
                   f"| generic reverse mode | {result.cost_f:,} | {result.cost_f_and_grad:,} "
                   f"| {result.ratio:.4f} |",
-                  f"| hand-written backprop | {bp['cost_f']:,} | {bp['cost_f_and_grad']:,} "
-                  f"| {bp['ratio']:.4f} |", "",
-                  f"Backward ops, generic minus backprop: {bp['backward_difference']}; "
-                  f"gradients differ by at most {bp['gradient_max_rel_difference']:.1e} "
+                  f"| hand-written backprop | {bp.cost_f:,} | {bp.cost_f_and_grad:,} "
+                  f"| {bp.ratio:.4f} |", "",
+                  f"Backward ops, generic minus backprop: {bp.backward_difference}; "
+                  f"gradients differ by at most {bp.gradient_max_rel_difference:.1e} "
                   "(relative).", ""]
-        lines += [f"- {why}" for why in bp["why"]]
+        lines += [f"- {why}" for why in why_backprop(bp)]
     models = cost_models_of(result)
-    which = cost_model_of(result)
+    which = cost_model
     lines += ["", "## Cost models", "",
-              costmodels.to_markdown(costmodels.select(models, which)).rstrip("\n")]
+              render_costmodels.to_markdown(costmodels.select(models, which)).rstrip("\n")]
     if which == "all":
         lines += ["", "## Published constants", "",
-                  costmodels.published_markdown(models, subject_of(result)).rstrip("\n")]
+                  render_costmodels.published_markdown(models, subject or c.name).rstrip("\n")]
     lines += ["", "## Gradient", "", "| input | value | ∂f/∂input |", "|---|---:|---:|"]
     lines += ["| " + " | ".join(row) + " |" for row in gradient_rows(result)]
     if d > SHOWN_ENTRIES:

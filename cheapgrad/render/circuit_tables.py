@@ -13,14 +13,13 @@ from cheapgrad.analysis.circuit import CircuitResult
 from cheapgrad.analysis.costmodels import select
 from cheapgrad.render.circuit import (
     SHOWN_ENTRIES,
-    cost_model_of,
     cost_models_of,
     gradient_rows,
     memory_text,
     method_rows,
     per_op_rows,
-    subject_of,
     verdict,
+    why_backprop,
 )
 from cheapgrad.render.costmodel_tables import cost_model_table, published_table
 
@@ -32,10 +31,12 @@ def _table(title: str, columns: list[tuple[str, str]]) -> Table:
     return t
 
 
-def circuit_tables(result: CircuitResult) -> Group:
+def circuit_tables(result: CircuitResult, cost_model: str = "unit",
+                   subject: str | None = None) -> Group:
     """Summary, the method table, the per-op view, the backprop comparison (mlp), the
-    cost models (unless only ``unit`` is asked for; ``all`` adds the published
-    constants) and the first entries of the gradient."""
+    cost models ``cost_model`` (none for ``unit``; ``all`` adds the published constants,
+    about ``subject``, default the circuit's name) and the first entries of the
+    gradient."""
     c = result.circuit
     summary = Table.grid(padding=(0, 2))
     summary.add_column(style="bold")
@@ -73,26 +74,26 @@ def circuit_tables(result: CircuitResult) -> Group:
         per_op.add_row(*row)
 
     parts: list[object] = [panel, methods, per_op]
-    bp = result.extra.get("backprop")
+    bp = result.backprop
     if bp is not None:
         cmp_table = _table("Generic reverse mode against the hand-written backprop",
                            [("", "left"), ("cost(f)", "right"), ("cost(f, ∇f)", "right"),
                             ("ratio", "right"), ("backward ops", "left")])
         cmp_table.add_row("generic reverse mode", f"{result.cost_f:,}",
                           f"{result.cost_f_and_grad:,}", f"{result.ratio:.4f}",
-                          ", ".join(f"{k} {v:,}" for k, v in bp["generic_backward"].items()))
-        cmp_table.add_row("hand-written backprop", f"{bp['cost_f']:,}",
-                          f"{bp['cost_f_and_grad']:,}", f"{bp['ratio']:.4f}",
-                          ", ".join(f"{k} {v:,}" for k, v in bp["backward"].items()))
+                          ", ".join(f"{k} {v:,}" for k, v in bp.generic_backward.items()))
+        cmp_table.add_row("hand-written backprop", f"{bp.cost_f:,}",
+                          f"{bp.cost_f_and_grad:,}", f"{bp.ratio:.4f}",
+                          ", ".join(f"{k} {v:,}" for k, v in bp.backward.items()))
         parts.append(cmp_table)
-        parts.append(Text("\n".join(f"• {w}" for w in bp["why"])))
+        parts.append(Text("\n".join(f"• {w}" for w in why_backprop(bp))))
 
-    which = cost_model_of(result)
+    which = cost_model
     if which != "unit":
         models = cost_models_of(result)
         parts.append(cost_model_table(select(models, which)))
         if which == "all":
-            parts.append(published_table(models, subject_of(result)))
+            parts.append(published_table(models, subject or c.name))
 
     grad = _table("Gradient", [("input", "left"), ("value", "right"), ("∂f/∂input", "right")])
     for row in gradient_rows(result):

@@ -14,8 +14,11 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from cheapgrad.analysis.audit import AuditResult, describe
-from cheapgrad.analysis.costmodels import ModelCost, fmt_number, published_rows
+from cheapgrad.analysis.audit import AuditResult
+from cheapgrad.analysis.costmodels import ModelCost
+from cheapgrad.analysis.published import published_rows
+from cheapgrad.render.audit import describe
+from cheapgrad.render.costmodels import fmt_number
 
 #: Caption of the tables whose verdicts may carry the mark of an unmet hypothesis.
 OUTSIDE = ("* outside the theorem's hypothesis: f uses elementary functions, comparisons or "

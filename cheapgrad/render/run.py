@@ -8,14 +8,18 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from cheapgrad.analysis import costmodels
 from cheapgrad.analysis.gradcheck import GradCheck
 from cheapgrad.analysis.run import PHASES, RunResult
 from cheapgrad.analysis.theory import predicted_by_phase
-from cheapgrad.core.number import OpCounts
+from cheapgrad.analysis.timing import ClockRow, Timing
+from cheapgrad.core.counter import OpCounts
 from cheapgrad.core.ops import OP_NAMES
+from cheapgrad.render import costmodels as render_costmodels
+from cheapgrad.render.timing import clock_markdown
 
 #: Version of the JSON layout; bumped when a field changes meaning or disappears.
 SCHEMA_VERSION = 1
@@ -58,8 +62,10 @@ def cost_models_of(result: RunResult) -> dict[str, costmodels.ModelCost]:
     return costmodels.cost_models(result.counter, result.spec.cost_weights)
 
 
-def to_dict(result: RunResult) -> dict[str, Any]:
-    """The JSON document of a run (schema in the README)."""
+def to_dict(result: RunResult, *, timing: Timing | None = None,
+            clock_rows: Sequence[ClockRow] | None = None) -> dict[str, Any]:
+    """The JSON document of a run (schema in the README), with the clock's measurements
+    when they were taken (``--time``: ``timing``; ``--time-batches``: ``clock_rows``)."""
     predicted = predicted_by_phase(result.prediction)
     counts = result.counts
     gc = result.gradient_check
@@ -89,9 +95,9 @@ def to_dict(result: RunResult) -> dict[str, Any]:
         "reference_loss": json_number(result.reference_loss),
         "gradient_check": gc.to_json(),
         "cost_models": costmodels.to_json(cost_models_of(result)),
-        **({"timing": result.extra["timing"].to_dict()} if "timing" in result.extra else {}),
-        **({"timing_by_batch": [r.to_dict() for r in result.extra["clock_rows"]]}
-           if "clock_rows" in result.extra else {}),
+        **({"timing": timing.to_dict()} if timing is not None else {}),
+        **({"timing_by_batch": [r.to_dict() for r in clock_rows]}
+           if clock_rows else {}),
         "passed": result.passed,
     }
 
@@ -116,8 +122,11 @@ def verdict(result: RunResult) -> str:
     return "; ".join(parts)
 
 
-def to_markdown(result: RunResult) -> str:
-    """A Markdown report: summary, counts by phase, counts by layer."""
+def to_markdown(result: RunResult, cost_model: str = "all", *, timing: Timing | None = None,
+                clock_rows: Sequence[ClockRow] | None = None) -> str:
+    """A Markdown report: summary, counts by phase, counts by layer, the cost model(s)
+    ``cost_model`` (Markdown shows all of them unless told otherwise), the published
+    constants, and the clock's measurements when given."""
     predicted = predicted_by_phase(result.prediction)
     counts = result.counts
     kinds = [k for k in OP_NAMES if any(counts[p].counts[k] for p in PHASES)]
@@ -149,16 +158,14 @@ def to_markdown(result: RunResult) -> str:
         layer = "" if r["layer"] is None else str(r["layer"])
         lines.append(f"| {r['phase']} | {layer} | {ops} | {r['measured']} | {r['predicted']} |")
     models = cost_models_of(result)
-    shown = costmodels.select(models, result.extra.get("cost_model", "all"))  # Markdown: all
+    shown = costmodels.select(models, cost_model)
     lines += ["", "## Cost models", "",
-              costmodels.to_markdown(shown, result.extra.get("timing")).rstrip("\n"),
+              render_costmodels.to_markdown(shown, timing).rstrip("\n"),
               "", "## Published constants", "",
-              costmodels.published_markdown(models).rstrip("\n")]
-    if "clock_rows" in result.extra:
-        from cheapgrad.analysis.timing import clock_markdown
-
+              render_costmodels.published_markdown(models).rstrip("\n")]
+    if clock_rows:
         lines += ["", "## Counts versus the clock, by batch size", "",
-                  clock_markdown(result.extra["clock_rows"]).rstrip("\n")]
+                  clock_markdown(list(clock_rows)).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 

@@ -3,6 +3,8 @@ renderables; they never compute a count themselves."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
@@ -11,7 +13,7 @@ from rich.text import Text
 from cheapgrad.analysis.costmodels import select
 from cheapgrad.analysis.run import PHASES, RunResult
 from cheapgrad.analysis.theory import predicted_by_phase
-from cheapgrad.analysis.timing import ClockRow
+from cheapgrad.analysis.timing import ClockRow, Timing
 from cheapgrad.core.ops import OP_NAMES
 from cheapgrad.render.costmodel_tables import cost_model_table, published_table
 from cheapgrad.render.run import cost_models_of, layer_rows, verdict
@@ -35,8 +37,11 @@ def _ok(flag: bool, yes: str = "yes", no: str = "NO") -> Text:
     return Text(yes, style="bold green") if flag else Text(no, style="bold red")
 
 
-def run_tables(result: RunResult) -> Group:
-    """Summary, counts by phase × op kind (with the closed form), counts by layer."""
+def run_tables(result: RunResult, cost_model: str = "unit", *, timing: Timing | None = None,
+               clock_rows: Sequence[ClockRow] | None = None) -> Group:
+    """Summary, counts by phase × op kind (with the closed form), counts by layer; the
+    cost model(s) ``cost_model`` (none for ``unit`` unless timed; ``all`` adds the
+    published constants) and the clock's measurements when given."""
     spec = result.spec
     counts = result.counts
     predicted = predicted_by_phase(result.prediction)
@@ -88,19 +93,18 @@ def run_tables(result: RunResult) -> Group:
     style = "green" if result.passed else "red"
     panel = Panel(summary, title="cheapgrad run", border_style=style)
     models = cost_models_of(result)
-    which = result.extra.get("cost_model", "unit")
+    which = cost_model
     parts: list[RenderableType] = [panel, keep_whole(phase_table), keep_whole(layer_table)]
-    if which != "unit" or "timing" in result.extra:
-        parts.append(keep_whole(cost_model_table(select(models, which),
-                                                 result.extra.get("timing"))))
+    if which != "unit" or timing is not None:
+        parts.append(keep_whole(cost_model_table(select(models, which), timing)))
     if which == "all":
         parts.append(published_table(models))
-    if "clock_rows" in result.extra:
-        parts.append(keep_whole(clock_table(result.extra["clock_rows"])))
+    if clock_rows:
+        parts.append(keep_whole(clock_table(list(clock_rows))))
     return Group(*parts)
 
 
-def clock_table(rows: list[ClockRow]) -> Table:
+def clock_table(rows: Sequence[ClockRow]) -> Table:
     """Op, MOVES and flop ratios beside the clock's, one row per batch size."""
     table = Table(title="Counts versus the clock (plain numpy, median of repeats)",
                   title_justify="left")

@@ -19,6 +19,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from cheapgrad.analysis.result import within
 from cheapgrad.analysis.sweep import CellResult, SweepResult
 from cheapgrad.render.sweep import (
     MODEL_COLUMNS,
@@ -44,7 +45,7 @@ def ratio_style(cell: CellResult, model: str = "unit") -> str:
     ratio, bound = cell.model_ratio(model), cell.model_bound(model)
     if ratio is None or bound is None:
         return "dim"
-    if ratio > bound + 1e-12:
+    if not within(ratio, bound):
         return "bold red" if cell.model_applies(model) else "yellow"
     return "yellow" if (bound - ratio) / bound < 0.10 else "green"
 

@@ -1,0 +1,114 @@
+"""The Python API: any function on counted numbers, its gradient, and what it cost.
+
+:func:`grad` wraps a Python function of scalars written with ``+ - * / **`` and the
+counted functions (``exp``, ``log``, ``tanh``, ``sin``, ``cos``, ``sqrt``, importable
+from here); calling the wrapper traces the function, runs generic reverse mode over the
+recorded circuit (:mod:`cheapgrad.core.tape`) and returns a :class:`Result`: the
+value, the gradient, every op counted by phase and by op kind, the ratio against the
+bound 5, a gradient check against an independent derivative, the method table (reverse
+mode, forward mode, central differences) and the memory reverse mode used
+(:func:`cheapgrad.analysis.circuit.analyze`). The result renders itself in rich
+(``__rich__``) and in Jupyter (``_repr_markdown_``).
+
+Example::
+
+    >>> from cheapgrad.api import grad, sin
+    >>> def f(x, y):
+    ...     return x * y + sin(x)
+    >>> r = grad(f)(1.0, 2.0)
+    >>> round(r.value, 6), [round(g, 6) for g in r.gradient.tolist()]
+    (2.841471, [2.540302, 1.0])
+    >>> r.cost_f, r.cost_f_and_grad, r.holds
+    (3, 8, True)
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from cheapgrad.analysis import circuit as _circuit
+from cheapgrad.analysis.circuit import DEFAULT_METHOD_MAX_OPS, CircuitResult
+from cheapgrad.core.number import cos, exp, log, sin, sqrt, tanh
+from cheapgrad.models.circuit import Circuit
+
+__all__ = [
+    "Circuit", "CircuitResult", "Result", "analyze", "cos", "exp", "grad", "log", "sin",
+    "sqrt", "tanh",
+]
+
+
+class Result(CircuitResult):
+    """A :class:`~cheapgrad.analysis.circuit.CircuitResult` that renders itself: as rich
+    tables (``__rich__``, e.g. ``rich.print(r)``) and as Markdown in Jupyter."""
+
+    def __rich__(self) -> Any:
+        from cheapgrad.render.circuit_tables import circuit_tables
+
+        return circuit_tables(self)
+
+    def _repr_markdown_(self) -> str:
+        from cheapgrad.render.circuit import to_markdown
+
+        return to_markdown(self)
+
+
+def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
+            check: str = "auto") -> Result:
+    """:func:`cheapgrad.analysis.circuit.analyze`, returning a :class:`Result`.
+
+    Example::
+
+        >>> r = analyze(Circuit("sq", ("x",), (3.0,), fn=lambda ins: ins[0] * ins[0]))
+        >>> r.gradient.tolist(), r.ratio
+        ([6.0], 2.0)
+    """
+    result = _circuit.analyze(circuit, max_ops=max_ops, check=check, result_type=Result)
+    assert isinstance(result, Result)
+    return result
+
+
+def _input_names(f: Callable[..., Any], n: int) -> tuple[str, ...]:
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    simple = [p.name for p in params
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(simple) == n and len(params) == n:
+        return tuple(simple)
+    return tuple(f"x{i}" for i in range(1, n + 1))
+
+
+def grad(f: Callable[..., Any], *, names: Sequence[str] | None = None,
+         max_ops: int = DEFAULT_METHOD_MAX_OPS,
+         check: str = "auto") -> Callable[..., Result]:
+    """Wrap ``f(x1, ..., xd) -> scalar`` so that calling it with floats returns a
+    :class:`Result` (value, gradient, counts, checks).
+
+    ``f`` must compute with ``+ - * / **`` (integer constant exponents) and the counted
+    functions of this module; inputs are named after ``f``'s parameters (or ``names``,
+    or ``x1``..``xd``).
+
+    Example::
+
+        from cheapgrad.api import grad, exp
+        r = grad(lambda a, b: a * exp(b) / (a + b))(1.0, 2.0)
+        r.value, r.gradient, r.ratio, r.passed
+    """
+
+    def wrapped(*xs: float) -> Result:
+        values = tuple(float(x) for x in xs)
+        labels = tuple(names) if names is not None else _input_names(f, len(values))
+        if len(labels) != len(values):
+            raise ValueError(f"{len(labels)} names for {len(values)} inputs")
+        circuit = Circuit(
+            name=getattr(f, "__name__", "f"), inputs=labels, values=values,
+            fn=lambda ins: f(*ins),
+        )
+        return analyze(circuit, max_ops=max_ops, check=check)
+
+    wrapped.__name__ = f"grad({getattr(f, '__name__', 'f')})"
+    wrapped.__doc__ = f.__doc__
+    return wrapped
