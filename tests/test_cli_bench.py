@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cheapgrad.analysis.bench import bare_forward_backward, numpy_forward_backward, tanh_spec
+from cheapgrad.analysis.baselines import bare_forward_backward, numpy_forward_backward
+from cheapgrad.analysis.bench import tanh_spec
 from cheapgrad.cli.app import main
 from cheapgrad.core.counter import Counter
 from cheapgrad.engines.scalar import scalar_engine
