@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from cheapgrad.version import __version__
 
 __all__ = [
     "Circuit", "CircuitResult", "__version__", "analyze", "cos", "exp", "grad", "log", "sin",

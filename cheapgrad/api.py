@@ -62,7 +62,7 @@ def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
 
         >>> r = analyze(Circuit("sq", ("x",), (3.0,), fn=lambda ins: ins[0] * ins[0]))
         >>> r.gradient.tolist(), r.ratio
-        ([6.0], 2.0)
+        ([6.0], 4.0)
     """
     result = _circuit.analyze(circuit, max_ops=max_ops, check=check, result_type=Result)
     assert isinstance(result, Result)

@@ -22,14 +22,7 @@ MUST_HAVE_EXAMPLES = (
 
 #: Modules whose examples fail today: their docstrings (or the code) are to be put right,
 #: then the entry deleted (the test fails while an entry's examples pass).
-KNOWN_FAILURES = frozenset({
-    "cheapgrad.analysis.backprop",  # cost_f_and_grad: 29, the docstring says 48
-    "cheapgrad.analysis.circuit",  # cost_f_and_grad: 9, the docstring says 11
-    "cheapgrad.analysis.gradcheck",  # max_rel_error's last digits: ...889, not ...999
-    "cheapgrad.analysis.weights",  # per_op_bound's op: 'mul', the docstring says 'div'
-    "cheapgrad.api",  # analyze(...).ratio: 4.0, the docstring says 2.0
-    "cheapgrad.render.audit",  # describe(r)[-2] does not start "Worst case found"
-})
+KNOWN_FAILURES: frozenset[str] = frozenset()
 
 
 def _mark(module: str) -> object:

@@ -31,7 +31,6 @@ from typing import Any
 
 import numpy as np
 
-from cheapgrad import __version__
 from cheapgrad.analysis.baselines import (
     bare_forward_backward,
     micrograd_forward_backward,
@@ -43,6 +42,7 @@ from cheapgrad.engines.array import array_engine
 from cheapgrad.engines.scalar import scalar_engine
 from cheapgrad.models.mlp import Params, init_params
 from cheapgrad.models.spec import Spec, spec_from_dict
+from cheapgrad.version import __version__
 
 
 @dataclass

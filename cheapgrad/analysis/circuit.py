@@ -12,7 +12,7 @@ Example::
     >>> from cheapgrad.models.circuits import builtin
     >>> r = analyze(builtin("product", 4))
     >>> r.cost_f, r.cost_f_and_grad, r.holds, r.passed
-    (3, 11, True, True)
+    (3, 9, True, True)
 """
 
 from __future__ import annotations

@@ -256,8 +256,8 @@ def max_rel_error(g: np.ndarray, ref: np.ndarray) -> float:
 
     Example::
 
-        >>> max_rel_error(np.array([1.0, 2.0]), np.array([1.0, 2.002]))
-        0.000999000999000999
+        >>> round(max_rel_error(np.array([1.0, 2.0]), np.array([1.0, 2.002])), 9)
+        0.000999001
     """
     if g.size == 0:
         return 0.0

@@ -9,7 +9,7 @@ Example::
 
     >>> w = weights_with_defaults({"mul": 3})
     >>> w["mul"], per_op_bound(weights_with_defaults(None))[1]
-    (3.0, 'div')
+    (3.0, 'mul')
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ from typing import Any
 
 import click
 
-from cheapgrad import __version__
 from cheapgrad.cli.common import INTERRUPTED
+from cheapgrad.version import __version__
 
 # click >= 8.2 signals a bare `cheapgrad` with this error; older versions print the help.
 _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())

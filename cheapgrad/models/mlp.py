@@ -19,65 +19,19 @@ Counting buckets are ``(phase, layer, part)`` with phases ``forward``, ``loss`` 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from cheapgrad.models.activations import ACTIVATIONS
 from cheapgrad.models.layers import LOSSES, ActivationLayer, Dense, Layer, Network
+from cheapgrad.models.params import EngineOutput, Gradients, Params
 from cheapgrad.models.spec import Spec
 
-
-@dataclass
-class Params:
-    """Weights W^(1)..W^(L+1) (shape d_l × d_{l-1}), biases (or None), inputs x
-    (shape B × d0) and targets y (shape B × K)."""
-
-    W: list[np.ndarray]
-    b: list[np.ndarray] | None
-    x: np.ndarray
-    y: np.ndarray
-
-    def flat(self) -> np.ndarray:
-        """All parameters as one vector: W1, W2, ... row-major, then b1, b2, ..."""
-        parts = [w.ravel() for w in self.W] + [b.ravel() for b in (self.b or [])]
-        return np.concatenate(parts)
-
-    def with_flat(self, theta: np.ndarray) -> Params:
-        """A copy whose parameters are taken from ``theta`` (layout as in :meth:`flat`)."""
-        W, pos = [], 0
-        for w in self.W:
-            W.append(theta[pos:pos + w.size].reshape(w.shape))
-            pos += w.size
-        b = None
-        if self.b is not None:
-            b = []
-            for bb in self.b:
-                b.append(theta[pos:pos + bb.size].reshape(bb.shape))
-                pos += bb.size
-        return Params(W, b, self.x, self.y)
-
-
-@dataclass
-class Gradients:
-    """∂ℓ/∂W^(l) for every layer (same shapes as W) and ∂ℓ/∂b^(l) when bias is on."""
-
-    W: list[np.ndarray]
-    b: list[np.ndarray] | None
-
-    def flat(self) -> np.ndarray:
-        parts = [w.ravel() for w in self.W] + [b.ravel() for b in (self.b or [])]
-        return np.concatenate(parts)
-
-
-@dataclass
-class EngineOutput:
-    """What an engine returns: the loss, the predictions ŷ (B × K) and the gradient."""
-
-    loss: float
-    yhat: np.ndarray
-    grads: Gradients
+__all__ = [
+    "EngineOutput", "Gradients", "Params", "init_params", "network", "new_gradients",
+    "numpy_loss", "numpy_loss_along", "numpy_loss_complex",
+]
 
 
 def init_params(spec: Spec) -> Params:

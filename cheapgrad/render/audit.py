@@ -5,7 +5,7 @@ Example::
 
     >>> from cheapgrad.analysis.audit import run_audit
     >>> r = run_audit(5.0, depths=(1, 2), widths=(1,), costs=(1,))
-    >>> describe(r)[-2].startswith("Worst case found")
+    >>> describe(r)[-1].startswith("Worst case found")
     True
 """
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -36,9 +36,7 @@ from cheapgrad.core.counter import Counter
 from cheapgrad.core.number import Num, count, var
 from cheapgrad.models.activations import Activation
 from cheapgrad.models.layers.base import Entry
-
-if TYPE_CHECKING:
-    from cheapgrad.models.mlp import Gradients, Params
+from cheapgrad.models.params import Gradients, Params
 
 #: The value an activation's counted implementation is probed at (inside the domain of
 #: every elementary function, so that log- or sqrt-based activations work too).

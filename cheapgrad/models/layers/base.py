@@ -41,15 +41,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import reduce
 from operator import add, mul
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from cheapgrad.core.counter import Counter
 from cheapgrad.core.number import Num
-
-if TYPE_CHECKING:
-    from cheapgrad.models.mlp import Gradients, Params
+from cheapgrad.models.params import Gradients, Params
 
 #: A counting bucket: ``(phase, layer, part)``.
 Key = tuple[str, Any, Any]

@@ -29,16 +29,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from operator import add
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from cheapgrad.core.counter import Counter
 from cheapgrad.core.number import Num, count, var
 from cheapgrad.models.layers.base import Entry, dot, sum_rows
-
-if TYPE_CHECKING:
-    from cheapgrad.models.mlp import Gradients, Params
+from cheapgrad.models.params import Gradients, Params
 
 
 class Dense:
