@@ -20,11 +20,26 @@ from click.testing import CliRunner, Result
 
 from cheapgrad.cli.app import main
 from cheapgrad.cli.common import READY_VARIABLE
+from cheapgrad.core.counter import Counter, OpCounts
 from cheapgrad.errors import SpecError
 from cheapgrad.models.spec import spec_from_yaml
 
 #: How long a command may take to say it is ready: generous, for a cold machine.
 READY_TIMEOUT = 120.0
+
+
+Buckets = dict[Any, tuple[dict[str, int], dict[str, int]]]
+
+
+def buckets(counter: Counter) -> Buckets:
+    """Every bucket with its counts and nonscalar tallies, zeros left out."""
+    out: Buckets = {}
+    for key, tally in counter.buckets.items():
+        c = OpCounts.from_tally(tally)
+        counts = {k: v for k, v in c.counts.items() if v}
+        if counts:
+            out[key] = (counts, {k: v for k, v in c.nonscalar.items() if v})
+    return out
 
 
 @pytest.fixture

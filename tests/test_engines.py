@@ -7,12 +7,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import buckets
 
 from cheapgrad.analysis.gradcheck import check_gradient
 from cheapgrad.analysis.run import estimated_seconds, run
 from cheapgrad.analysis.theory import predict, predicted_total
 from cheapgrad.cli.app import main
-from cheapgrad.core.counter import Counter, OpCounts
+from cheapgrad.core.counter import Counter
 from cheapgrad.core.number import count, var
 from cheapgrad.engines import (
     AUTO_SCALAR_MAX_OPS,
@@ -27,20 +28,6 @@ from cheapgrad.errors import DomainError, TooLargeError
 from cheapgrad.models.activations import ACTIVATIONS, Activation
 from cheapgrad.models.mlp import Params, init_params, numpy_loss, numpy_loss_along
 from cheapgrad.models.spec import Spec, spec_from_dict
-
-Buckets = dict[Any, tuple[dict[str, int], dict[str, int]]]
-
-
-def buckets(counter: Counter) -> Buckets:
-    """Every bucket with its counts and nonscalar tallies, zeros left out."""
-    out: Buckets = {}
-    for key, tally in counter.buckets.items():
-        c = OpCounts.from_tally(tally)
-        counts = {k: v for k, v in c.counts.items() if v}
-        nonscalar = {k: v for k, v in c.nonscalar.items() if v}
-        if counts:
-            out[key] = (counts, nonscalar)
-    return out
 
 
 def both(spec: Spec, params: Params | None = None) -> tuple[Counter, Counter, Any, Any]:

@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import Buckets, buckets
 
-from cheapgrad.core.counter import Counter, OpCounts
+from cheapgrad.core.counter import Counter
 from cheapgrad.core.number import Num, const, var
 from cheapgrad.models.activations import ACTIVATIONS, custom
 from cheapgrad.models.layers import ActivationLayer, Dense, Layer, SquaredError, closed_form
@@ -21,20 +22,6 @@ from cheapgrad.models.spec import spec_from_dict
 
 BATCH = 3
 RNG = np.random.default_rng(7)
-
-Buckets = dict[Any, tuple[dict[str, int], dict[str, int]]]
-
-
-def buckets(counter: Counter) -> Buckets:
-    """Every bucket with its counts and nonscalar tallies, zeros left out."""
-    out: Buckets = {}
-    for key, tally in counter.buckets.items():
-        c = OpCounts.from_tally(tally)
-        counts = {k: v for k, v in c.counts.items() if v}
-        if counts:
-            out[key] = (counts, {k: v for k, v in c.nonscalar.items() if v})
-    return out
-
 
 def counts_only(b: Buckets) -> dict[Any, dict[str, int]]:
     return {k: v[0] for k, v in b.items()}
