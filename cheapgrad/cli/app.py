@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from cheapgrad.cli.common import INTERRUPTED
+from cheapgrad.cli.common import INTERRUPTED, broken_pipe, write_failed
 from cheapgrad.version import __version__
 
 # click >= 8.2 signals a bare `cheapgrad` with this error; older versions print the help.
@@ -36,9 +36,18 @@ class OneLineErrors(click.Group):
         kwargs.pop("standalone_mode", None)
         try:
             rv = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
+            sys.stdout.flush()  # --help or --version on a full disk fails here
         except _NO_ARGS_IS_HELP as exc:  # plain `cheapgrad`: the help
             click.echo(exc.format_message())
             sys.exit(exc.exit_code)
+        except BrokenPipeError:
+            broken_pipe()
+        except OSError as exc:  # stdout cannot be written (ENOSPC, EIO)
+            try:
+                write_failed(exc)
+            except click.ClickException as failed:
+                failed.show()
+                sys.exit(failed.exit_code)
         except click.UsageError as exc:
             where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
             click.echo(f"Error: {exc.format_message()}{where}", err=True)

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -25,8 +25,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ("table", "json", "markdown", "csv")
 
 __all__ = [
-    "BROKEN_PIPE", "FORMATS", "INTERRUPTED", "InputError", "broken_pipe", "check_writable",
-    "console", "emit", "exits_cleanly", "load_config",
+    "BROKEN_PIPE", "FORMATS", "INTERRUPTED", "TABLE_WIDTH", "InputError", "broken_pipe",
+    "check_distinct", "check_writable", "console", "emit", "exits_cleanly", "load_config",
+    "write_failed",
 ]
 
 
@@ -59,15 +60,37 @@ def broken_pipe() -> None:
     sys.exit(BROKEN_PIPE)
 
 
+def write_failed(exc: OSError) -> NoReturn:
+    """stdout cannot be written (``> /dev/full``: no space left): one line and exit code 2,
+    like a file that cannot be written. stdout is pointed at the null device first, so
+    that the interpreter's last flush at exit does not fail again with a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    where = exc.filename if exc.filename else "the output"
+    raise InputError(f"{where}: cannot write: {exc.strerror or exc}") from None
+
+
+#: Width of every table when stdout is not a terminal and COLUMNS is unset (and of the
+#: tables written with ``--out``): the width of a classic terminal, which every table fits.
+TABLE_WIDTH = 80
+
+
 def console(**kwargs: Any) -> Any:
     """A rich console for stdout that exits like :func:`broken_pipe` when the reader goes
-    away (rich's own exits with code 1)."""
+    away (rich's own exits with code 1). Piped (not a terminal) and without COLUMNS it is
+    :data:`TABLE_WIDTH` wide, for every command alike."""
     from rich.console import Console
 
     class _Console(Console):
         def on_broken_pipe(self) -> None:
             broken_pipe()
 
+    if "width" not in kwargs and "file" not in kwargs and "COLUMNS" not in os.environ \
+            and not sys.stdout.isatty():
+        kwargs["width"] = TABLE_WIDTH
     return _Console(**kwargs)
 
 
@@ -92,6 +115,8 @@ def exits_cleanly(fn: F) -> F:
             sys.exit(INTERRUPTED)
         except BrokenPipeError:
             broken_pipe()
+        except OSError as exc:  # stdout on a full disk (ENOSPC) or a dead terminal (EIO)
+            write_failed(exc)
 
     return wrapper  # type: ignore[return-value]
 
@@ -108,6 +133,24 @@ def check_writable(path: str, force: bool, suffix: str | None = None) -> None:
         raise OutputExistsError(f"{path}: already exists (use --force to overwrite)")
     if not p.parent.exists():
         raise OutputExistsError(f"{path}: folder {p.parent} does not exist")
+    if not p.parent.is_dir():
+        raise OutputExistsError(f"{path}: {p.parent} is a file, not a folder")
+    if not os.access(p.parent, os.W_OK):
+        raise OutputExistsError(f"{path}: folder {p.parent} is not writable")
+
+
+def check_distinct(*paths: tuple[str, str | None]) -> None:
+    """Refuse two outputs that name one file (``--out same.png --plot same.png``: the
+    second would silently replace the first); ``paths`` are (option, path or None)."""
+    seen: dict[Path, str] = {}
+    for option, path in paths:
+        if path is None:
+            continue
+        key = Path(path).resolve()
+        if key in seen:
+            raise OutputExistsError(f"{path}: {seen[key]} and {option} name the same file; "
+                                    "give each output its own file")
+        seen[key] = option
 
 
 def emit(fmt: str, *, document: Callable[[], Any], markdown: Callable[[], str],

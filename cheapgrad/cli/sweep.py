@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 import click
@@ -19,7 +18,9 @@ from cheapgrad.analysis.sweep import (
     run_sweep,
 )
 from cheapgrad.cli.common import (
+    TABLE_WIDTH,
     InputError,
+    check_distinct,
     check_writable,
     exits_cleanly,
     load_config,
@@ -33,8 +34,6 @@ from cheapgrad.util import parse_int_list
 
 #: Exit code after Ctrl-C (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
-#: Width of the tables when they do not go to a terminal.
-TABLE_WIDTH = 120
 
 
 class _ReadySink:
@@ -97,8 +96,10 @@ def command(config: str | None, depths: str | None, widths: str | None,
     the bundled `sweep` spec runs. Depth is the number of hidden layers, all of the same
     width and activation. Every cell is a full run: ops counted, compared with the
     closed form, gradient checked against an independent derivative (complex step).
-    Exit code 0 when every bound holds and every check passes, 1 otherwise, 2 for bad
-    input, 130 when interrupted (the finished cells are still printed).
+    A cell whose run stops with an error (an overflow, say) is reported as failed, with
+    the reason, beside the others. Exit code 0 when every bound holds and every check
+    passes, 1 otherwise (a failed cell included), 2 for bad input, 130 when interrupted
+    (the finished cells are still printed).
 
     \b
     Examples:
@@ -115,6 +116,7 @@ def command(config: str | None, depths: str | None, widths: str | None,
         activations=(parse_name_list(activations, "--activations")
                      if activations is not None else None),
     )
+    check_distinct(("--out", out_path), ("--plot", plot_path))
     if out_path is not None:
         check_writable(out_path, force)
     if plot_path is not None:
@@ -152,15 +154,12 @@ def command(config: str | None, depths: str | None, widths: str | None,
     elif fmt == "table":
         from cheapgrad.render.sweep_tables import sweep_tables
 
-        console = make_console()
-        if not console.is_terminal and "COLUMNS" not in os.environ:
-            console = make_console(width=TABLE_WIDTH)
-        console.print(sweep_tables(result, cost_model), crop=False)
+        make_console().print(sweep_tables(result, cost_model), crop=False)
     else:
         click.echo(render(result, fmt, cost_model), nl=False)
 
     if result.interrupted:
-        click.echo(f"interrupted: {len(result.cells)} of {len(plan.cells)} cells finished",
+        click.echo(f"interrupted: {result.finished} of {len(plan.cells)} cells finished",
                    err=True)
         sys.exit(EXIT_INTERRUPTED)
     if plot_path is not None:

@@ -63,9 +63,10 @@ def plot_sweep(result: SweepResult, path: str) -> None:
     fig, axes = plt.subplots(1, n, figsize=(4.2 * n + 1.0, 4.4), sharey=True, squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     top = max([result.bound] + [c.ratio for c in result.cells])
+    legend: dict[str, Any] = {}  # one legend for the figure: label -> handle
     for ax, act in zip(axes[0], grid.activations, strict=True):
-        ax.axhline(result.bound, color="crimson", linewidth=1.6,
-                   label=f"bound {result.bound:g}")
+        legend.setdefault(f"bound {result.bound:g}", ax.axhline(
+            result.bound, color="crimson", linewidth=1.6))
         drawn_limits: set[float] = set()
         for i, depth in enumerate(grid.depths):
             colour = colours[i % len(colours)]
@@ -73,34 +74,44 @@ def plot_sweep(result: SweepResult, path: str) -> None:
                             if c.depth == depth and c.activation == act),
                            key=lambda c: c.parameters)
             if cells:
-                ax.plot([c.parameters for c in cells], [c.ratio for c in cells],
-                        marker="o", markersize=3.5, color=colour, label=f"depth {depth}")
+                line, = ax.plot([c.parameters for c in cells], [c.ratio for c in cells],
+                                marker="o", markersize=3.5, color=colour)
+                legend.setdefault(f"depth {depth}", line)
                 bad = [c for c in cells if not c.passed]
                 if bad:
-                    ax.scatter([c.parameters for c in bad], [c.ratio for c in bad],
-                               marker="x", s=60, color="crimson", zorder=5)
+                    legend.setdefault("✗ cell fails a check", ax.scatter(
+                        [c.parameters for c in bad], [c.ratio for c in bad],
+                        marker="x", s=60, color="crimson", zorder=5))
             lim = limits[(depth, act)]
             if lim in drawn_limits:
                 continue
             drawn_limits.add(lim)
             same = [d for d in grid.depths if limits[(d, act)] == lim]
             which = ("depth " if len(same) == 1 else "depths ") + ", ".join(map(str, same))
-            ax.axhline(lim, color=colour if len(same) == 1 else "grey", linestyle="--",
-                       linewidth=1.1, label=f"limit {lim:.3g} ({which}, wide)")
+            label = f"limit {lim:.4f} ({which}, wide)" + ("" if len(same) > 1 else f", {act}")
+            legend.setdefault(label, ax.axhline(
+                lim, color=colour if len(same) == 1 else "grey", linestyle="--",
+                linewidth=1.1))
         ax.set_xscale("log")
         ax.set_title(f"{act}")
         ax.set_xlabel("parameters (log scale)")
         ax.set_ylim(0.0, top * 1.15)
         ax.grid(True, which="major", alpha=0.3)
-        # Between the bound and the curves, where the panel is empty.
-        ax.legend(fontsize=7, loc="upper right", bbox_to_anchor=(1.0, 0.85), framealpha=0.9)
     axes[0][0].set_ylabel("cost(f, ∇f) / cost(f), measured")
+    if result.failed:
+        label = "failed to run: " + "; ".join(
+            f"depth {f.depth}, width {f.width}, {f.activation}" for f in result.failed[:3]) \
+            + (f"; {len(result.failed) - 3} more" if len(result.failed) > 3 else "")
+        legend[label] = plt.Line2D([], [], linestyle="none")
+    # Beside the panels, never over a line; once, not in every panel.
+    fig.legend(list(legend.values()), list(legend), loc="center left",
+               bbox_to_anchor=(1.0, 0.5), fontsize=8, frameon=False)
     base = result.plan.base
-    fig.suptitle(f"cheap gradient: measured cost ratio over a sweep ({base.name}, "
-                 f"input_dim {base.input_dim}, outputs {base.outputs})")
+    fig.suptitle(f"cheap gradient: measured cost ratio over a sweep\n({base.name}, "
+                 f"input_dim {base.input_dim}, outputs {base.outputs})", fontsize=11)
     fig.tight_layout()
     try:
-        fig.savefig(path, dpi=120)
+        fig.savefig(path, dpi=120, bbox_inches="tight")
     except OSError as exc:
         raise PlotError(f"{path}: cannot write the plot: {exc.strerror}") from None
     finally:

@@ -21,7 +21,8 @@ import io
 from typing import Any
 
 from cheapgrad.analysis.costmodels import MODELS
-from cheapgrad.analysis.sweep import CellResult, Limit, ModelSummary, SweepResult
+from cheapgrad.analysis.sweep import CellResult, FailedCell, Limit, ModelSummary, SweepResult
+from cheapgrad.render import numbers
 
 #: Version of the sweep JSON layout; bumped when a field changes meaning or disappears.
 SCHEMA_VERSION = 1
@@ -31,8 +32,14 @@ CSV_COLUMNS = (
     "depth", "width", "activation", "parameters", "nodes", "cost_f", "cost_f_and_grad",
     "predicted_cost_f", "predicted_cost_f_and_grad", "ratio", "bound", "holds",
     "counts_match", "gradient_method", "gradient_max_rel_error", "gradient_passed", "passed",
-    *(f"ratio_{m}" for m in MODELS if m != "unit"),
+    *(f"ratio_{m}" for m in MODELS if m != "unit"), "error",
 )
+
+
+def failed_dict(cell: FailedCell) -> dict[str, Any]:
+    """A cell whose run failed, as plain data: where, and why."""
+    return {"depth": cell.depth, "width": cell.width, "activation": cell.activation,
+            "parameters": cell.parameters, "error": cell.reason}
 
 
 def cell_dict(cell: CellResult) -> dict[str, Any]:
@@ -108,8 +115,10 @@ def to_dict(result: SweepResult) -> dict[str, Any]:
         "all_passed": s.all_passed,
         "interrupted": result.interrupted,
         "cells": [cell_dict(c) for c in result.cells],
+        "failed_cells": [failed_dict(c) for c in result.failed],
         "summary": {
             "cells": s.cells,
+            "failed": s.failed,
             "planned": s.planned,
             "holding": s.holding,
             "passing": s.passing,
@@ -134,8 +143,14 @@ def to_csv(result: SweepResult) -> str:
             repr(c.ratio), c.bound, str(c.holds).lower(), str(c.counts_match).lower(),
             gc.method, repr(gc.max_rel_error), str(gc.passed).lower(),
             str(c.passed).lower(),
-            *(_csv_ratio(c.model_ratio(m)) for m in MODELS if m != "unit"),
+            *(_csv_ratio(c.model_ratio(m)) for m in MODELS if m != "unit"), "",
         ])
+    for f in result.failed:  # after the cells that ran; the error column says why
+        row = [""] * len(CSV_COLUMNS)
+        row[:4] = [str(f.depth), str(f.width), f.activation, str(f.parameters)]
+        row[CSV_COLUMNS.index("passed")] = "false"
+        row[-1] = f.reason
+        writer.writerow(row)
     return buf.getvalue()
 
 
@@ -152,18 +167,27 @@ def _where(cell: CellResult) -> str:
     return f"depth {cell.depth}, width {cell.width}, {cell.activation}"
 
 
-def _ratio_text(x: float | None, digits: int = 4) -> str:
-    return "–" if x is None else f"{x:.{digits}f}"
+def _ratio_text(x: float | None) -> str:
+    return numbers.ratio(x)
+
+
+def failures_text(result: SweepResult) -> str:
+    """How many cells failed to run, e.g. ``1 cell failed to run``; empty when none."""
+    n = len(result.failed)
+    return "" if n == 0 else f"{numbers.plural(n, 'cell')} failed to run"
 
 
 def headline(result: SweepResult, cost_model: str = "unit") -> str:
     """One sentence: how many cells hold, and the extremes (of ``cost_model``'s ratio
     against its bound; the unit model by default)."""
     s = result.summary
+    failed = failures_text(result)
     if not s.cells:
-        return "no cell finished"
+        return failed or "no cell finished"
     assert s.largest is not None and s.smallest is not None
     done = f"{s.cells} of {s.planned} cells run" if s.cells < s.planned else f"{s.cells} cells"
+    if failed:
+        done += f" ({failed})"
     model = shown_model(cost_model)
     m = s.model(model)
     if model != "unit" and m is not None:
@@ -195,9 +219,9 @@ def limits_summary(result: SweepResult) -> str:
         lims = [lim for lim in result.summary.limits if lim.depth == depth]
         values = {lim.limit for lim in lims}
         if len(values) == 1:
-            per_depth[depth] = f"{float(lims[0].limit):.4g}"
+            per_depth[depth] = numbers.limit(lims[0].limit)
         else:
-            per_depth[depth] = ", ".join(f"{lim.activation} {float(lim.limit):.4g}"
+            per_depth[depth] = ", ".join(f"{lim.activation} {numbers.limit(lim.limit)}"
                                          for lim in lims)
     groups: dict[str, list[int]] = {}
     for depth, text in per_depth.items():
@@ -219,14 +243,22 @@ def engines_used(result: SweepResult) -> str:
     return f"{asked} (" + ", ".join(f"{e} for {n} cells" for e, n in ran.items()) + ")"
 
 
-def overall_verdict(result: SweepResult) -> str:
-    """Whether every cell passed, and whether the sweep was interrupted."""
+def overall_verdict(result: SweepResult, cost_model: str = "unit") -> str:
+    """Whether every cell passed, and whether the sweep was interrupted; under another
+    cost model than ``unit``, also how many cells are within that model's bound."""
+    failed = failures_text(result)
     text = ("every bound holds and every check passes" if result.summary.all_passed
-            else "NOT every cell passes")
+            else "NOT every cell passes" + (f" ({failed})" if failed else ""))
     if result.interrupted:
-        text = f"interrupted after {len(result.cells)} of {len(result.plan.cells)} cells; " \
+        text = f"interrupted after {result.finished} of {len(result.plan.cells)} cells; " \
             + ("no cell failed so far" if all(c.passed for c in result.cells)
-               else "some cells FAILED")
+               and not result.failed else "some cells FAILED")
+    model = shown_model(cost_model)
+    m = result.summary.model(model)
+    if model != "unit" and m is not None:
+        within = ("gives no ratio" if m.with_ratio == 0 else
+                  f"{m.holding} of {m.with_ratio} within its bound {numbers.bound(m.bound)}")
+        text += f"; under the {model} model {within}"
     return text
 
 
@@ -252,7 +284,7 @@ def model_rows(result: SweepResult) -> list[list[str]]:
     rows = []
     for m in result.summary.models:
         rows.append([
-            m.model, "–" if m.bound is None else f"{m.bound:g}",
+            m.model, numbers.bound(m.bound),
             f"{m.holding} / {m.with_ratio}",
             "–" if m.largest is None else _ratio_text(m.largest.model_ratio(m.model)),
             "–" if m.largest is None else _where(m.largest),
@@ -292,10 +324,11 @@ def to_markdown(result: SweepResult, cost_model: str = "unit") -> str:
         f"{', '.join(plan.grid.activations)}",
         f"- {headline(result, model)}",
         f"- limit of the ratio as the width grows (closed form): {limits_summary(result)}",
-        f"- verdict: {overall_verdict(result)}",
+        f"- verdict: {overall_verdict(result, model)}",
         "",
     ]
     by_key = {(c.depth, c.width, c.activation): c for c in result.cells}
+    failed = {(c.depth, c.width, c.activation) for c in result.failed}
     bound = next((c.model_bound(model) for c in result.cells), None)
     bound_text = "no bound" if bound is None else f"bound {bound:g}"
     under = "" if model == "unit" else f" under the {model} model ({bound_text})"
@@ -308,8 +341,8 @@ def to_markdown(result: SweepResult, cost_model: str = "unit") -> str:
             row = []
             for w in plan.grid.widths:
                 c = by_key.get((d, w, act))
-                row.append("" if c is None else
-                           _ratio_text(c.model_ratio(model), 3) + grid_mark(c, model))
+                row.append(("failed ✗" if (d, w, act) in failed else "") if c is None else
+                           _ratio_text(c.model_ratio(model)) + grid_mark(c, model))
             lines.append(f"| {d} | " + " | ".join(row) + " |")
         lines.append("")
     if model != "unit":
@@ -323,9 +356,9 @@ def to_markdown(result: SweepResult, cost_model: str = "unit") -> str:
     lines += ["## Limit as the width grows (closed form) and the measured trend", "",
               "| depth | activation | measured, narrow → wide | limit |", "|---:|---|---|---:|"]
     for lim in result.summary.limits:
-        trend = " → ".join(f"{r:.3f}" for _, r in lim.trend) or "not run"
+        trend = " → ".join(numbers.ratio(r) for _, r in lim.trend) or "not run"
         lines.append(f"| {lim.depth} | {lim.activation} | {trend} | "
-                     f"{float(lim.limit):.4g} |")
+                     f"{numbers.limit(lim.limit)} |")
     extra_head = "" if model == "unit" else f" ratio ({model}) |"
     extra_rule = "" if model == "unit" else "---:|"
     lines += ["", "## Every cell", "",
@@ -335,7 +368,14 @@ def to_markdown(result: SweepResult, cost_model: str = "unit") -> str:
     for c in result.cells:
         extra = "" if model == "unit" else f" {_ratio_text(c.model_ratio(model))} |"
         lines.append(
-            f"| {c.depth} | {c.width} | {c.activation} | {c.parameters} | {c.nodes} | "
-            f"{c.cost_f} | {c.cost_f_and_grad} | {c.ratio:.4f} |{extra} {verdict_mark(c)} | "
+            f"| {c.depth} | {c.width} | {c.activation} | {numbers.count(c.parameters)} | "
+            f"{numbers.count(c.nodes)} | {numbers.count(c.cost_f)} | "
+            f"{numbers.count(c.cost_f_and_grad)} | {numbers.ratio(c.ratio)} |{extra} "
+            f"{verdict_mark(c)} | "
             f"{c.gradient_check.max_rel_error:.1e} ({c.gradient_check.method}) |")
+    if result.failed:
+        lines += ["", "## Cells that failed to run", "",
+                  "| depth | width | activation | parameters | error |", "|---:|---:|---|---:|---|"]
+        lines += [f"| {f.depth} | {f.width} | {f.activation} | {numbers.count(f.parameters)} "
+                  f"| {f.reason.replace('|', '/')} |" for f in result.failed]
     return "\n".join(lines) + "\n"

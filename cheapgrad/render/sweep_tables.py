@@ -20,7 +20,8 @@ from rich.table import Table
 from rich.text import Text
 
 from cheapgrad.analysis.result import within
-from cheapgrad.analysis.sweep import CellResult, SweepResult
+from cheapgrad.analysis.sweep import CellResult, FailedCell, SweepResult
+from cheapgrad.render import numbers
 from cheapgrad.render.sweep import (
     MODEL_COLUMNS,
     engines_used,
@@ -58,13 +59,14 @@ def grid_tables(result: SweepResult, cost_model: str = "unit") -> list[Renderabl
     model = shown_model(cost_model)
     grid = result.plan.grid
     by_key = {(c.depth, c.width, c.activation): c for c in result.cells}
+    failed = {(c.depth, c.width, c.activation) for c in result.failed}
     bound = next((c.model_bound(model) for c in result.cells), None)
     under = "" if model == "unit" else f" under the {model} model"
     bound_text = "no bound" if bound is None else f"bound {bound:g}"
     out: list[RenderableType] = []
     for act in grid.activations:
-        out.append(Text(f"\n{act}: ratio cost(f, ∇f) / cost(f){under} by depth (rows) and "
-                        f"hidden width (columns); {bound_text}", style="bold"))
+        out.append(Text(f"\n{act}: ratio cost(f, ∇f) / cost(f){under}; rows depth, "
+                        f"columns width; {bound_text}", style="bold"))
         t = Table()
         t.add_column("depth", justify="right", style="bold")
         for w in grid.widths:
@@ -73,11 +75,12 @@ def grid_tables(result: SweepResult, cost_model: str = "unit") -> list[Renderabl
             row: list[RenderableType] = [str(d)]
             for w in grid.widths:
                 c = by_key.get((d, w, act))
-                if c is None:
+                if c is None and (d, w, act) in failed:
+                    row.append(Text("failed ✗", style="bold red"))
+                elif c is None:
                     row.append(Text("·", style="dim"))
                 else:
-                    r = c.model_ratio(model)
-                    text = "–" if r is None else f"{r:.3f}"
+                    text = numbers.ratio(c.model_ratio(model))
                     row.append(Text(text + grid_mark(c, model), style=ratio_style(c, model)))
             t.add_row(*row)
         out.append(t)
@@ -101,49 +104,52 @@ def models_table(result: SweepResult) -> Table:
     return t
 
 
-def _ratio_text(x: float | None) -> str:
-    return "–" if x is None else f"{x:.4f}"
-
-
 def cells_table(result: SweepResult, cost_model: str = "unit") -> Table:
-    """Every cell: parameters, nodes, cost of f, of f and ∇f, ratio (and the ratio under
-    ``cost_model`` when it is another single model), verdict, gradient error and the kind
-    of gradient check."""
+    """Every cell: parameters, cost of f, of f and ∇f, ratio (and the ratio under
+    ``cost_model`` when it is another single model), verdict and gradient error. It fits
+    80 columns: the nodes and the kind of gradient check are in ``--format json``/``csv``;
+    only the verdict wraps, no number is ever cut or folded."""
     model = shown_model(cost_model)
-    t = Table(title="every cell (check: complex = complex step, central = central "
-                    "differences; -dir = along random directions)",
+    t = Table(title="every cell (nodes and the kind of gradient check: --format csv)",
               title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     rows = []
     for c in result.cells:
         g = c.gradient_check
         rows.append((
-            str(c.depth), str(c.width), c.activation, f"{c.parameters:,}", f"{c.nodes:,}",
-            f"{c.cost_f:,}", f"{c.cost_f_and_grad:,}",
-            Text(f"{c.ratio:.4f}", style=ratio_style(c)),
+            str(c.depth), str(c.width), c.activation, numbers.count(c.parameters),
+            numbers.count(c.cost_f), numbers.count(c.cost_f_and_grad),
+            Text(numbers.ratio(c.ratio), style=ratio_style(c)),
             *(() if model == "unit" else (Text(
-                _ratio_text(c.model_ratio(model)), style=ratio_style(c, model)),)),
+                numbers.ratio(c.model_ratio(model)), style=ratio_style(c, model)),)),
             Text(verdict_mark(c), style="green" if c.passed else "bold red"),
             Text(f"{g.max_rel_error:.1e}", style="" if g.passed else "bold red"),
-            CHECK_NAMES.get(g.method, g.method),
         ))
-    headers = (("depth", "right"), ("width", "right"), ("activation", "left"),
-               ("params", "right"), ("nodes", "right"), ("cost f", "right"),
-               ("cost f,∇f", "right"), ("ratio", "right"),
-               *(() if model == "unit" else ((model, "right"),)), ("verdict", "left"),
-               ("grad. error", "right"), ("check", "left"))
+    headers = (("depth", "right"), ("width", "right"), ("act.", "left"),
+               ("params", "right"), ("cost f", "right"), ("cost f,∇f", "right"),
+               ("ratio", "right"), *(() if model == "unit" else ((model[:8], "right"),)),
+               ("verdict", "left"), ("grad err", "right"))
     for i, (col, just) in enumerate(headers):
-        # No number is ever cut or folded: each column is at least as wide as its longest
-        # entry (on a narrow terminal the table is wider than the screen instead).
         widest = max([len(str(row[i])) for row in rows] + [len(col)])
-        t.add_column(col, justify=just, min_width=widest, no_wrap=True)
+        if col == "verdict":
+            t.add_column(col, justify=just, min_width=min(widest, 9), overflow="fold")
+        else:
+            t.add_column(col, justify=just, min_width=widest, no_wrap=True)
     for row in rows:
         t.add_row(*row)
     return t
 
 
-#: Short names of the gradient checks for the table of every cell.
-CHECK_NAMES = {"complex-step": "complex", "complex-step-directional": "complex-dir",
-               "central": "central", "directional": "central-dir"}
+def failed_table(failed: list[FailedCell]) -> Table:
+    """The cells whose run stopped with an error, and why."""
+    t = Table(title="cells that failed to run", title_justify="left", box=box.SIMPLE_HEAD,
+              pad_edge=False, collapse_padding=True)
+    t.add_column("depth", justify="right", no_wrap=True)
+    t.add_column("width", justify="right", no_wrap=True)
+    t.add_column("act.", no_wrap=True)
+    t.add_column("error", style="red")
+    for f in failed:
+        t.add_row(str(f.depth), str(f.width), f.activation, f.reason)
+    return t
 
 
 def limits_table(result: SweepResult) -> Table:
@@ -156,15 +162,15 @@ def limits_table(result: SweepResult) -> Table:
     t.add_column("widest", justify="right")
     t.add_column("limit (closed form)", justify="right", style="bold")
     for lim in result.summary.limits:
-        ratios = [f"{r:.3f}" for _, r in lim.trend]
+        ratios = [numbers.ratio(r) for _, r in lim.trend]
         if len(ratios) > 4:
             text = f"{' → '.join(ratios[:2])} … {' → '.join(ratios[-2:])}"
         else:
             text = " → ".join(ratios)
         widest = lim.widest
         t.add_row(str(lim.depth), lim.activation, text or "not run",
-                  "" if widest is None else f"{widest[1]:.4f} at {widest[0]}",
-                  f"{float(lim.limit):.4g}")
+                  "" if widest is None else f"{numbers.ratio(widest[1])} at {widest[0]}",
+                  numbers.limit(lim.limit))
     return t
 
 
@@ -183,13 +189,14 @@ def summary_panel(result: SweepResult, cost_model: str = "unit") -> Panel:
     g.add_row("grid", f"depths {', '.join(map(str, plan.grid.depths))}; widths "
                       f"{', '.join(map(str, plan.grid.widths))}; activations "
                       f"{', '.join(plan.grid.activations)}")
-    g.add_row("engine", f"{engines_used(result)}; {result.jobs} "
-                        f"process{'es' if result.jobs > 1 else ''}, {result.seconds:.1f} s")
+    g.add_row("engine", f"{engines_used(result)}; {numbers.plural(result.jobs, 'process', 'processes')}, "
+                        f"{numbers.seconds(result.seconds)}")
     g.add_row("cells", headline(result, cost_model))
-    g.add_row("wide limit", f"{limits_summary(result)}  (closed form, as the width grows; "
-                            "measured trend below)")
+    unit = "" if shown_model(cost_model) == "unit" else "unit model: "
+    g.add_row("wide limit", f"{unit}{limits_summary(result)}  (closed form, as the width "
+                            "grows; measured trend below)")
     ok = s.all_passed
-    g.add_row("verdict", Text(overall_verdict(result),
+    g.add_row("verdict", Text(overall_verdict(result, cost_model),
                               style="bold green" if ok else "bold red"))
     return Panel(g, title="cheapgrad sweep", border_style="green" if ok else "red")
 
@@ -202,6 +209,8 @@ def sweep_tables(result: SweepResult, cost_model: str = "unit") -> Group:
     if cost_model == "all":
         parts.append(models_table(result))
     parts += [limits_table(result), cells_table(result, cost_model)]
+    if result.failed:
+        parts.append(failed_table(result.failed))
     return Group(*parts)
 
 
@@ -236,7 +245,7 @@ class SweepProgress:
                                              cells=cells)
         self._progress.start()
 
-    def advance(self, cell: CellResult, work: float) -> None:
+    def advance(self, cell: CellResult | FailedCell, work: float) -> None:
         """One more cell finished; ``work`` is its share of the estimate."""
         self._done += 1
         if self._task is not None:

@@ -35,6 +35,7 @@ from __future__ import annotations
 from cheapgrad.analysis.sweep.cells import (
     CELL_MODEL_FIELDS,
     CellResult,
+    FailedCell,
     Limit,
     ModelSummary,
     Summary,
@@ -43,6 +44,7 @@ from cheapgrad.analysis.sweep.cells import (
     model_summary,
     run_cell,
     summarize,
+    try_cell,
 )
 from cheapgrad.analysis.sweep.grid import (
     DEFAULT_GRID,
@@ -69,9 +71,9 @@ from cheapgrad.analysis.sweep.pool import ProgressSink, run_sweep
 
 __all__ = [
     "CELL_MODEL_FIELDS", "DEFAULT_GRID", "DEFAULT_MAX_MINUTES", "MAX_CELLS", "MAX_DEPTH",
-    "SECONDS_PER_PARAMETER", "SWEEP_KEYS", "Cell", "CellResult", "Grid", "Limit",
+    "SECONDS_PER_PARAMETER", "SWEEP_KEYS", "Cell", "CellResult", "FailedCell", "Grid", "Limit",
     "ModelSummary", "ProgressSink", "Summary", "SweepError", "SweepPlan", "SweepResult",
     "cell_spec", "default_jobs", "estimate_seconds", "grid_from_spec", "limit_ratio",
     "model_summary", "parse_name_list", "plan_sweep", "resolve_grid", "run_cell",
-    "run_sweep", "summarize",
+    "run_sweep", "summarize", "try_cell",
 ]

@@ -24,6 +24,7 @@ from cheapgrad.analysis.result import Ratio
 from cheapgrad.analysis.sweep.grid import SweepError
 from cheapgrad.analysis.sweep.plan import Cell, SweepPlan
 from cheapgrad.analysis.theory import predicted_cost
+from cheapgrad.errors import CheapgradError
 from cheapgrad.models.activations import ACTIVATIONS
 from cheapgrad.models.spec import Spec
 
@@ -87,6 +88,24 @@ class CellResult(Ratio):
             and self.counts_match
 
 
+@dataclass(frozen=True)
+class FailedCell:
+    """A cell whose run stopped with an error (e.g. an overflow): where it is in the grid
+    and why, so that the rest of the sweep is still reported (small and picklable)."""
+
+    index: int
+    depth: int
+    width: int
+    activation: str
+    parameters: int
+    reason: str
+
+    @property
+    def passed(self) -> bool:
+        """A failed cell never passes."""
+        return False
+
+
 #: What each cell keeps of every cost model: the figures, not the models' descriptions
 #: (those are the same in every cell; ``cheapgrad run --format json`` shows them).
 CELL_MODEL_FIELDS = ("cost_f", "cost_f_and_grad", "ratio", "bound", "holds", "applies")
@@ -94,6 +113,20 @@ CELL_MODEL_FIELDS = ("cost_f", "cost_f_and_grad", "ratio", "bound", "holds", "ap
 
 def run_cell(cell: Cell, engine: str) -> CellResult:
     """Run one cell with :func:`cheapgrad.analysis.run.run` and keep what the sweep needs."""
+    return _run_cell(cell, engine)
+
+
+def try_cell(cell: Cell, engine: str) -> CellResult | FailedCell:
+    """:func:`run_cell`, or a :class:`FailedCell` with the reason when the run raises a
+    :class:`~cheapgrad.errors.CheapgradError` (one bad cell must not discard a sweep)."""
+    try:
+        return _run_cell(cell, engine)
+    except CheapgradError as exc:
+        return FailedCell(cell.index, cell.depth, cell.width, cell.activation,
+                          cell.spec.parameters, str(exc))
+
+
+def _run_cell(cell: Cell, engine: str) -> CellResult:
     result = runner.run(cell.spec, engine)
     f_pred, fg_pred = predicted_cost(cell.spec)
     models = costmodels.cost_models(result.counter, cell.spec.cost_weights)
@@ -170,6 +203,8 @@ class Summary:
     smallest: CellResult | None
     limits: tuple[Limit, ...]
     models: tuple[ModelSummary, ...] = ()
+    #: Cells whose run stopped with an error (they neither hold nor pass).
+    failed: int = 0
 
     def model(self, name: str) -> ModelSummary | None:
         """The summary of one cost model, if recorded."""
@@ -188,13 +223,20 @@ class Summary:
 
 @dataclass
 class SweepResult:
-    """The cells run (in grid order), whether Ctrl-C stopped the sweep, and timing."""
+    """The cells run (in grid order), the cells whose run failed (in grid order), whether
+    Ctrl-C stopped the sweep, and timing."""
 
     plan: SweepPlan
     cells: list[CellResult]
     interrupted: bool
     seconds: float
     jobs: int
+    failed: list[FailedCell] = field(default_factory=list)
+
+    @property
+    def finished(self) -> int:
+        """Cells that finished, whether they ran to a result or failed."""
+        return len(self.cells) + len(self.failed)
 
     @property
     def bound(self) -> float:
@@ -253,4 +295,5 @@ def summarize(result: SweepResult) -> Summary:
         smallest=min(cells, key=lambda c: c.ratio) if cells else None,
         limits=tuple(limits),
         models=tuple(model_summary(cells, m) for m in costmodels.MODELS),
+        failed=len(result.failed),
     )

@@ -11,10 +11,8 @@ import threading
 import time
 from typing import Any, Protocol
 
-from cheapgrad.analysis.sweep.cells import CellResult, SweepResult, run_cell
-from cheapgrad.analysis.sweep.grid import SweepError
+from cheapgrad.analysis.sweep.cells import CellResult, FailedCell, SweepResult, try_cell
 from cheapgrad.analysis.sweep.plan import Cell, SweepPlan, estimate_seconds
-from cheapgrad.errors import CheapgradError
 
 
 class ProgressSink(Protocol):
@@ -23,18 +21,14 @@ class ProgressSink(Protocol):
 
     def start(self, cells: int, work: float) -> None: ...
 
-    def advance(self, cell: CellResult, work: float) -> None: ...
+    def advance(self, cell: CellResult | FailedCell, work: float) -> None: ...
 
 
-def _run_indexed(args: tuple[Cell, str]) -> CellResult:
-    # In a worker: hand errors back as a plain SweepError, which always pickles (some
+def _run_indexed(args: tuple[Cell, str]) -> CellResult | FailedCell:
+    # In a worker: an error comes back as a plain FailedCell, which always pickles (some
     # CheapgradError subclasses take constructor arguments that unpickling cannot supply).
     cell, engine = args
-    try:
-        return run_cell(cell, engine)
-    except CheapgradError as exc:
-        raise SweepError(f"cell depth {cell.depth}, width {cell.width}, {cell.activation}: "
-                         f"{exc}") from None
+    return try_cell(cell, engine)
 
 
 def _ignore_sigint() -> None:
@@ -92,7 +86,9 @@ def run_sweep(
 ) -> SweepResult:
     """Run every cell of ``plan``; ``jobs`` > 1 runs them in worker processes.
 
-    Results come back in grid order whatever the number of jobs. Ctrl-C
+    Results come back in grid order whatever the number of jobs. A cell whose run raises
+    a :class:`~cheapgrad.errors.CheapgradError` becomes a :class:`FailedCell` with the
+    reason; the other cells still run. Ctrl-C
     (KeyboardInterrupt) stops the workers and returns the cells finished so far with
     ``interrupted`` set.
     """
@@ -100,7 +96,7 @@ def run_sweep(
     jobs = max(1, min(jobs, len(plan.cells)))
     work = {c.index: estimate_seconds(plan.engine, c.predicted_ops, c.spec.parameters)
             for c in plan.cells}
-    done: list[CellResult] = []
+    done: list[CellResult | FailedCell] = []
     interrupted = False
     start = time.perf_counter()
     if jobs == 1:
@@ -108,7 +104,7 @@ def run_sweep(
             progress.start(len(plan.cells), sum(work.values()))
         try:
             for cell in plan.cells:
-                r = run_cell(cell, plan.engine)
+                r = try_cell(cell, plan.engine)
                 done.append(r)
                 if progress is not None:
                     progress.advance(r, work[r.index])
@@ -138,4 +134,6 @@ def run_sweep(
             _stop_pool(pool)
             raise
     done.sort(key=lambda r: r.index)
-    return SweepResult(plan, done, interrupted, time.perf_counter() - start, jobs)
+    return SweepResult(plan, [r for r in done if isinstance(r, CellResult)], interrupted,
+                       time.perf_counter() - start, jobs,
+                       [r for r in done if isinstance(r, FailedCell)])

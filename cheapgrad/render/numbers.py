@@ -1,0 +1,66 @@
+"""One number format per quantity, used by every renderer: ratios to four places, counts
+with thousands separators, times in ms or s, rates in ops/s with an SI prefix.
+
+Example::
+
+    >>> ratio(2.338095), ratio(None), count(1234567)
+    ('2.3380', '–', '1,234,567')
+    >>> seconds(0.0404011), seconds(3.25), seconds(0.0000004), seconds(0.00002)
+    ('40.4 ms', '3.25 s', '< 0.01 ms', '0.02 ms')
+    >>> rate(27.2e9), rate(950.0), bound(5.0), limit(2.5)
+    ('27.2 G ops/s', '950 ops/s', '5', '2.5000')
+"""
+
+from __future__ import annotations
+
+#: Places after the point of every ratio (measured, predicted, limit).
+RATIO_PLACES = 4
+#: Shown for a value that does not exist (a model under which f costs nothing).
+MISSING = "–"
+
+
+def ratio(x: float | None) -> str:
+    """A ratio cost(f, ∇f) / cost(f) (or any ratio of costs or times), four places."""
+    return MISSING if x is None else f"{x:.{RATIO_PLACES}f}"
+
+
+def limit(x: float | None) -> str:
+    """A closed-form limit of a ratio: a ratio, so four places too."""
+    return ratio(None if x is None else float(x))
+
+
+def bound(x: float | None) -> str:
+    """A bound as stated (5, 5.5): the shortest exact form."""
+    return MISSING if x is None else f"{x:g}"
+
+
+def count(n: int | None) -> str:
+    """An op count, a number of parameters or nodes: thousands separators."""
+    return MISSING if n is None else f"{n:,}"
+
+
+def seconds(s: float) -> str:
+    """A time: ms below one second (never µs), s above; tiny times as ``< 0.01 ms``."""
+    if s >= 1.0:
+        return f"{s:,.2f} s"
+    ms = s * 1e3
+    if ms < 0.01:
+        return "< 0.01 ms"
+    if ms < 1:
+        return f"{ms:.2f} ms"
+    return f"{ms:,.1f} ms"
+
+
+def rate(per_second: float | None, unit: str = "ops/s") -> str:
+    """A rate with an SI prefix and three significant figures: ``27.2 G ops/s``."""
+    if per_second is None:
+        return MISSING
+    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if per_second >= factor:
+            return f"{per_second / factor:.3g} {prefix} {unit}"
+    return f"{per_second:.3g} {unit}"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 cell``, ``2 cells`` (``many`` for an irregular plural)."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
