@@ -14,7 +14,14 @@ import numpy.random  # noqa: F401
 from cheapgrad.analysis.gradcheck import METHODS as CHECK_METHODS
 from cheapgrad.analysis.run import RunResult, run
 from cheapgrad.analysis.timing import ClockRow, Timing, clock_rows, time_net
-from cheapgrad.cli.common import check_writable, emit, exits_cleanly, load_config, say_ready
+from cheapgrad.cli.common import (
+    InputError,
+    check_writable,
+    emit,
+    exits_cleanly,
+    load_config,
+    say_ready,
+)
 from cheapgrad.cli.options import cost_model_option, engine_option, format_option
 from cheapgrad.render.run import to_csv, to_dict, to_markdown
 from cheapgrad.render.run_tables import run_tables
@@ -57,10 +64,13 @@ def _batch_list(ctx: click.Context, param: click.Parameter,
 @click.option("--time-batches", "time_batches", metavar="B1,B2,...", callback=_batch_list,
               help="Count and time the net at each of these batch sizes, e.g. 1,8,64: op, "
                    "MOVES and flop ratios beside the clock's.")
+@click.option("--all-rows", is_flag=True,
+              help="Show every row of the table by layer (a long one is folded to its first "
+                   "and last rows).")
 @exits_cleanly
 def command(config: str | None, fmt: str, engine: str, save_path: str | None, force: bool,
             max_ops: int | None, check_method: str, cost_model: str, timed: bool,
-            time_batches: tuple[int, ...] | None) -> None:
+            time_batches: tuple[int, ...] | None, all_rows: bool) -> None:
     """Count f and ∇f of the MLP in CONFIG and check the theorem.
 
     CONFIG is a YAML spec file, or the name of a bundled spec (see
@@ -86,22 +96,25 @@ def command(config: str | None, fmt: str, engine: str, save_path: str | None, fo
     rows = clock_rows(spec, time_batches, engine=engine) if time_batches else None
     if save_path is not None:
         save_arrays(result, save_path)
-    emit_run(result, fmt, cost_model, timing=timing, clock_rows=rows)
+    emit_run(result, fmt, cost_model, timing=timing, clock_rows=rows, all_rows=all_rows)
     if not result.passed:
         sys.exit(1)
 
 
 def emit_run(result: RunResult, fmt: str, cost_model: str = "unit", *,
-             timing: Timing | None = None, clock_rows: list[ClockRow] | None = None) -> None:
+             timing: Timing | None = None, clock_rows: list[ClockRow] | None = None,
+             all_rows: bool = False) -> None:
     """Write a run report to stdout in the chosen format."""
     emit(fmt, document=lambda: to_dict(result, timing=timing, clock_rows=clock_rows),
          markdown=lambda: to_markdown(result, cost_model, timing=timing, clock_rows=clock_rows),
          csv=lambda: to_csv(result),
-         table=lambda: run_tables(result, cost_model, timing=timing, clock_rows=clock_rows))
+         table=lambda: run_tables(result, cost_model, timing=timing, clock_rows=clock_rows,
+                                  all_rows=all_rows))
 
 
 def save_arrays(result: RunResult, path: str) -> None:
-    """Save x, y, W1.., b1.., loss, grad_W1.., grad_b1.. to an .npz file."""
+    """Save x, y, W1.., b1.., loss, grad_W1.., grad_b1.. to an .npz file and say so on
+    stderr; a file that cannot be written is one line and exit code 2."""
     arrays: dict[str, np.ndarray] = {"x": result.params.x, "y": result.params.y,
                                      "loss": np.array(result.loss)}
     for i, w in enumerate(result.params.W, start=1):
@@ -112,5 +125,9 @@ def save_arrays(result: RunResult, path: str) -> None:
         arrays[f"b{i}"] = b
     for i, g in enumerate(result.output.grads.b or [], start=1):
         arrays[f"grad_b{i}"] = g
-    with open(path, "wb") as fh:
-        np.savez(fh, **arrays)  # type: ignore[arg-type]
+    try:
+        with open(path, "wb") as fh:
+            np.savez(fh, **arrays)  # type: ignore[arg-type]
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    click.echo(f"wrote {path}: {', '.join(arrays)}", err=True)

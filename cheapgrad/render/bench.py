@@ -6,23 +6,18 @@ from __future__ import annotations
 import json
 
 from cheapgrad.analysis.bench import BenchResult, Row
-
-
-def _secs(s: float) -> str:
-    if s >= 1:
-        return f"{s:.2f} s"
-    if s >= 1e-3:
-        return f"{s * 1e3:.2f} ms"
-    return f"{s * 1e6:.0f} µs"
+from cheapgrad.render import numbers
 
 
 def cells(row: Row) -> list[str]:
+    """One benchmark as the cells of :data:`HEADERS` (times, rates and ratios in the
+    formats of :mod:`cheapgrad.render.numbers`)."""
     ratio = row.ratio
     return [
-        row.name, row.net, str(row.batch), f"{row.ops:,}", _secs(row.seconds),
-        f"{row.ops_per_second / 1e6:,.2f} M", row.baseline or "-",
-        _secs(row.baseline_seconds) if row.baseline_seconds else "-",
-        "-" if ratio is None else f"{ratio:.3f}",
+        row.name, row.net, str(row.batch), numbers.count(row.ops), numbers.seconds(row.seconds),
+        numbers.rate(row.ops_per_second), row.baseline or "-",
+        numbers.seconds(row.baseline_seconds) if row.baseline_seconds else "-",
+        "-" if ratio is None else numbers.ratio(ratio),
         row.target or "-", {None: "-", True: "yes", False: "NO"}[row.met],
     ]
 

@@ -17,6 +17,7 @@ from rich.text import Text
 from cheapgrad.analysis.audit import AuditResult
 from cheapgrad.analysis.costmodels import ModelCost
 from cheapgrad.analysis.published import published_rows
+from cheapgrad.render import numbers
 from cheapgrad.render.audit import describe
 from cheapgrad.render.costmodels import fmt_number
 
@@ -36,25 +37,25 @@ def _verdict(holds: bool | None, applies: bool = True) -> Text:
 
 
 def cost_model_table(models: Mapping[str, ModelCost], timing: Any = None) -> Table:
-    """One row per cost model: cost of f, of f and ∇f, ratio, bound, verdict, source.
+    """One row per cost model: cost of f, of f and ∇f, ratio, bound, verdict; the sources
+    below the table (so that it fits 80 columns).
 
     ``timing`` (optional) adds the clock: any object with ``forward_s``,
     ``forward_backward_s`` and ``ratio`` (see :mod:`cheapgrad.analysis.timing`).
     """
+    sources = "; ".join(f"{name}: {m.source}" for name, m in models.items())
     table = Table(title="Cost models: the same counts, priced five ways", title_justify="left",
-                  caption=OUTSIDE, caption_justify="left")
+                  caption=f"{OUTSIDE}\nsources: {sources}", caption_justify="left")
     for col, just in (("model", "left"), ("cost(f)", "right"), ("cost(f, ∇f)", "right"),
-                      ("ratio", "right"), ("bound", "right"), ("verdict", "left"),
-                      ("source", "left")):
+                      ("ratio", "right"), ("bound", "right"), ("verdict", "left")):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
     for name, m in models.items():
         table.add_row(name, fmt_number(m.cost_f), fmt_number(m.cost_f_and_grad),
-                      fmt_number(m.ratio), fmt_number(m.bound), _verdict(m.holds, m.applies),
-                      m.source)
+                      fmt_number(m.ratio), fmt_number(m.bound), _verdict(m.holds, m.applies))
     if timing is not None:
-        table.add_row("clock (numpy)", f"{timing.forward_s * 1e6:.1f} µs",
-                      f"{timing.forward_backward_s * 1e6:.1f} µs", f"{timing.ratio:.4f}",
-                      "–", Text("measured", style="cyan"), "median of repeats")
+        table.add_row("clock (numpy)", numbers.seconds(timing.forward_s),
+                      numbers.seconds(timing.forward_backward_s), numbers.ratio(timing.ratio),
+                      "–", Text("measured", style="cyan"))
     return table
 
 
@@ -84,8 +85,8 @@ def audit_tables(result: AuditResult) -> Group:
     for col in ("c", "c'", "R(1)", "R(64)", "limit L → ∞"):
         chains.add_column(col, justify="right")
     for e in result.chain_examples:
-        chains.add_row(str(e["cost"]), str(e["derivative_cost"]), f"{e['depth_1']:.4f}",
-                       f"{e['depth_64']:.4f}", f"{e['limit']:.4f}")
+        chains.add_row(str(e["cost"]), str(e["derivative_cost"]), numbers.ratio(e["depth_1"]),
+                       numbers.ratio(e["depth_64"]), numbers.ratio(e["limit"]))
 
     top = Table(title="Largest ratios of the search (closed form)", title_justify="left")
     for col in ("depth", "width", "c", "c'", "ratio", "ops of f and ∇f"):
@@ -94,6 +95,6 @@ def audit_tables(result: AuditResult) -> Group:
     for k in result.candidates[:10]:
         ratio = float(k.ratio)
         top.add_row(str(k.depth), str(k.width), str(k.cost), str(k.derivative_cost),
-                    Text(f"{ratio:.4f}", style="red" if ratio > bound else "green"),
+                    Text(numbers.ratio(ratio), style="red" if ratio > bound else "green"),
                     f"{k.ops:,}")
     return Group(panel, chains, top)

@@ -16,6 +16,7 @@ from typing import Any
 
 from cheapgrad.analysis.costmodels import ModelCost
 from cheapgrad.analysis.published import published_rows
+from cheapgrad.render import numbers
 
 
 def fmt_number(x: float | None, digits: int = 4) -> str:
@@ -51,8 +52,8 @@ def to_markdown(models: Mapping[str, ModelCost], timing: Any = None) -> str:
         )
     if timing is not None:
         lines.append(
-            f"| clock (numpy) | {timing.forward_s * 1e6:.1f} µs | "
-            f"{timing.forward_backward_s * 1e6:.1f} µs | {timing.ratio:.4f} | – | "
+            f"| clock (numpy) | {numbers.seconds(timing.forward_s)} | "
+            f"{numbers.seconds(timing.forward_backward_s)} | {numbers.ratio(timing.ratio)} | – | "
             "measured | median of repeats |"
         )
     return "\n".join(lines) + "\n"

@@ -19,10 +19,45 @@ from cheapgrad.analysis.timing import ClockRow, Timing
 from cheapgrad.core.counter import OpCounts
 from cheapgrad.core.ops import OP_NAMES
 from cheapgrad.render import costmodels as render_costmodels
+from cheapgrad.render import numbers
 from cheapgrad.render.timing import clock_markdown
 
 #: Version of the JSON layout; bumped when a field changes meaning or disappears.
 SCHEMA_VERSION = 1
+
+
+def runs_text(items: Sequence[Any], sep: str) -> str:
+    """Items joined by ``sep``, a run of three or more equal items summarised as
+    ``item×count``, so that a 5,000-layer net reads ``2 → 2×5000 → 1``.
+
+    Example::
+
+        >>> runs_text([2] * 5000 + [1], " → "), runs_text([4, 8, 8, 1], " → ")
+        ('2×5000 → 1', '4 → 8 → 8 → 1')
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(items):
+        j = i
+        while j < len(items) and items[j] == items[i]:
+            j += 1
+        n = j - i
+        out += [f"{items[i]}×{n}"] if n >= 3 else [str(items[i])] * n
+        i = j
+    return sep.join(out)
+
+
+def widths_text(widths: Sequence[int]) -> str:
+    """The widths d0 → hidden → K, runs of equal hidden widths summarised.
+
+    Example::
+
+        >>> widths_text((2,) + (2,) * 5000 + (1,))
+        '2 → 2×5000 → 1'
+    """
+    if len(widths) <= 2:
+        return " → ".join(map(str, widths))
+    return f"{widths[0]} → {runs_text(widths[1:-1], ' → ')} → {widths[-1]}"
 
 
 def json_number(x: float | None) -> float | None:
@@ -105,9 +140,9 @@ def to_dict(result: RunResult, *, timing: Timing | None = None,
 def verdict_parts(ratio: float, bound: float, holds: bool, g: GradCheck) -> list[str]:
     """The first clauses of every verdict: the bound, then the gradient check."""
     if holds:
-        first = f"ratio {ratio:.3f} <= {bound:g}: the bound holds"
+        first = f"ratio {numbers.ratio(ratio)} <= {bound:g}: the bound holds"
     else:
-        first = f"ratio {ratio:.3f} > {bound:g}: the bound is VIOLATED"
+        first = f"ratio {numbers.ratio(ratio)} > {bound:g}: the bound is VIOLATED"
     return [first, f"gradient {'correct' if g.passed else 'WRONG'} "
                    f"({g.label}, max rel. error {g.max_rel_error:.1e})"]
 
@@ -133,8 +168,8 @@ def to_markdown(result: RunResult, cost_model: str = "all", *, timing: Timing | 
     lines = [
         f"# cheapgrad run: {result.spec.name}",
         "",
-        f"- widths: {' → '.join(str(w) for w in result.spec.widths)}; "
-        f"activations: {', '.join(result.spec.activations) or 'none'}; "
+        f"- widths: {widths_text(result.spec.widths)}; "
+        f"activations: {runs_text(result.spec.activations, ', ') or 'none'}; "
         f"bias: {str(result.spec.bias).lower()}; batch: {result.spec.batch}",
         f"- parameters: {result.spec.parameters:,}; nodes: {result.spec.nodes:,}; "
         f"engine: {result.engine_label}",
