@@ -10,11 +10,22 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-install: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# The installs are stamped: an editable install follows the sources by itself, so it is
+# redone only when pyproject.toml changes (`make run` twice installs once). PYTHONWARNINGS
+# silences setuptools' notice about editable installs, which is not about this project.
+PIP := PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet
 
-dev: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.installed-dev
 
 run: install
 	$(BIN)/cheapgrad run configs/lecture.yaml

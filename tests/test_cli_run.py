@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from conftest import one_line_error, run_cli
 
 from cheapgrad.cli.app import main
+from cheapgrad.models.bundled import spec_names
 
 SMALL = "name: small\ninput_dim: 3\nhidden: [4]\nactivation: tanh\noutputs: 2\nbias: true\n"
 
@@ -149,18 +150,22 @@ def test_example_prints_and_lists_bundled_specs(cli: CliRunner, write_file: Call
     listing = cli.invoke(main, ["example", "--list"])
     assert listing.exit_code == 0
     names = listing.output.split()
-    assert {"lecture", "deep-narrow", "wide", "sigmoid"} <= set(names)
+    assert {"lecture", "deep-narrow", "wide", "sigmoid", "rosenbrock"} <= set(names)
+    assert "Twelve tanh hidden layers of width 3." in listing.output  # descriptions too
+    assert max(len(line) for line in listing.output.splitlines()) <= 80
+    circuit = cli.invoke(main, ["example", "rosenbrock"])  # bundled circuits print too
+    assert circuit.exit_code == 0 and "name: rosenbrock" in circuit.output
     shown = cli.invoke(main, ["example", "deep-narrow"])
     assert shown.exit_code == 0 and "name: deep-narrow" in shown.output
     path = write_file(cli.invoke(main, ["example"]).output, "mine.yaml")
     assert cli.invoke(main, ["run", path]).exit_code == 0
     bad = cli.invoke(main, ["example", "nope"])
     assert bad.exit_code == 2
-    assert bad.output.strip().startswith("Error: no bundled spec 'nope'; bundled: ")
+    assert bad.output.strip().startswith("Error: no bundled spec or circuit 'nope'; specs: ")
 
 
 def test_every_bundled_spec_runs_and_holds(cli: CliRunner):
-    for name in cli.invoke(main, ["example", "--list"]).output.split():
+    for name in spec_names():
         result = cli.invoke(main, ["run", name, "--format", "json"])
         assert result.exit_code == 0, (name, result.output[-300:])
         doc = json.loads(result.output)

@@ -52,10 +52,24 @@ def check_plot_path(path: str) -> None:
 
 
 def plot_sweep(result: SweepResult, path: str) -> None:
-    """Draw the measured ratio against the number of parameters (log axis): one panel per
-    activation, one line per depth, with the bound and each depth's predicted limit as
-    the width grows drawn as horizontal lines; write it to ``path``."""
+    """Draw :func:`sweep_figure` and write it to ``path``."""
     check_plot_path(path)
+    plt = require_matplotlib()
+    fig = sweep_figure(result)
+    try:
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+    except OSError as exc:
+        raise PlotError(f"{path}: cannot write the plot: {exc.strerror}") from None
+    finally:
+        plt.close(fig)
+
+
+def sweep_figure(result: SweepResult) -> Any:
+    """The measured ratio against the number of parameters (log axis): one panel per
+    activation, one line per depth, with the bound and each depth's predicted limit as
+    the width grows drawn as horizontal lines. One legend for the whole figure, beside
+    the panels (never over a line), with an entry for the ✗ of a cell that fails a check
+    and one naming the cells that failed to run."""
     plt = require_matplotlib()
     grid = result.plan.grid
     limits = {(lim.depth, lim.activation): float(lim.limit) for lim in result.summary.limits}
@@ -110,9 +124,4 @@ def plot_sweep(result: SweepResult, path: str) -> None:
     fig.suptitle(f"cheap gradient: measured cost ratio over a sweep\n({base.name}, "
                  f"input_dim {base.input_dim}, outputs {base.outputs})", fontsize=11)
     fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=120, bbox_inches="tight")
-    except OSError as exc:
-        raise PlotError(f"{path}: cannot write the plot: {exc.strerror}") from None
-    finally:
-        plt.close(fig)
+    return fig
