@@ -110,8 +110,6 @@ def cells_table(result: SweepResult, cost_model: str = "unit") -> Table:
     80 columns: the nodes and the kind of gradient check are in ``--format json``/``csv``;
     only the verdict wraps, no number is ever cut or folded."""
     model = shown_model(cost_model)
-    t = Table(title="every cell (nodes and the kind of gradient check: --format csv)",
-              title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     rows = []
     for c in result.cells:
         g = c.gradient_check
@@ -126,17 +124,36 @@ def cells_table(result: SweepResult, cost_model: str = "unit") -> Table:
         ))
     headers = (("depth", "right"), ("width", "right"), ("act.", "left"),
                ("params", "right"), ("cost f", "right"), ("cost f,∇f", "right"),
-               ("ratio", "right"), *(() if model == "unit" else ((model[:8], "right"),)),
+               ("ratio", "right"), *(() if model == "unit" else ((model, "right"),)),
                ("verdict", "left"), ("grad err", "right"))
-    for i, (col, just) in enumerate(headers):
-        widest = max([len(str(row[i])) for row in rows] + [len(col)])
+    widest = [max([len(str(row[i])) for row in rows] + [len(col)])
+              for i, (col, _) in enumerate(headers)]
+    # Left out, in this order, until the table fits (ratio × cost f gives cost f,∇f).
+    dropped: list[str] = []
+    for optional in ("cost f,∇f", "params", "cost f"):
+        width = sum(min(w, 9) if col == "verdict" else w
+                    for w, (col, _) in zip(widest, headers, strict=True)
+                    if col not in dropped) + 2 * (len(headers) - len(dropped) - 1)
+        if width <= TABLE_COLUMNS:
+            break
+        dropped.append(optional)
+    detail = ", ".join(["nodes", *dropped, "kind of gradient check"])
+    t = Table(title=f"every cell ({detail}: --format csv)", title_justify="left",
+              box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    keep = [i for i, (col, _) in enumerate(headers) if col not in dropped]
+    for i in keep:
+        col, just = headers[i]
         if col == "verdict":
-            t.add_column(col, justify=just, min_width=min(widest, 9), overflow="fold")
+            t.add_column(col, justify=just, min_width=min(widest[i], 9), overflow="fold")
         else:
-            t.add_column(col, justify=just, min_width=widest, no_wrap=True)
+            t.add_column(col, justify=just, min_width=widest[i], no_wrap=True)
     for row in rows:
-        t.add_row(*row)
+        t.add_row(*(row[i] for i in keep))
     return t
+
+
+#: Every table fits this many columns.
+TABLE_COLUMNS = 80
 
 
 def failed_table(failed: list[FailedCell]) -> Table:
