@@ -13,6 +13,8 @@ Example::
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 #: Places after the point of every ratio (measured, predicted, limit).
 RATIO_PLACES = 4
 #: Shown for a value that does not exist (a model under which f costs nothing).
@@ -24,7 +26,7 @@ def ratio(x: float | None) -> str:
     return MISSING if x is None else f"{x:.{RATIO_PLACES}f}"
 
 
-def limit(x: float | None) -> str:
+def limit(x: float | Fraction | None) -> str:
     """A closed-form limit of a ratio: a ratio, so four places too."""
     return ratio(None if x is None else float(x))
 

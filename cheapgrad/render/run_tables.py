@@ -4,6 +4,7 @@ renderables; they never compute a count themselves."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
@@ -15,10 +16,9 @@ from cheapgrad.analysis.run import PHASES, RunResult
 from cheapgrad.analysis.theory import predicted_by_phase
 from cheapgrad.analysis.timing import ClockRow, Timing
 from cheapgrad.core.ops import OP_NAMES
-from cheapgrad.render.costmodel_tables import cost_model_table, published_table
 from cheapgrad.render import numbers
+from cheapgrad.render.costmodel_tables import cost_model_table, published_table
 from cheapgrad.render.run import cost_models_of, layer_rows, runs_text, verdict, widths_text
-
 
 #: Every table fits this many columns (a classic terminal).
 MAX_WIDTH = 80
@@ -76,8 +76,9 @@ def run_tables(result: RunResult, cost_model: str = "unit", *, timing: Timing | 
                       ("cost", "right"), ("closed form", "right")):
         layer_table.add_column(col, justify=just)  # type: ignore[arg-type]
     rows = layer_rows(result)
-    shown = rows if all_rows or len(rows) <= FOLD_ROWS else \
-        rows[:FOLD_SHOWN] + [None] + rows[-FOLD_SHOWN:]
+    shown: list[dict[str, Any] | None] = list(rows)
+    if not all_rows and len(rows) > FOLD_ROWS:
+        shown = [*rows[:FOLD_SHOWN], None, *rows[-FOLD_SHOWN:]]
     for r in shown:
         if r is None:
             hidden = len(rows) - 2 * FOLD_SHOWN

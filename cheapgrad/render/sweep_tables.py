@@ -206,7 +206,8 @@ def summary_panel(result: SweepResult, cost_model: str = "unit") -> Panel:
     g.add_row("grid", f"depths {', '.join(map(str, plan.grid.depths))}; widths "
                       f"{', '.join(map(str, plan.grid.widths))}; activations "
                       f"{', '.join(plan.grid.activations)}")
-    g.add_row("engine", f"{engines_used(result)}; {numbers.plural(result.jobs, 'process', 'processes')}, "
+    processes = numbers.plural(result.jobs, "process", "processes")
+    g.add_row("engine", f"{engines_used(result)}; {processes}, "
                         f"{numbers.seconds(result.seconds)}")
     g.add_row("cells", headline(result, cost_model))
     unit = "" if shown_model(cost_model) == "unit" else "unit model: "
