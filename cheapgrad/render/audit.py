@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from cheapgrad.analysis.audit import CHAIN_FORM, CLOSED_FORM, AuditResult
 from cheapgrad.models.activations import custom_name
+from cheapgrad.render import numbers
 
 
 def describe(result: AuditResult) -> list[str]:
@@ -49,8 +50,8 @@ def describe(result: AuditResult) -> list[str]:
         f"Worst case found ({len(result.candidates)} candidates, "
         f"{result.violations} above {stated:g}): depth {w.candidate.depth}, width "
         f"{w.candidate.width}, {custom_name(w.candidate.cost, w.candidate.derivative_cost)}: "
-        f"measured {w.cost_f_and_grad:,}/{w.cost_f:,} = {float(w.ratio):.4f} on the "
-        f"{w.engine} engine, closed form {float(w.candidate.ratio):.4f} "
+        f"measured {w.cost_f_and_grad:,}/{w.cost_f:,} = {numbers.ratio(float(w.ratio))} on the "
+        f"{w.engine} engine, closed form {numbers.ratio(float(w.candidate.ratio))} "
         f"({'equal' if w.agrees else 'DIFFERENT'})."
     )
     s = result.smallest_violation
@@ -59,7 +60,7 @@ def describe(result: AuditResult) -> list[str]:
             f"Smallest counterexample found: depth {s.candidate.depth}, width "
             f"{s.candidate.width}, "
             f"{custom_name(s.candidate.cost, s.candidate.derivative_cost)}: measured "
-            f"{s.cost_f_and_grad:,}/{s.cost_f:,} = {float(s.ratio):.4f} "
+            f"{s.cost_f_and_grad:,}/{s.cost_f:,} = {numbers.ratio(float(s.ratio))} "
             f"({'equal to' if s.agrees else 'DIFFERENT from'} the closed form)."
         )
     return lines
@@ -72,12 +73,12 @@ def to_markdown(result: AuditResult) -> str:
     out += ["", "## Width-1 chains with c' = ⌊C·c⌋", "",
             "| c | c' | R(1) | R(64) | limit L → ∞ |", "|---:|---:|---:|---:|---:|"]
     for e in result.chain_examples:
-        out.append(f"| {e['cost']} | {e['derivative_cost']} | {e['depth_1']:.4f} | "
-                   f"{e['depth_64']:.4f} | {e['limit']:.4f} |")
+        out.append(f"| {e['cost']} | {e['derivative_cost']} | {numbers.ratio(e['depth_1'])} | "
+                   f"{numbers.ratio(e['depth_64'])} | {numbers.ratio(e['limit'])} |")
     out += ["", "## Largest ratios of the search (closed form)", "",
             "| depth | width | c | c' | ratio | ops of f and ∇f |",
             "|---:|---:|---:|---:|---:|---:|"]
     for k in result.candidates[:10]:
         out.append(f"| {k.depth} | {k.width} | {k.cost} | {k.derivative_cost} | "
-                   f"{float(k.ratio):.4f} | {k.ops:,} |")
+                   f"{numbers.ratio(float(k.ratio))} | {k.ops:,} |")
     return "\n".join(out) + "\n"

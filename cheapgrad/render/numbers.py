@@ -4,7 +4,7 @@ with thousands separators, times in ms or s, rates in ops/s with an SI prefix.
 Example::
 
     >>> ratio(2.338095), ratio(None), count(1234567)
-    ('2.3380', '–', '1,234,567')
+    ('2.3381', '–', '1,234,567')
     >>> seconds(0.0404011), seconds(3.25), seconds(0.0000004), seconds(0.00002)
     ('40.4 ms', '3.25 s', '< 0.01 ms', '0.02 ms')
     >>> rate(27.2e9), rate(950.0), bound(5.0), limit(2.5)

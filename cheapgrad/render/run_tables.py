@@ -94,9 +94,9 @@ def run_tables(result: RunResult, cost_model: str = "unit", *, timing: Timing | 
     summary.add_column()
     summary.add_row("spec", f"{spec.name}" + (f" ({spec.source})" if spec.source else ""))
     summary.add_row("widths", widths_text(spec.widths)
-                    + f"   activations: {runs_text(spec.activations, ', ') or 'none'}"
+                    + f"   activations: {runs_text(spec.activations, ', ') or 'none'}")
+    summary.add_row("size", f"{spec.parameters:,} parameters, {spec.nodes:,} nodes"
                     + f"   bias: {str(spec.bias).lower()}   batch: {spec.batch}")
-    summary.add_row("size", f"{spec.parameters:,} parameters, {spec.nodes:,} nodes")
     summary.add_row("engine", f"{result.engine_label} ({numbers.seconds(result.seconds)})")
     summary.add_row("cost(f)", f"{result.cost_f:,}  (forward + loss)")
     summary.add_row("cost(f, ∇f)", f"{result.cost_f_and_grad:,}  (+ backward)")
