@@ -1,6 +1,6 @@
 """Options shared by several commands, defined once: ``--format``, ``--engine``,
-``--cost-model``, ``--weights``. Each is a decorator factory so that a command can narrow the choices
-or change the default and help while the name, type and wording stay one.
+``--cost-model``, ``--weights``. Each is a decorator factory so that a command can narrow
+the choices or change the default and help while the name, type and wording stay one.
 """
 
 from __future__ import annotations
