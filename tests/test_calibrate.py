@@ -221,3 +221,13 @@ def test_bad_weights_option_is_one_line(cli: CliRunner, tmp_path: Path,
                    "--weights", "no weight for sub")
     one_line_error(cli.invoke(main, [*command, "--weights", str(tmp_path / "x.json")]),
                    "no such file")
+
+
+def test_weights_option_takes_precedence_over_the_spec(cli: CliRunner, tmp_path: Path) -> None:
+    path = write_weights(tmp_path / "w.json", all_ops(7.0))
+    spec = tmp_path / "s.yaml"
+    spec.write_text(SPEC + "cost_weights: {tanh: 3}\n")
+    own = weighted(invoke_json(cli, "run", str(spec), "--format", "json"))
+    assert own["detail"]["weight:tanh"] == 3.0
+    doc = weighted(invoke_json(cli, "run", str(spec), "--format", "json", "--weights", str(path)))
+    assert doc["detail"]["weight:tanh"] == 7.0
