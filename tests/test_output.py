@@ -168,6 +168,7 @@ TABLE_COMMANDS = [
     ["audit"],
     ["bench", "--quick", "--repeat", "1"],
     ["example", "--list"],
+    ["calibrate"],
 ]
 
 
