@@ -30,7 +30,7 @@ from typing import Any
 
 from cheapgrad.analysis import circuit as _circuit
 from cheapgrad.analysis.circuit import DEFAULT_METHOD_MAX_OPS, CircuitResult
-from cheapgrad.core.number import cos, exp, log, sin, sqrt, tanh
+from cheapgrad.core.functions import cos, exp, log, sin, sqrt, tanh
 from cheapgrad.models.circuit import Circuit
 
 __all__ = [

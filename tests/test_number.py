@@ -7,18 +7,8 @@ import math
 import pytest
 
 from cheapgrad.core.counter import Counter
-from cheapgrad.core.number import (
-    Num,
-    const,
-    cos,
-    exp,
-    log,
-    sin,
-    sqrt,
-    tanh,
-    tracing,
-    var,
-)
+from cheapgrad.core.functions import cos, exp, log, sin, sqrt, tanh
+from cheapgrad.core.number import Num, const, tracing, var
 from cheapgrad.errors import DomainError
 
 

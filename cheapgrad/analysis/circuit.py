@@ -30,8 +30,8 @@ from cheapgrad.analysis.gradcheck import GradCheck, check_gradient, max_rel_erro
 from cheapgrad.analysis.result import BOUND, Ratio
 from cheapgrad.core import forward as forward_mode
 from cheapgrad.core import tape
-from cheapgrad.core.counter import Counter, OpCounts
-from cheapgrad.core.number import Num, const, gc_paused, tracing, var
+from cheapgrad.core.counter import Counter, OpCounts, gc_paused
+from cheapgrad.core.number import Num, const, tracing, var
 from cheapgrad.core.ops import OP_NAMES
 from cheapgrad.errors import DomainError, NumericalError
 from cheapgrad.models.circuit import Circuit

@@ -39,7 +39,9 @@ from typing import Any
 import numpy as np
 
 from cheapgrad.core import ops as _ops
-from cheapgrad.core.number import Num, apply, const, count, exp, tanh
+from cheapgrad.core.counter import count
+from cheapgrad.core.functions import exp, tanh
+from cheapgrad.core.number import Num, apply, const
 
 
 @dataclass(frozen=True)

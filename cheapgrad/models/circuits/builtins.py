@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cheapgrad.core.number import Num, exp, log
+from cheapgrad.core.functions import exp, log
+from cheapgrad.core.number import Num
 from cheapgrad.errors import CheapgradError
 from cheapgrad.models.circuit import Circuit
 
