@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cheapgrad.core.ops import N_OPS, NONSCALAR_KINDS, OP_NAMES, OPS, TALLY_SIZE
-from cheapgrad.core.state import STATE
+from cheapgrad.core.state import TALLY, pop, push
 
 Key = tuple[str, Any, Any]
 
@@ -86,7 +86,7 @@ class _Scope:
     """The context manager of :meth:`Counter.scope`: a class, made once per bucket and
     reused, because engines that count whole arrays open thousands of scopes and a
     generator-based one costs several times more to enter. It makes the bucket its
-    thread's active tally (:data:`cheapgrad.core.state.STATE`) and restores the
+    thread's active tally (:data:`cheapgrad.core.state.TALLY`) and restores the
     previous one on exit, so it can be entered by several threads at once."""
 
     __slots__ = ("counter", "key")
@@ -99,13 +99,10 @@ class _Scope:
         bucket = self.counter.buckets.get(self.key)
         if bucket is None:
             bucket = self.counter.buckets.setdefault(self.key, _ZERO_TALLY.copy())
-        st = STATE
-        st.stack.append(st.tally)
-        st.tally = bucket
+        push(bucket)
 
     def __exit__(self, *exc: object) -> None:
-        st = STATE
-        st.tally = st.stack.pop()
+        pop()
 
 
 class Counter:
@@ -164,7 +161,7 @@ def count(kind: str, n: int, nonscalar: int = 0) -> None:
     (12, 4)
     """
     k = OPS[kind].index
-    t = STATE.tally
+    t = TALLY.get()
     t[k] += n
     if nonscalar:
         t[N_OPS + k] += nonscalar

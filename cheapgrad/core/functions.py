@@ -27,12 +27,13 @@ from typing import Any
 from cheapgrad.core import number as _number
 from cheapgrad.core import ops as _ops
 from cheapgrad.core.number import Num, _coerce
-from cheapgrad.core.state import STATE as _state
+from cheapgrad.core.state import TALLY
 from cheapgrad.errors import DomainError
 
 __all__ = ["cos", "exp", "log", "sin", "sqrt", "tanh"]
 
 _new = object.__new__
+_tally = TALLY.get
 
 
 def _counted_function(name: str) -> Callable[[Any], Num]:
@@ -51,7 +52,7 @@ def _counted_function(name: str) -> Callable[[Any], Num]:
             v = f(x.v)
         except (ValueError, OverflowError) as exc:
             raise DomainError(name, (x.v,), str(exc)) from None
-        _state.tally[k] += 1
+        _tally()[k] += 1
         r = _new(Num)
         r.v = v
         r.dep = x.dep

@@ -35,7 +35,7 @@ from typing import Any
 
 from cheapgrad.core import ops as _ops
 from cheapgrad.core.ops import N_OPS, Op
-from cheapgrad.core.state import STATE, Exits
+from cheapgrad.core.state import TALLY, TRACING, Exits
 from cheapgrad.errors import DomainError
 
 _ADD = _ops.ADD.index
@@ -49,8 +49,8 @@ _NS_DIV = N_OPS + _DIV
 _POW = _ops.POW.index
 _NS_POW = N_OPS + _POW
 
-# Every op adds to its thread's active tally, ``_state.tally`` (see cheapgrad.core.state).
-_state = STATE
+# Every op adds to its thread's active tally, ``_tally()`` (see cheapgrad.core.state).
+_tally = TALLY.get
 # Whether results record their op and parents: true while any thread is in tracing()
 # (a result of another thread then records its parents too, which changes no count).
 _tracing: bool = False
@@ -100,7 +100,7 @@ class Num(Exits):
     def __add__(self, other: Any) -> Num:
         if type(other) is not Num:
             other = _coerce(other)
-        _state.tally[_ADD] += 1
+        _tally()[_ADD] += 1
         r = _new(Num)
         r.v = self.v + other.v
         r.dep = self.dep or other.dep
@@ -118,7 +118,7 @@ class Num(Exits):
     def __sub__(self, other: Any) -> Num:
         if type(other) is not Num:
             other = _coerce(other)
-        _state.tally[_SUB] += 1
+        _tally()[_SUB] += 1
         r = _new(Num)
         r.v = self.v - other.v
         r.dep = self.dep or other.dep
@@ -136,7 +136,7 @@ class Num(Exits):
     def __mul__(self, other: Any) -> Num:
         if type(other) is not Num:
             other = _coerce(other)
-        t = _state.tally
+        t = _tally()
         t[_MUL] += 1
         r = _new(Num)
         r.v = self.v * other.v
@@ -162,7 +162,7 @@ class Num(Exits):
             other = _coerce(other)
         if other.v == 0.0:
             raise DomainError("div", (self.v, other.v), "division by zero")
-        t = _state.tally
+        t = _tally()
         t[_DIV] += 1
         r = _new(Num)
         r.v = self.v / other.v
@@ -183,7 +183,7 @@ class Num(Exits):
         return _coerce(other).__truediv__(self)
 
     def __neg__(self) -> Num:
-        _state.tally[_NEG] += 1
+        _tally()[_NEG] += 1
         r = _new(Num)
         r.v = -self.v
         r.dep = self.dep
@@ -206,7 +206,7 @@ class Num(Exits):
             v = self.v ** float(other)
         except (OverflowError, ZeroDivisionError) as exc:
             raise DomainError("pow", (self.v, float(other)), str(exc)) from None
-        t = _state.tally
+        t = _tally()
         t[_POW] += 1
         r = _new(Num)
         r.v = v
@@ -241,7 +241,7 @@ class Num(Exits):
     def _other(self, other: Any) -> float:
         if type(other) is not Num:
             other = _coerce(other)
-        _state.tally[_CMP] += 1
+        _tally()[_CMP] += 1
         return other.v
 
     # Comparisons count one ``cmp`` each and return a plain bool (no derivative).
@@ -345,7 +345,7 @@ def apply(op: Op, *args: Any) -> Num:
         raise DomainError(op.name, tuple(a.v for a in nums), str(exc)) from None
     if isinstance(value, complex):
         raise DomainError(op.name, tuple(a.v for a in nums), "complex result")
-    t = _state.tally
+    t = _tally()
     t[op.index] += 1
     r = _new(Num)
     r.v = float(value)
@@ -386,15 +386,14 @@ def tracing() -> Iterator[None]:
     ('mul', True, None)
     """
     global _tracing, _tracing_threads
-    st = _state
     with _tracing_lock:
-        st.tracing += 1
-        _tracing_threads += st.tracing == 1
+        token = TRACING.set(TRACING.get() + 1)
+        _tracing_threads += TRACING.get() == 1
         _tracing = True
     try:
         yield
     finally:
         with _tracing_lock:
-            st.tracing -= 1
-            _tracing_threads -= st.tracing == 0
+            _tracing_threads -= TRACING.get() == 1
+            TRACING.reset(token)
             _tracing = _tracing_threads > 0

@@ -2,18 +2,19 @@
 
 **The active tally is per thread.** Every counted op adds one to the tally of its own
 thread's innermost :meth:`cheapgrad.core.counter.Counter.scope`, read from
-:data:`STATE`, a :class:`threading.local`; a thread outside any scope counts into
-:data:`OUTSIDE`, which nothing reads. Two threads counting at once therefore never mix
+:data:`TALLY`, a :class:`contextvars.ContextVar` (each thread, and each asyncio task,
+has its own); a thread outside any scope counts into :data:`OUTSIDE`, which nothing
+reads. Two threads counting at once therefore never mix
 their counts (one counter per thread: two threads adding to one bucket at the same time
 may lose increments, as any shared Python list would).
 
-Why a ``threading.local`` and not the module global it replaced: a global rebound by
-the scopes is a few tens of nanoseconds cheaper per op (one attribute read fewer), but
-it is shared by every thread, so a second thread's scope redirects the first thread's
-ops; any fast path keyed on "only one thread is counting" still miscounts the ops of a
-thread that computes outside a scope while another counts. The measured cost of the
-exact design is in BENCHMARKS.md (a few percent of the scalar engine's time, paid back
-by the fast elementary functions and powers of :mod:`cheapgrad.core.number`).
+Why a ``ContextVar`` and not the module global it replaced: a global rebound by the
+scopes is shared by every thread, so a second thread's scope redirected the first
+thread's ops, and any fast path keyed on "only one thread is counting" still miscounts
+the ops of a thread that computes outside a scope while another counts. Of the exact
+designs, ``ContextVar.get`` (cached per thread, measured at about 10 ns per op over a
+global read) is several times cheaper than a ``threading.local`` attribute (about 40
+ns); the scopes pay for it on entry and exit instead (BENCHMARKS.md has the figures).
 
 **Inside a counting scope** means: this thread is inside a counter's scope or inside
 :func:`cheapgrad.core.number.tracing`. There every way out of the counted world that
@@ -42,7 +43,7 @@ Example::
 
 from __future__ import annotations
 
-import threading
+from contextvars import ContextVar
 from typing import Any
 
 from cheapgrad.core.ops import TALLY_SIZE
@@ -57,22 +58,29 @@ class UncountedOperation(CheapgradError, TypeError):
     (its value used by code that cheapgrad cannot count)."""
 
 
-class _ThreadState(threading.local):
-    """One thread's counting state: ``tally`` (the active tally), ``stack`` (the
-    tallies of the enclosing scopes) and ``tracing`` (how deep in ``tracing()``)."""
+Stack = tuple[list[int], "Stack"] | None
 
-    tally: list[int]
-    stack: list[list[int]]
-    tracing: int
-
-    def __init__(self) -> None:
-        self.tally = OUTSIDE
-        self.stack = []
-        self.tracing = 0
+#: The active tally of this thread (of this context: an asyncio task counts apart too).
+TALLY: ContextVar[list[int]] = ContextVar("cheapgrad_tally", default=OUTSIDE)
+# The tallies of the enclosing scopes, as an immutable linked list (a context copied
+# into a task must not share a mutable stack with its parent).
+_STACK: ContextVar[Stack] = ContextVar("cheapgrad_scopes", default=None)
+# How deep this thread is in tracing().
+TRACING: ContextVar[int] = ContextVar("cheapgrad_tracing", default=0)
 
 
-#: This thread's counting state (see :class:`_ThreadState`).
-STATE = _ThreadState()
+def push(tally: list[int]) -> None:
+    """Make ``tally`` this thread's active tally (a scope's entry)."""
+    _STACK.set((TALLY.get(), _STACK.get()))
+    TALLY.set(tally)
+
+
+def pop() -> None:
+    """Restore the active tally before the last :func:`push` (a scope's exit)."""
+    stack = _STACK.get()
+    assert stack is not None, "pop() without push()"
+    TALLY.set(stack[0])
+    _STACK.set(stack[1])
 
 
 def counting() -> bool:
@@ -81,8 +89,7 @@ def counting() -> bool:
     >>> counting()
     False
     """
-    st = STATE
-    return st.tally is not OUTSIDE or st.tracing > 0
+    return TALLY.get() is not OUTSIDE or TRACING.get() > 0
 
 
 def refuse(what: str, instead: str) -> None:
