@@ -193,3 +193,21 @@ def test_a_thread_without_a_scope_is_not_counting_while_another_counts() -> None
         t.join()
         var(1.0) + 1.0
     assert seen == [False] and c.totals().nonzero() == {"add": 1}
+
+
+def test_the_cli_reports_an_escape_in_one_line(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from cheapgrad.cli.app import main
+    from cheapgrad.models.circuit import Circuit
+    from cheapgrad.models.circuits import builtins
+
+    def leaky(n: int, seed: int) -> Circuit:
+        return Circuit("leaky", ("x",), (0.5,), fn=lambda ins: ins[0] * math.tanh(ins[0]))
+
+    leaked = dataclasses.replace(builtins.BUILTINS["product"], make=leaky)
+    monkeypatch.setitem(builtins.BUILTINS, "product", leaked)
+    result = cli.invoke(main, ["circuit", "product"])
+    assert result.exit_code == 2 and result.exception is not None
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "cheapgrad.tanh" in lines[0] and "Traceback" not in result.output
