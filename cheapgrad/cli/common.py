@@ -99,6 +99,8 @@ def exits_cleanly(fn: F) -> F:
 def check_writable(path: str, force: bool, suffix: str | None = None) -> None:
     """Refuse to overwrite an existing file unless ``force`` (and, with ``suffix``, a
     file whose name does not end in it)."""
+    if not path.strip():
+        raise OutputExistsError("the output file's name is empty: name a file to write")
     p = Path(path)
     if suffix is not None and p.suffix != suffix:
         raise OutputExistsError(f"{path}: the file's name must end in {suffix}")
