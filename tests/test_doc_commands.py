@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import Runner
 
 from cheapgrad.cli.app import main
 
@@ -87,7 +87,7 @@ def test_every_page_has_commands() -> None:
 
 @pytest.mark.parametrize("page", PAGES)
 def test_documented_commands_exit_as_documented(page: str, clone: Path) -> None:
-    runner = CliRunner()
+    runner = Runner()
     for command, code in _commands(page):
         if command in SLOW or not command.startswith(("cheapgrad ", "printf ")):
             continue
@@ -117,7 +117,7 @@ def test_documented_python_runs(page: str, clone: Path) -> None:
 def test_the_cost_model_table_of_the_docs_is_the_tools(clone: Path) -> None:
     page = (ROOT / "docs" / "costmodels.md").read_text(encoding="utf-8")
     shown = page.split("--cost-model all` gives", 1)[1].split("\n\n")[1].splitlines()
-    result = CliRunner().invoke(main, ["run", "--format", "markdown", "--cost-model", "all"])
+    result = Runner().invoke(main, ["run", "--format", "markdown", "--cost-model", "all"])
     assert shown[0].startswith("| model |") and len(shown) == 7
     for row in shown:
         assert row in result.stdout.splitlines(), row
