@@ -52,7 +52,7 @@ class InputError(click.ClickException):
 
 
 def broken_pipe() -> None:
-    """The reader of stdout went away (``cheapgrad run | head -1``): stop quietly, with
+    """The reader of stdout went away (``cheapgrad run | true``): stop quietly, with
     the shell's code for a SIGPIPE, not 1, which means that a check failed."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
