@@ -86,6 +86,9 @@ class CircuitResult(Ratio):
     discarded: dict[str, int] = field(default_factory=dict)
     #: For a circuit of an MLP spec, the hand-written backprop beside reverse mode.
     backprop: BackpropComparison | None = None
+    #: Weights of the ``weighted`` cost model over the defaults (``--weights``, or the
+    #: cost_weights of an mlp circuit's spec); ``None`` for the defaults.
+    cost_weights: dict[str, float] | None = None
 
     @property
     def inputs(self) -> dict[str, float]:
@@ -215,9 +218,11 @@ def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
                 f"{circuit.name}: the function must return a counted number, "
                 f"got {type(out).__name__}")
         if not math.isfinite(out.v):
+            why = ("a value overflows float64" if math.isinf(out.v) else
+                   "an input is NaN" if any(math.isnan(v) for v in circuit.values) else
+                   "an operation gives NaN")
             raise NumericalError(
-                f"{circuit.source or circuit.name}: cannot be evaluated: f = {out.v} "
-                "(a value overflows float64)")
+                f"{circuit.source or circuit.name}: cannot be evaluated: f = {out.v} ({why})")
         try:
             grads = tape.backward(out, inputs, counter, discarded=discarded)
         except DomainError as exc:
@@ -264,7 +269,7 @@ def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
         )
 
         def ratio(cost: int) -> float:
-            return cost / cost_f if cost_f else (1.0 if cost == 0 else math.inf)
+            return cost / cost_f if cost_f else (math.nan if cost == 0 else math.inf)
 
         def error(g: np.ndarray) -> float | None:
             return None if reference is None else max_rel_error(g, reference)

@@ -1,7 +1,7 @@
 """The command line: the ``cheapgrad`` group; each command is one module of this package
 (:mod:`.run`, :mod:`.sweep`, :mod:`.circuit`, :mod:`.audit`, :mod:`.bench`,
-:mod:`.example`). A command parses options, calls the core and hands the result to a
-renderer. Nothing else.
+:mod:`.calibrate`, :mod:`.example`). A command parses options, calls the core and hands
+the result to a renderer. Nothing else.
 
 Exit codes: 0 when every bound holds and every check passes, 1 when one does not,
 2 for bad input (a one-line message on stderr, never a traceback).
@@ -22,6 +22,7 @@ from typing import Any
 import click
 
 from cheapgrad.cli.common import INTERRUPTED
+from cheapgrad.util import did_you_mean
 from cheapgrad.version import __version__
 
 # click >= 8.2 signals a bare `cheapgrad` with this error; older versions print the help.
@@ -53,6 +54,18 @@ class OneLineErrors(click.Group):
             sys.exit(rv)
         return rv
 
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        """The command ``args[0]`` names; an unknown name is a usage error that suggests
+        the closest command (``circut``: did you mean 'circuit'?) and lists them all."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            commands = self.list_commands(ctx)
+            lower = name.lower()
+            hint = (f" (commands are lower case: '{lower}')" if lower in commands
+                    else did_you_mean(name, commands))
+            ctx.fail(f"No such command '{name}'{hint}; commands: {', '.join(commands)}")
+        return super().resolve_command(ctx, args)
+
 
 @click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cheapgrad")
@@ -69,9 +82,9 @@ def main() -> None:
 
 def _register_commands() -> None:
     """Add the commands defined one a module in :mod:`cheapgrad.cli`."""
-    from cheapgrad.cli import audit, bench, circuit, example, run, sweep
+    from cheapgrad.cli import audit, bench, calibrate, circuit, example, run, sweep
 
-    for module in (run, sweep, circuit, audit, bench, example):
+    for module in (run, sweep, circuit, audit, bench, calibrate, example):
         main.add_command(module.command)
 
 
