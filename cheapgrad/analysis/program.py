@@ -100,6 +100,12 @@ def as_inputs(f: Callable[..., Any], arrays: Mapping[str, Any] | Sequence[Any]
     """The inputs as named float64 arrays; raises :class:`CheapgradError` otherwise."""
     if isinstance(arrays, Mapping):
         items = list(arrays.items())
+        params = parameter_names(f, len(items))
+        if set(params) == {str(k) for k in arrays}:
+            items = [(p, arrays[p]) for p in params]
+        elif not params[0].startswith("x1") or len(params) != len(items):
+            raise CheapgradError(f"the inputs are {', '.join(map(str, arrays))} but the "
+                                 f"function takes {', '.join(params)}")
     else:
         items = list(zip(parameter_names(f, len(arrays)), arrays, strict=True))
     out = {}
