@@ -4,7 +4,6 @@ forward mode on the same circuit."""
 from __future__ import annotations
 
 import math
-
 from typing import Any
 
 import pytest

@@ -149,7 +149,7 @@ def run_program(f: Callable[..., Any], arrays: Mapping[str, Any] | Sequence[Any]
         raise NumericalError("f or its gradient is NaN or infinite")
     gradients = dict(zip(inputs, grads, strict=True))
     result = ProgramResult(
-        name or getattr(f, "__name__", "f"), engine, inputs, value, gradients, counter,
+        str(name or getattr(f, "__name__", "f")), engine, inputs, value, gradients, counter,
         gradcheck.GradCheck("none", 0.0, True, gradcheck.TOLERANCE, 0, 0), memory, lines,
         seconds)
     if check:

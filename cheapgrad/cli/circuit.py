@@ -7,10 +7,10 @@ import sys
 import click
 
 from cheapgrad.analysis.circuit import DEFAULT_METHOD_MAX_OPS, analyze
+from cheapgrad.analysis.program import ENGINES, run_program
 from cheapgrad.cli.common import InputError, emit, exits_cleanly, load_config
 from cheapgrad.cli.options import cost_model_option, format_option
 from cheapgrad.models.bundled import circuit_names
-from cheapgrad.analysis.program import ENGINES, run_program
 from cheapgrad.models.circuits import BUILTINS, resolve
 from cheapgrad.models.programs import EXAMPLES, example_listing, load_program
 from cheapgrad.render.circuit import to_csv, to_dict, to_markdown

@@ -35,9 +35,9 @@ from typing import Any
 
 import numpy as np
 
+from cheapgrad.core import array_masks as _m
 from cheapgrad.core import ops as _ops
 from cheapgrad.core.array_front import Front, UnsupportedOperation
-from cheapgrad.core import array_masks as _m
 from cheapgrad.core.array_masks import Mask, both, charge, either, full, norm, shaped, tally
 from cheapgrad.core.ops import Op
 from cheapgrad.errors import DomainError, NumericalError
@@ -205,8 +205,8 @@ def matmul(a: CArray, b: CArray) -> CArray:
     else:
         ns = int(np.matmul(full(da, a.shape).astype(np.float64),
                            full(db, b.shape).astype(np.float64)).sum())
-    rows = da if not isinstance(da, np.ndarray) else da.any(-1)[..., None]
-    cols = db if not isinstance(db, np.ndarray) else db.any(-2)[..., None, :]
+    rows = da if not isinstance(da, np.ndarray) else np.asarray(da.any(-1))[..., None]
+    cols = db if not isinstance(db, np.ndarray) else np.asarray(db.any(-2))[..., None, :]
     dep = either(rows, cols)
     if isinstance(dep, np.ndarray):
         dep = norm(np.broadcast_to(dep, v.shape))

@@ -148,7 +148,7 @@ def _matmul(node: CArray, gv: np.ndarray, present: np.ndarray, gdep: Mask
 
 def _sum(node: CArray, gv: np.ndarray, present: np.ndarray, gdep: Mask
          ) -> list[Contribution]:
-    (a,), (axes, keepdims), _ = node.node[1:]  # type: ignore[index,misc]
+    (a,), (axes, keepdims), _ = node.node[1:]  # type: ignore[index]
 
     def spread(x: np.ndarray) -> np.ndarray:
         return np.broadcast_to(x if keepdims else np.expand_dims(x, axes), a.shape)
@@ -160,7 +160,7 @@ def _sum(node: CArray, gv: np.ndarray, present: np.ndarray, gdep: Mask
 
 def _move(node: CArray, gv: np.ndarray, present: np.ndarray, gdep: Mask
           ) -> list[Contribution]:
-    sources, src, _ = node.node[1:]  # type: ignore[index,misc]
+    sources, src, _ = node.node[1:]  # type: ignore[index]
     sel = present & full(node.dep, node.shape)
     out: list[Contribution] = []
     off = 0

@@ -116,9 +116,9 @@ def load_program(target: str, inputs_path: str | None = None) -> Program:
     """A bundled example by name, or ``FILE.py:FUNC`` (runs the file). Raises
     :class:`CheapgradError` with one line for every bad input."""
     if target in EXAMPLES:
-        f, make = EXAMPLES[target]
-        arrays = _npz(inputs_path) if inputs_path else make()
-        return target, f, _arrays(arrays, target)
+        fn, build = EXAMPLES[target]
+        data = _npz(inputs_path) if inputs_path else build()
+        return target, fn, _arrays(data, target)
     path, _, func = target.rpartition(":")
     if not path:
         path, func = target, ""
@@ -127,13 +127,13 @@ def load_program(target: str, inputs_path: str | None = None) -> Program:
     if not os.path.isfile(path):
         raise CheapgradError(f"{path}: no such file")
     module = _run_file(path)
-    f = getattr(module, func, None)
+    f: Any = getattr(module, func, None)
     if not callable(f):
         raise CheapgradError(f"{path}: no function {func!r}")
     if inputs_path:
         arrays = _npz(inputs_path)
     else:
-        make = getattr(module, "inputs", None)
+        make: Any = getattr(module, "inputs", None)
         if not callable(make):
             raise CheapgradError(f"{path}: no inputs() function (or give --inputs data.npz)")
         try:

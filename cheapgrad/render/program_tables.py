@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
@@ -9,7 +11,7 @@ from rich.table import Table
 from cheapgrad.analysis.costmodels import select
 from cheapgrad.analysis.program import ProgramResult
 from cheapgrad.render.costmodel_tables import cost_model_table
-from cheapgrad.render.program import count_rows, cost_models_of, line_rows, summary_rows
+from cheapgrad.render.program import cost_models_of, count_rows, line_rows, summary_rows
 
 SHOWN_LINES = 40
 
@@ -19,7 +21,7 @@ def program_tables(result: ProgramResult, cost_model: str = "unit") -> Group:
     summary = Table.grid(padding=(0, 2))
     for label, text in summary_rows(result):
         summary.add_row(label, text)
-    parts: list[object] = [Panel(summary, title="cheapgrad circuit")]
+    parts: list[Any] = [Panel(summary, title="cheapgrad circuit")]
     counts = Table(title="Ops by kind", title_justify="left")
     for name, justify in (("op", "left"), ("forward", "right"), ("backward", "right")):
         counts.add_column(name, justify=justify)  # type: ignore[arg-type]
