@@ -43,7 +43,7 @@ from cheapgrad.core.tape import DifferentiationError, rule_for
 
 # A contribution to one operand: (operand, values, counts per element, dep mask).
 Contribution = tuple[CArray, np.ndarray, np.ndarray, Mask]
-Rule = Callable[[CArray, np.ndarray, np.ndarray, Mask], list[Contribution]]
+Rule = Callable[[CArray, np.ndarray, Mask, Mask], list[Contribution]]
 
 
 def _unbroadcast(x: np.ndarray, shape: tuple[int, ...], how: str) -> np.ndarray:
@@ -57,21 +57,27 @@ def _unbroadcast(x: np.ndarray, shape: tuple[int, ...], how: str) -> np.ndarray:
     return r.reshape(shape)
 
 
-def _contribution(a: CArray, vals: np.ndarray, mask: np.ndarray, dep: np.ndarray
+def _contribution(a: CArray, vals: np.ndarray, mask: Mask, dep: Mask, shape: tuple[int, ...]
                   ) -> Contribution:
+    if mask is True:
+        ones = np.ones(shape, np.int64)
+        cnt = _unbroadcast(ones, a.shape, "sum")
+        d = dep if not isinstance(dep, np.ndarray) else norm(_unbroadcast(dep, a.shape, "any"))
+        return a, _unbroadcast(np.broadcast_to(vals, shape), a.shape, "sum"), cnt, d
     v = np.where(mask, vals, 0.0)
     return (a, _unbroadcast(v, a.shape, "sum"),
             _unbroadcast(mask.astype(np.int64), a.shape, "sum"),
-            norm(_unbroadcast(dep & mask, a.shape, "any")))
+            norm(_unbroadcast(full(dep, shape) & mask, a.shape, "any")))
 
 
-def _elementwise(node: CArray, gv: np.ndarray, present: np.ndarray, gdep: Mask
+def _elementwise(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
                  ) -> list[Contribution]:
     _, args, (op, k), _ = node.node  # type: ignore[misc]
     shape = node.shape
-    needs = [norm(present & full(a.dep, shape)) for a in args]
+    needs = [both(present, a.dep if not isinstance(a.dep, np.ndarray)
+                  else np.broadcast_to(a.dep, shape)) for a in args]
     rest = [] if k is None else [k]
-    acc: dict[int, list[np.ndarray]] = {}
+    acc: dict[int, list[Any]] = {}
     groups: list[tuple[Mask, tuple[bool, ...]]] = []
     if len(args) == 1:
         groups.append((needs[0], (True,)))
@@ -90,19 +96,21 @@ def _elementwise(node: CArray, gv: np.ndarray, present: np.ndarray, gdep: Mask
         ops = [CArray(np.broadcast_to(a.v, shape), full(a.dep, shape), mask) for a in args]
         with np.errstate(all="ignore"):
             cs = rule(g, out, *ops, *rest)
-        m = full(mask, shape)
         for i, c in enumerate(cs[:len(args)]):
             if c is None or not which[i]:
                 continue
+            if mask is True:  # the whole array: one group
+                acc[i] = [c.v, True, c.dep]
+                continue
             cv = np.broadcast_to(c.v, shape)
-            cd = full(c.dep, shape) & m
+            cd = full(c.dep, shape) & mask
             if i in acc:
-                acc[i][0] = np.where(m, cv, acc[i][0])
-                acc[i][1] = acc[i][1] | m
+                acc[i][0] = np.where(mask, cv, acc[i][0])
+                acc[i][1] = acc[i][1] | mask
                 acc[i][2] = acc[i][2] | cd
             else:
-                acc[i] = [np.where(m, cv, 0.0), m.copy(), cd]
-    return [_contribution(args[i], v, mm, d) for i, (v, mm, d) in acc.items()]
+                acc[i] = [np.where(mask, cv, 0.0), full(mask, shape).copy(), cd]
+    return [_contribution(args[i], v, mm, d, shape) for i, (v, mm, d) in acc.items()]
 
 
 def _not(m: Mask) -> Mask:
@@ -113,10 +121,13 @@ def _swap(x: np.ndarray) -> np.ndarray:
     return np.swapaxes(x, -1, -2)
 
 
-def _matmul(node: CArray, gv: np.ndarray, present: np.ndarray, gdep: Mask
+def _matmul(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
             ) -> list[Contribution]:
     a, b = node.node[1]  # type: ignore[index]
     shape = node.shape
+    if all(not isinstance(x, np.ndarray) for x in (gdep, a.dep, b.dep)):
+        return _uniform_matmul(node, gv, present, gdep)
+    present = full(present, shape)
     p = present.astype(np.float64)
     g0 = np.where(present, gv, 0.0)
     pg = p * full(gdep, shape)
@@ -146,8 +157,37 @@ def _matmul(node: CArray, gv: np.ndarray, present: np.ndarray, gdep: Mask
     return out
 
 
-def _sum(node: CArray, gv: np.ndarray, present: np.ndarray, gdep: Mask
+def _uniform_matmul(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
+                    ) -> list[Contribution]:
+    """Uniform dependence masks: the counts from the present elements per row and column
+    (the shapes alone when every element is present)."""
+    a, b = node.node[1]  # type: ignore[index]
+    shape = node.shape
+    k = a.shape[-1]
+    g0 = gv if present is True else np.where(present, gv, 0.0)
+    p = full(present, shape)
+    out: list[Contribution] = []
+    for x, other, vals, per in (
+            (a, b, lambda: np.matmul(g0, _swap(b.v)), lambda: p.sum(-1)[..., None]),
+            (b, a, lambda: np.matmul(_swap(a.v), g0), lambda: p.sum(-2)[..., None, :])):
+        if x.dep is False:
+            continue
+        reached = per()  # per element of x (batch-broadcast): present results it feeds
+        full_shape = np.broadcast_shapes(reached.shape, shape[:-2] + x.shape[-2:])
+        cnt = np.broadcast_to(reached, full_shape).astype(np.int64)
+        muls = int(cnt.sum())
+        charge("mul", muls, muls if gdep is True and other.dep is True else 0)
+        dep = either(gdep, other.dep)
+        out.append((x, _unbroadcast(vals(), x.shape, "sum"),
+                    _unbroadcast(cnt, x.shape, "sum"),
+                    dep if present is True or dep is False
+                    else norm(_unbroadcast(cnt > 0, x.shape, "any"))))
+    return out
+
+
+def _sum(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
          ) -> list[Contribution]:
+    present = full(present, node.shape)
     (a,), (axes, keepdims), _ = node.node[1:]  # type: ignore[index]
 
     def spread(x: np.ndarray) -> np.ndarray:
@@ -158,10 +198,10 @@ def _sum(node: CArray, gv: np.ndarray, present: np.ndarray, gdep: Mask
              norm(spread(full(gdep, node.shape)) & mask))]
 
 
-def _move(node: CArray, gv: np.ndarray, present: np.ndarray, gdep: Mask
+def _move(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
           ) -> list[Contribution]:
     sources, src, _ = node.node[1:]  # type: ignore[index]
-    sel = present & full(node.dep, node.shape)
+    sel = full(present, node.shape) & full(node.dep, node.shape)
     out: list[Contribution] = []
     off = 0
     gd = full(gdep, node.shape)
@@ -232,7 +272,7 @@ def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
             continue
         kind, line = node.node[0], node.node[3]
         with counter.scope(phase, None, kind), untraced(line):
-            for s, v, c, d in RULES[kind](node, vals, cnt > 0, dep):
+            for s, v, c, d in RULES[kind](node, vals, norm(cnt > 0), dep):
                 old = adj.get(id(s))
                 if old is None:
                     charge("add", int(c.sum()) - int(np.count_nonzero(c)))
