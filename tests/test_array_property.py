@@ -42,6 +42,8 @@ BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "div": lambda a, b: a / (b * b + 1.0), "max": np.maximum, "min": np.minimum,
     "where": lambda a, b: np.where(a > b, a, b), "cmp": lambda a, b: a * (a <= b),
     "matmul": lambda a, b: np.broadcast_to(a, (N, N)) @ np.broadcast_to(b, (N, N)),
+    "bmm": lambda a, b: (np.stack([np.broadcast_to(a, (N, N)), np.broadcast_to(b, (N, N))])
+                         @ np.broadcast_to(b, (N, N))).sum(axis=0),
     "dot": lambda a, b: np.dot(np.broadcast_to(a, (N, N)), np.broadcast_to(b, (N, N)).T),
     "einsum": lambda a, b: np.einsum("ij,kj->ik", np.broadcast_to(a, (N, N)),
                                      np.broadcast_to(b, (N, N))),

@@ -115,7 +115,7 @@ def as_inputs(f: Callable[..., Any], arrays: Mapping[str, Any] | Sequence[Any]
                                        or np.issubdtype(arr.dtype, np.integer)):
             raise CheapgradError(f"input {name!r}: expected an array of numbers, got "
                                  f"{type(a).__name__} of {arr.dtype}")
-        arr = arr.astype(np.float64)
+        arr = np.asarray(arr, dtype=np.float64)
         if not np.all(np.isfinite(arr)):
             raise CheapgradError(f"input {name!r}: NaN or infinite values")
         out[str(name)] = arr

@@ -172,14 +172,20 @@ def _uniform_matmul(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
             (b, a, lambda: np.matmul(_swap(a.v), g0), lambda: p.sum(-2)[..., None, :])):
         if x.dep is False:
             continue
-        reached = per()  # per element of x (batch-broadcast): present results it feeds
-        full_shape = np.broadcast_shapes(reached.shape, shape[:-2] + x.shape[-2:])
-        cnt = np.broadcast_to(reached, full_shape).astype(np.int64)
-        muls = int(cnt.sum())
+        full_shape = shape[:-2] + x.shape[-2:]
+        if present is True:  # every element of x feeds the same number of results
+            each = (shape[-1] if x is a else shape[-2]) * (node.size // (shape[-1] * shape[-2]))
+            each //= max(1, x.size // (x.shape[-1] * x.shape[-2]))
+            cnt = np.full(x.shape, each, np.int64)
+            muls = each * x.size
+        else:
+            reached = per()  # per element of x (batch-broadcast): present results it feeds
+            cnt = np.broadcast_to(reached, full_shape).astype(np.int64)
+            muls = int(cnt.sum())
         charge("mul", muls, muls if gdep is True and other.dep is True else 0)
         dep = either(gdep, other.dep)
         out.append((x, _unbroadcast(vals(), x.shape, "sum"),
-                    _unbroadcast(cnt, x.shape, "sum"),
+                    cnt if cnt.shape == x.shape else _unbroadcast(cnt, x.shape, "sum"),
                     dep if present is True or dep is False
                     else norm(_unbroadcast(cnt > 0, x.shape, "any"))))
     return out
@@ -283,4 +289,4 @@ def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
                     old[0] = old[0] + v
                     old[1] = old[1] + c
                     old[2] = either(old[2], d)
-    return [found.get(id(x), np.zeros(x.shape)) for x in inputs]
+    return [found[id(x)] if id(x) in found else np.zeros(x.shape) for x in inputs]
