@@ -99,7 +99,7 @@ def versus_torch(rounds: int = 5) -> list[str]:
         ours, theirs = [], []
         result = run_program(f, args, check=False)
         for _ in range(rounds):
-            ours.append(_time(lambda: run_program(f, args, check=False)))
+            ours.append(_time(lambda f=f, args=args: run_program(f, args, check=False)))
             if torch is not None:
                 theirs.append(_time(_torch_grad(tf, args)))
         if torch is not None:

@@ -163,18 +163,17 @@ def _uniform_matmul(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
     (the shapes alone when every element is present)."""
     a, b = node.node[1]  # type: ignore[index]
     shape = node.shape
-    k = a.shape[-1]
     g0 = gv if present is True else np.where(present, gv, 0.0)
     p = full(present, shape)
     out: list[Contribution] = []
-    for x, other, vals, per in (
-            (a, b, lambda: np.matmul(g0, _swap(b.v)), lambda: p.sum(-1)[..., None]),
-            (b, a, lambda: np.matmul(_swap(a.v), g0), lambda: p.sum(-2)[..., None, :])):
+    for x, other, vals, per, side in (
+            (a, b, lambda: np.matmul(g0, _swap(b.v)), lambda: p.sum(-1)[..., None], -1),
+            (b, a, lambda: np.matmul(_swap(a.v), g0), lambda: p.sum(-2)[..., None, :], -2)):
         if x.dep is False:
             continue
         full_shape = shape[:-2] + x.shape[-2:]
         if present is True:  # every element of x feeds the same number of results
-            each = (shape[-1] if x is a else shape[-2]) * (node.size // (shape[-1] * shape[-2]))
+            each = shape[side] * (node.size // (shape[-1] * shape[-2]))
             each //= max(1, x.size // (x.shape[-1] * x.shape[-2]))
             cnt = np.full(x.shape, each, np.int64)
             muls = each * x.size
