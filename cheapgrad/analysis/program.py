@@ -65,6 +65,8 @@ class ProgramResult(Ratio):
     lines: Lines = field(default_factory=dict)
     seconds: float = 0.0
     bound: float = BOUND
+    #: weights of the ``weighted`` cost model (``None``: the defaults)
+    cost_weights: dict[str, float] | None = None
 
     @property
     def cost_f(self) -> int:

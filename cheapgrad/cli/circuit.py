@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import click
@@ -9,7 +10,7 @@ import click
 from cheapgrad.analysis.circuit import DEFAULT_METHOD_MAX_OPS, analyze
 from cheapgrad.analysis.program import ENGINES, run_program
 from cheapgrad.cli.common import InputError, emit, exits_cleanly, load_config
-from cheapgrad.cli.options import cost_model_option, format_option
+from cheapgrad.cli.options import cost_model_option, format_option, weights_option
 from cheapgrad.models.bundled import circuit_names
 from cheapgrad.models.circuits import BUILTINS, resolve
 from cheapgrad.models.programs import EXAMPLES, example_listing, load_program
@@ -57,6 +58,7 @@ def _is_program(target: str) -> bool:
 @cost_model_option("Cost model(s) the tables and Markdown show ('all': every model and the "
                    "published constants); JSON always carries every model; the exit code "
                    "follows the unit bound.")
+@weights_option()
 @click.option("--engine", type=click.Choice(ENGINES), default="array", show_default=True,
               help="FILE.py:FUNC: count on counted arrays (array) or on object arrays of "
                    "counted scalars (scalar, the reference); both count the same ops.")
@@ -65,7 +67,8 @@ def _is_program(target: str) -> bool:
 @click.option("--list", "list_only", is_flag=True, help="List the built-ins and examples.")
 @exits_cleanly
 def command(target: str | None, n: int | None, seed: int | None, spec_name: str | None,
-            fmt: str, max_ops: int, cost_model: str, engine: str, inputs_path: str | None,
+            fmt: str, max_ops: int, cost_model: str, weights: dict[str, float] | None,
+            engine: str, inputs_path: str | None,
             list_only: bool) -> None:
     """Count f and its gradient on any arithmetic circuit, by generic reverse mode.
 
@@ -104,6 +107,7 @@ def command(target: str | None, n: int | None, seed: int | None, spec_name: str 
             raise InputError("--n, --seed and --spec apply to built-in circuits only")
         name, f, arrays = load_program(target, inputs_path)
         program = run_program(f, arrays, engine=engine, name=name)
+        program.cost_weights = weights
         emit(fmt, document=lambda: program_dict(program),
              markdown=lambda: program_markdown(program, cost_model),
              csv=lambda: program_csv(program),
@@ -118,6 +122,10 @@ def command(target: str | None, n: int | None, seed: int | None, spec_name: str 
     spec = load_config(spec_name) if target == "mlp" else None
     circuit = resolve(target, n=n, seed=seed, spec=spec)
     result = analyze(circuit, max_ops=max_ops)
+    if weights is None and spec is not None:
+        weights = spec.cost_weights
+    if weights is not None:
+        result = dataclasses.replace(result, cost_weights=weights)
     # The published constants of a built-in are about it (Speelpenning's: product).
     subject = target if target in BUILTINS else None
     emit(fmt, document=lambda: to_dict(result),

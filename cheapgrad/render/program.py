@@ -38,7 +38,7 @@ def _nested(x: Any) -> Any:
 
 def cost_models_of(result: ProgramResult) -> dict[str, costmodels.ModelCost]:
     """Every cost model of the program's counts."""
-    return costmodels.cost_models(result.counter)
+    return costmodels.cost_models(result.counter, result.cost_weights)
 
 
 def to_dict(result: ProgramResult) -> dict[str, Any]:
