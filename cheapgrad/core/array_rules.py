@@ -41,8 +41,9 @@ from cheapgrad.core.array_masks import Mask, both, charge, either, full, norm, u
 from cheapgrad.core.counter import Counter
 from cheapgrad.core.tape import DifferentiationError, rule_for
 
-# A contribution to one operand: (operand, values, counts per element, dep mask).
-Contribution = tuple[CArray, np.ndarray, np.ndarray, Mask]
+# A contribution to one operand: (operand, values, counts per element (an int when
+# uniform), dep mask).
+Contribution = tuple[CArray, np.ndarray, Any, Mask]
 Rule = Callable[[CArray, np.ndarray, Mask, Mask], list[Contribution]]
 
 
@@ -60,8 +61,7 @@ def _unbroadcast(x: np.ndarray, shape: tuple[int, ...], how: str) -> np.ndarray:
 def _contribution(a: CArray, vals: np.ndarray, mask: Mask, dep: Mask, shape: tuple[int, ...]
                   ) -> Contribution:
     if mask is True:
-        ones = np.ones(shape, np.int64)
-        cnt = _unbroadcast(ones, a.shape, "sum")
+        cnt = int(np.prod(shape, dtype=np.int64)) // max(1, a.size)  # uniform reuse
         d = dep if not isinstance(dep, np.ndarray) else norm(_unbroadcast(dep, a.shape, "any"))
         return a, _unbroadcast(np.broadcast_to(vals, shape), a.shape, "sum"), cnt, d
     v = np.where(mask, vals, 0.0)
@@ -164,7 +164,7 @@ def _uniform_matmul(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
     a, b = node.node[1]  # type: ignore[index]
     shape = node.shape
     g0 = gv if present is True else np.where(present, gv, 0.0)
-    p = full(present, shape)
+    p: Any = None if present is True else full(present, shape)
     out: list[Contribution] = []
     for x, other, vals, per, side in (
             (a, b, lambda: np.matmul(g0, _swap(b.v)), lambda: p.sum(-1)[..., None], -1),
@@ -175,7 +175,7 @@ def _uniform_matmul(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
         if present is True:  # every element of x feeds the same number of results
             each = shape[side] * (node.size // (shape[-1] * shape[-2]))
             each //= max(1, x.size // (x.shape[-1] * x.shape[-2]))
-            cnt = np.full(x.shape, each, np.int64)
+            cnt: Any = each  # uniform: every element of x feeds `each` results
             muls = each * x.size
         else:
             reached = per()  # per element of x (batch-broadcast): present results it feeds
@@ -184,7 +184,8 @@ def _uniform_matmul(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
         charge("mul", muls, muls if gdep is True and other.dep is True else 0)
         dep = either(gdep, other.dep)
         out.append((x, _unbroadcast(vals(), x.shape, "sum"),
-                    cnt if cnt.shape == x.shape else _unbroadcast(cnt, x.shape, "sum"),
+                    cnt if isinstance(cnt, int) or cnt.shape == x.shape
+                    else _unbroadcast(cnt, x.shape, "sum"),
                     dep if present is True or dep is False
                     else norm(_unbroadcast(cnt > 0, x.shape, "any"))))
     return out
@@ -269,6 +270,7 @@ def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
         if entry is None:
             continue
         vals, cnt, dep = entry
+        present = (cnt > 0) if isinstance(cnt, int) else norm(cnt > 0)
         if node.node is None:
             if id(node) not in input_ids:
                 raise DifferentiationError("the output depends on a counted array that is "
@@ -277,14 +279,17 @@ def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
             continue
         kind, line = node.node[0], node.node[3]
         with counter.scope(phase, None, kind), untraced(line):
-            for s, v, c, d in RULES[kind](node, vals, norm(cnt > 0), dep):
+            for s, v, c, d in RULES[kind](node, vals, present, dep):
                 old = adj.get(id(s))
+                total = c * s.size if isinstance(c, int) else int(c.sum())
                 if old is None:
-                    charge("add", int(c.sum()) - int(np.count_nonzero(c)))
+                    reached = (s.size if c > 0 else 0) if isinstance(c, int) \
+                        else int(np.count_nonzero(c))
+                    charge("add", total - reached)
                     adj[id(s)] = [v, c, d]
                 else:
-                    fresh = np.count_nonzero((c > 0) & (old[1] == 0))
-                    charge("add", int(c.sum()) - int(fresh))
+                    fresh = (c > 0) & (old[1] == 0)
+                    charge("add", total - int(np.count_nonzero(np.broadcast_to(fresh, s.shape))))
                     old[0] = old[0] + v
                     old[1] = old[1] + c
                     old[2] = either(old[2], d)
