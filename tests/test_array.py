@@ -115,3 +115,14 @@ def test_domain_errors_and_bad_programs() -> None:
         run_program(lambda x: x * 2.0, [np.ones(3)])
     with pytest.raises(CheapgradError, match="array of numbers"):
         run_program(lambda x: x.sum(), [np.array(["a"])])
+
+
+def test_flop_model_counts_matrix_products_by_shape() -> None:
+    from cheapgrad.render.program import cost_models_of
+
+    r = run_program(lambda w, x: np.tanh(x @ w).sum(), {"w": np.ones((3, 2)),
+                                                        "x": np.ones((4, 3))})
+    flop = cost_models_of(r)["flop"]
+    # forward 2·(4·2·3); backward one product per operand: g·wᵀ and xᵀ·g
+    assert (flop.cost_f, flop.cost_f_and_grad) == (48, 144)
+    assert r.cost_f == 24 + 16 + 8 + 7  # the unit totals are unchanged by the buckets

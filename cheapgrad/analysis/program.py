@@ -37,7 +37,7 @@ from cheapgrad.analysis import gradcheck
 from cheapgrad.analysis.result import BOUND, Ratio
 from cheapgrad.core import number, tape
 from cheapgrad.core.array import CArray
-from cheapgrad.core.array_masks import tracing
+from cheapgrad.core.array_masks import matvec_bucket, tracing
 from cheapgrad.core.array_rules import backward
 from cheapgrad.core.counter import Counter, OpCounts
 from cheapgrad.core.numarray import NumArray
@@ -172,7 +172,10 @@ def _run_array(f: Callable[..., Any], inputs: dict[str, np.ndarray], counter: Co
                lines: Lines) -> tuple[float, list[np.ndarray], dict[str, int]]:
     xs = [CArray(a, dep=True) for a in inputs.values()]
     fwd: dict[str, dict[str, list[int]]] = {}
-    with tracing(fwd), counter.scope("forward"):
+    with counter.scope("forward", None, "matvec"):  # the bucket of matrix products
+        pass
+    products = counter.buckets[("forward", None, "matvec")]
+    with matvec_bucket(products), tracing(fwd), counter.scope("forward"):
         out = f(*xs)
     _scalar_output(out)
     bwd: dict[str, dict[str, list[int]]] = {}

@@ -210,8 +210,8 @@ def matmul(a: CArray, b: CArray) -> CArray:
     dep = either(rows, cols)
     if isinstance(dep, np.ndarray):
         dep = norm(np.broadcast_to(dep, v.shape))
-    charge("mul", v.size * k, ns)
-    charge("add", v.size * (k - 1))
+    charge("mul", v.size * k, ns, matvec=True)
+    charge("add", v.size * (k - 1), matvec=True)
     return CArray(v, dep, True, _node("matmul", (a, b), None, dep))
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from cheapgrad.core.number import count
+from cheapgrad.core.ops import N_OPS, OPS
 
 Mask = Any  # bool or a bool ndarray broadcastable to the array's shape
 
@@ -31,6 +32,7 @@ Mask = Any  # bool or a bool ndarray broadcastable to the array's shape
 _TRACING = False
 _LINES: dict[str, dict[str, list[int]]] | None = None
 _LINE: str | None = None
+_MATVEC: list[int] | None = None
 _SKIP = (os.path.dirname(__file__), os.path.dirname(np.__file__))
 
 
@@ -44,15 +46,33 @@ def _user_line() -> str:
     return f"{os.path.basename(f.f_code.co_filename)}:{f.f_lineno}"
 
 
-def charge(kind: str, n: int, nonscalar: int = 0) -> None:
+def charge(kind: str, n: int, nonscalar: int = 0, matvec: bool = False) -> None:
     """Count ``n`` ops of ``kind`` (``nonscalar`` of them nonscalar), and by source line
-    when lines are being recorded."""
+    when lines are being recorded; the ops of a matrix product (``matvec``) go to the
+    tally of :func:`matvec_bucket` when one is set (what the flop model reads)."""
     if n:
-        count(kind, n, nonscalar)
+        if matvec and _MATVEC is not None:
+            i = OPS[kind].index
+            _MATVEC[i] += n
+            _MATVEC[N_OPS + i] += nonscalar
+        else:
+            count(kind, n, nonscalar)
         if _LINES is not None:
             cell = _LINES.setdefault(_user_line(), {}).setdefault(kind, [0, 0])
             cell[0] += n
             cell[1] += nonscalar
+
+
+@contextmanager
+def matvec_bucket(tally: list[int] | None) -> Iterator[None]:
+    """Count the forward ops of matrix products into ``tally`` inside this block."""
+    global _MATVEC
+    previous = _MATVEC
+    _MATVEC = tally
+    try:
+        yield
+    finally:
+        _MATVEC = previous
 
 
 @contextmanager
