@@ -105,6 +105,8 @@ class CArray(Front):
     @classmethod
     def b_move(cls, fn: Callable[..., Any], args: list[Any], data: list[int],
                kwargs: dict[str, Any]) -> Any:
+        if fn is np.where and len(args) == 3 and not kwargs:
+            return where(args[0], args[1], args[2])
         return move(fn, args, data, kwargs)
 
     @classmethod
@@ -261,9 +263,7 @@ def select(kind: str, a: CArray, b: CArray) -> CArray:
     ties)."""
     cond = a.v >= b.v if kind == "max" else a.v <= b.v
     charge("cmp", tally(both(a.live, b.live), cond.shape))
-    out = move(np.where, [cond, a, b], [1, 2], {})
-    assert isinstance(out, CArray)
-    return out
+    return where(cond, a, b)
 
 
 def absolute(a: CArray) -> CArray:
@@ -272,9 +272,7 @@ def absolute(a: CArray) -> CArray:
     neg = a.v < 0
     charge("cmp", tally(a.live, a.shape))
     negated = elementwise(_ops.NEG, move(lambda x: x, [a], [0], {}, live=norm(neg)))
-    out = move(np.where, [neg, negated, a], [1, 2], {})
-    assert isinstance(out, CArray)
-    return out
+    return where(neg, negated, a)
 
 
 def move(fn: Callable[..., Any], args: list[Any], data: list[int], kwargs: dict[str, Any],
@@ -317,3 +315,18 @@ def _gathered(v: Any, idx: Any, sources: list[tuple[CArray, int]], live: Mask) -
     dep, lv = masks
     return CArray(v, dep, both(lv, live),
                   _node("move", tuple(s for s, _ in sources), src, dep))
+
+
+def _pick(cond: np.ndarray, ma: Mask, mb: Mask, shape: tuple[int, ...]) -> Mask:
+    if not isinstance(ma, np.ndarray) and not isinstance(mb, np.ndarray) and ma == mb:
+        return ma
+    return norm(np.where(cond, full(ma, shape), full(mb, shape)))
+
+
+def where(cond: Any, x: Any, y: Any) -> CArray:
+    """Selection ``np.where(cond, x, y)``: free; the adjoint goes to the selected side."""
+    a, b = CArray.lift(x), CArray.lift(y)
+    v = np.where(cond, a.v, b.v)
+    c = np.broadcast_to(np.asarray(cond, dtype=bool), v.shape)
+    dep = _pick(c, a.dep, b.dep, v.shape)
+    return CArray(v, dep, _pick(c, a.live, b.live, v.shape), _node("select", (a, b), c, dep))

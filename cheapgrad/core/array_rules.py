@@ -223,9 +223,24 @@ def _move(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
     return out
 
 
+def _select(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
+            ) -> list[Contribution]:
+    a, b = node.node[1]  # type: ignore[index]
+    cond = node.node[2]  # type: ignore[index]
+    shape = node.shape
+    out: list[Contribution] = []
+    for x, side in ((a, cond), (b, ~cond)):
+        if x.dep is False:
+            continue
+        mask = full(present, shape) & side & full(x.dep, shape)
+        if mask.any():
+            out.append(_contribution(x, gv, mask, gdep, shape))
+    return out
+
+
 #: The reverse rule of each node kind (the elementwise ones use the op table's rules).
 RULES: dict[str, Rule] = {"elementwise": _elementwise, "matmul": _matmul, "sum": _sum,
-                          "move": _move}
+                          "move": _move, "select": _select}
 
 
 def _toposort(end: CArray) -> list[CArray]:
