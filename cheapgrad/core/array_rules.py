@@ -125,7 +125,7 @@ def _matmul(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
             ) -> list[Contribution]:
     a, b = node.node[1]  # type: ignore[index]
     shape = node.shape
-    if all(not isinstance(x, np.ndarray) for x in (gdep, a.dep, b.dep)):
+    if not isinstance(a.dep, np.ndarray) and not isinstance(b.dep, np.ndarray):
         return _uniform_matmul(node, gv, present, gdep)
     present = full(present, shape)
     p = present.astype(np.float64)
@@ -181,8 +181,22 @@ def _uniform_matmul(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
             reached = per()  # per element of x (batch-broadcast): present results it feeds
             cnt = np.broadcast_to(reached, full_shape).astype(np.int64)
             muls = int(cnt.sum())
-        charge("mul", muls, muls if gdep is True and other.dep is True else 0)
+        if other.dep is False or gdep is False:
+            ns = 0
+        elif gdep is True:
+            ns = muls
+        else:  # k products per present result whose adjoint depends on the inputs
+            ns = a.shape[-1] * int(np.count_nonzero(full(present, shape) & gdep))
+        charge("mul", muls, ns)
         dep = either(gdep, other.dep)
+        if isinstance(dep, np.ndarray):  # some adjoints depend: which elements they reach
+            pg = (full(present, shape) & gdep).astype(np.float64)
+            hit = pg.sum(side)[..., None] if side == -1 else pg.sum(-2)[..., None, :]
+            dep = norm(_unbroadcast(np.broadcast_to(hit > 0, full_shape), x.shape, "any"))
+            out.append((x, _unbroadcast(vals(), x.shape, "sum"),
+                        cnt if isinstance(cnt, int) or cnt.shape == x.shape
+                        else _unbroadcast(cnt, x.shape, "sum"), dep))
+            continue
         out.append((x, _unbroadcast(vals(), x.shape, "sum"),
                     cnt if isinstance(cnt, int) or cnt.shape == x.shape
                     else _unbroadcast(cnt, x.shape, "sum"),
