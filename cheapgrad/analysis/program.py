@@ -39,7 +39,7 @@ from cheapgrad.core import number, tape
 from cheapgrad.core.array import CArray
 from cheapgrad.core.array_masks import matvec_bucket, tracing
 from cheapgrad.core.array_rules import backward
-from cheapgrad.core.counter import Counter, OpCounts
+from cheapgrad.core.counter import Counter, OpCounts, gc_paused
 from cheapgrad.core.numarray import NumArray
 from cheapgrad.errors import CheapgradError, NumericalError
 
@@ -205,12 +205,12 @@ def _array_memory(out: CArray, xs: list[CArray]) -> dict[str, int]:
 def _run_scalar(f: Callable[..., Any], inputs: dict[str, np.ndarray], counter: Counter
                 ) -> tuple[float, list[np.ndarray], dict[str, int]]:
     xs = [NumArray.variables(a) for a in inputs.values()]
-    with number.gc_paused(), number.tracing(), counter.scope("forward"):
+    with gc_paused(), number.tracing(), counter.scope("forward"):
         out = f(*xs)
     _scalar_output(out)
     root = out.v[()]
     flat = [e for x in xs for e in x.v.ravel()]
-    with number.gc_paused():
+    with gc_paused():
         g = tape.backward(root, flat, counter)
         memory = tape.memory(root, flat)
     grads, i = [], 0

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from cheapgrad.core.number import count
+from cheapgrad.core.counter import count
 from cheapgrad.core.ops import N_OPS, OPS
 
 Mask = Any  # bool or a bool ndarray broadcastable to the array's shape

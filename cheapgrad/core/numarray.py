@@ -31,7 +31,8 @@ import numpy as np
 
 from cheapgrad.core import ops as _ops
 from cheapgrad.core.array_front import Front, UnsupportedOperation
-from cheapgrad.core.number import Num, apply, const, count, var
+from cheapgrad.core.counter import count
+from cheapgrad.core.number import Num, apply, const, var
 
 __all__ = ["NumArray"]
 
