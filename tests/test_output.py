@@ -165,6 +165,8 @@ TABLE_COMMANDS = [
     ["sweep", "--depths", "1,2", "--widths", "2,4096", "--activations", "tanh"],
     ["circuit", "rosenbrock", "--cost-model", "all"],
     ["circuit", "physics"],
+    ["circuit", "--list"],
+    ["circuit", "np-attention", "--cost-model", "all"],
     ["audit"],
     ["bench", "--quick", "--repeat", "1"],
     ["example", "--list"],

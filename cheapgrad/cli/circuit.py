@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import textwrap
 
 import click
 
 from cheapgrad.analysis.circuit import DEFAULT_METHOD_MAX_OPS, analyze
 from cheapgrad.analysis.program import ENGINES, run_program
-from cheapgrad.cli.common import InputError, emit, exits_cleanly, load_config
+from cheapgrad.cli.common import TABLE_WIDTH, InputError, emit, exits_cleanly, load_config
 from cheapgrad.cli.options import cost_model_option, format_option, weights_option
 from cheapgrad.models.bundled import circuit_names
 from cheapgrad.models.circuits import BUILTINS, resolve
@@ -33,7 +34,18 @@ def _listing() -> str:
         lines += [f"  {n}" for n in names]
     lines.append("example numpy programs (cheapgrad circuit NAME, or FILE.py:FUNC of yours):")
     lines += [f"  {n:<14} {summary}" for n, summary in example_listing()]
-    return "\n".join(lines)
+    # Within 80 columns: a long line wraps under its description.
+    return "\n".join(_fit(line) for line in lines)
+
+
+def _fit(line: str) -> str:
+    """A listing line wrapped to :data:`TABLE_WIDTH`, under its description."""
+    if len(line) <= TABLE_WIDTH:
+        return line
+    name = line.lstrip().split(" ", 1)[0]
+    indent = len(line) - len(line.lstrip()) + len(name)
+    indent += len(line[indent:]) - len(line[indent:].lstrip())
+    return textwrap.fill(line, width=TABLE_WIDTH, subsequent_indent=" " * indent)
 
 
 def _is_program(target: str) -> bool:

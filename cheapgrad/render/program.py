@@ -26,6 +26,7 @@ from typing import Any
 from cheapgrad.analysis import costmodels
 from cheapgrad.analysis.program import ProgramResult
 from cheapgrad.render import costmodels as render_costmodels
+from cheapgrad.render import numbers
 from cheapgrad.render.run import json_number
 
 SCHEMA_VERSION = 1
@@ -77,7 +78,7 @@ def summary_rows(result: ProgramResult) -> list[tuple[str, str]]:
         ("f", f"{result.value:.10g}"),
         ("cost(f)", f"{result.cost_f:,}"),
         ("cost(f, ∇f)", f"{result.cost_f_and_grad:,}"),
-        ("ratio", f"{result.ratio:.4f}  (bound {result.bound:g})"),
+        ("ratio", f"{numbers.ratio(result.ratio)}  (bound {result.bound:g})"),
         ("gradient", f"{gc.method}, {gc.comparisons} comparisons, max rel. error "
                      f"{gc.max_rel_error:.2e} (tolerance {gc.tolerance:g})"),
         ("memory", ", ".join(f"{k} {v:,}" for k, v in result.memory.items())),
