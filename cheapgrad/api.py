@@ -24,19 +24,58 @@ Example::
 
 from __future__ import annotations
 
+import cmath
+import functools
 import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from cheapgrad.analysis import circuit as _circuit
 from cheapgrad.analysis.circuit import DEFAULT_METHOD_MAX_OPS, CircuitResult
-from cheapgrad.core.number import cos, exp, log, sin, sqrt, tanh
+from cheapgrad.core import number as _number
+from cheapgrad.core.number import Num
+from cheapgrad.errors import DomainError
 from cheapgrad.models.circuit import Circuit
 
 __all__ = [
     "Circuit", "CircuitResult", "Result", "analyze", "cos", "exp", "grad", "log", "sin",
     "sqrt", "tanh",
 ]
+
+
+def _on_complex(name: str, plain: Callable[[complex], complex],
+                outside: Callable[[float], bool] = lambda r: False) -> Callable[[Any], Any]:
+    """The counted function ``name``, which on a plain complex number returns a plain
+    complex number, uncounted: what lets the gradient check run the user's function on
+    complex input (the complex step). The domain is the real function's, judged on the
+    real part, and refused with the same :class:`~cheapgrad.errors.DomainError`."""
+    counted = getattr(_number, name)
+
+    @functools.wraps(counted)
+    def fn(x: Any) -> Any:
+        if type(x) is complex:
+            if outside(x.real):
+                raise DomainError(name, (x.real,), "math domain error")
+            return plain(x)
+        return counted(x)
+
+    return fn
+
+
+exp = _on_complex("exp", cmath.exp)
+log = _on_complex("log", cmath.log, lambda r: r <= 0)
+tanh = _on_complex("tanh", cmath.tanh)
+sin = _on_complex("sin", cmath.sin)
+cos = _on_complex("cos", cmath.cos)
+sqrt = _on_complex("sqrt", cmath.sqrt, lambda r: r < 0)
+
+
+def _plain_value(out: Any) -> Any:
+    """The value of a user's function evaluated on plain numbers (a counted constant's
+    value when a counted function was applied to a float)."""
+    return out.v if isinstance(out, Num) else out
 
 
 class Result(CircuitResult):
@@ -91,6 +130,11 @@ def grad(f: Callable[..., Any], *, names: Sequence[str] | None = None,
     functions of this module; inputs are named after ``f``'s parameters (or ``names``,
     or ``x1``..``xd``).
 
+    The gradient check runs ``f`` again, uncounted, on plain numbers: on complex numbers
+    for the complex step (the counted functions of this module accept them) when that
+    reproduces f at the inputs, else on floats for central differences; only when
+    neither runs is f evaluated on counted constants.
+
     Example::
 
         from cheapgrad.api import grad, exp
@@ -103,9 +147,18 @@ def grad(f: Callable[..., Any], *, names: Sequence[str] | None = None,
         labels = tuple(names) if names is not None else _input_names(f, len(values))
         if len(labels) != len(values):
             raise ValueError(f"{len(labels)} names for {len(values)} inputs")
+
+        def on_complex(z: np.ndarray) -> complex:
+            out = f(*z.tolist())
+            if isinstance(out, Num):  # a counted function met a float: not analytic here
+                raise TypeError("not a complex evaluation")
+            return complex(out)
+
         circuit = Circuit(
             name=getattr(f, "__name__", "f"), inputs=labels, values=values,
             fn=lambda ins: f(*ins),
+            numpy_fn=lambda x: float(_plain_value(f(*x.tolist()))),
+            complex_fn=on_complex,
         )
         return analyze(circuit, max_ops=max_ops, check=check)
 

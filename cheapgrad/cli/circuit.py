@@ -57,9 +57,9 @@ def command(target: str | None, n: int | None, seed: int | None, spec_name: str 
     with each op's rule from the op table; every op of both passes is counted. Forward
     mode (one dual-number pass per input) and central differences (2d evaluations) are
     counted beside it. Exit code 0 when the ratio is within the bound 5 and the gradient
-    matches an independent derivative (complex step for the built-ins, central
-    differences for YAML circuits; and the closed form of a built-in); 1 otherwise; 2 for
-    bad input.
+    matches an independent derivative (complex step, every partial up to 500 inputs,
+    random directions above; and the closed form of a built-in); 1 otherwise; 2 for bad
+    input.
 
     \b
     Examples:
