@@ -94,8 +94,9 @@ class Result(CircuitResult):
 
 
 def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
-            check: str = "auto") -> Result:
-    """:func:`cheapgrad.analysis.circuit.analyze`, returning a :class:`Result`.
+            check: str = "auto", progress: _circuit.Progress | None = None) -> Result:
+    """:func:`cheapgrad.analysis.circuit.analyze`, returning a :class:`Result`
+    (``progress(stage, done, total)``, when given, follows the long checks).
 
     Example::
 
@@ -103,7 +104,8 @@ def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
         >>> r.gradient.tolist(), r.ratio
         ([6.0], 4.0)
     """
-    result = _circuit.analyze(circuit, max_ops=max_ops, check=check, result_type=Result)
+    result = _circuit.analyze(circuit, max_ops=max_ops, check=check, result_type=Result,
+                              progress=progress)
     assert isinstance(result, Result)
     return result
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -25,6 +28,41 @@ def _listing() -> str:
         lines.append("example circuit files (cheapgrad circuit NAME, or copy one):")
         lines += [f"  {n}" for n in names]
     return "\n".join(lines)
+
+
+#: A check's progress is shown once it has run this long (short runs show nothing).
+PROGRESS_AFTER_SECONDS = 0.5
+
+
+@contextmanager
+def check_progress() -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar on stderr for the long loops of the analysis (the per-partial
+    gradient check, the counted central differences), when stderr is a terminal; it
+    appears only after :data:`PROGRESS_AFTER_SECONDS` and is erased when done."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("evaluations"), console=Console(stderr=True), transient=True)
+    tasks: dict[str, TaskID] = {}
+    start = time.perf_counter()
+
+    def report(stage: str, done: int, total: int) -> None:
+        if not tasks and time.perf_counter() - start < PROGRESS_AFTER_SECONDS:
+            return
+        if not tasks:
+            bar.start()
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    try:
+        yield report
+    finally:
+        bar.stop()
 
 
 @click.command("circuit")
@@ -79,7 +117,8 @@ def command(target: str | None, n: int | None, seed: int | None, spec_name: str 
         raise InputError("--spec applies to the mlp circuit only")
     spec = load_config(spec_name) if target == "mlp" else None
     circuit = resolve(target, n=n, seed=seed, spec=spec)
-    result = analyze(circuit, max_ops=max_ops)
+    with check_progress() as progress:
+        result = analyze(circuit, max_ops=max_ops, progress=progress)
     # The published constants of a built-in are about it (Speelpenning's: product).
     subject = target if target in BUILTINS else None
     emit(fmt, document=lambda: to_dict(result),
