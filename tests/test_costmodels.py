@@ -309,13 +309,3 @@ def test_clock_rows_for_batch_sizes() -> None:
         assert r.op_ratio == pytest.approx(counted.ratio)
         assert r.timing.batch == r.batch and r.timing.ratio > 0
     assert clock_markdown(rows).count("\n") == 4
-
-
-@pytest.mark.parametrize("module", ["cheapgrad.analysis.costmodels", "cheapgrad.analysis.timing",
-                                    "cheapgrad.models.activations"])
-def test_docstring_examples(module: str) -> None:
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(module))
-    assert result.attempted > 0 and result.failed == 0

@@ -188,7 +188,7 @@ def test_cost_weights_are_read_and_checked() -> None:
     assert spec_error(base + "  add: .nan\n").startswith("s.yaml:5: cost_weights.add: must be")
     assert spec_error("input_dim: 2\nhidden: [3]\nactivation: tanh\ncost_weights: [1]\n") == (
         "s.yaml:4: cost_weights: must be a mapping of op kind to cost, e.g. "
-        "{add: 1, mul: 3, div: 10}, got a list")
+        "{add: 1, mul: 3, div: 10}, or the path of a weights file, got a list")
     assert "did you mean 'cost_weights'" in spec_error(
         "input_dim: 2\nhidden: [3]\nactivation: tanh\ncost_weight: {}\n")
 

@@ -93,6 +93,9 @@ class CircuitResult(Ratio):
     discarded: dict[str, int] = field(default_factory=dict)
     #: For a circuit of an MLP spec, the hand-written backprop beside reverse mode.
     backprop: BackpropComparison | None = None
+    #: Weights of the ``weighted`` cost model over the defaults (``--weights``, or the
+    #: cost_weights of an mlp circuit's spec); ``None`` for the defaults.
+    cost_weights: dict[str, float] | None = None
 
     @property
     def inputs(self) -> dict[str, float]:

@@ -18,7 +18,7 @@ Example::
     >>> from cheapgrad.models.spec import spec_from_dict
     >>> t = time_net(spec_from_dict({"input_dim": 4, "hidden": [8], "activation": "tanh"}),
     ...              repeats=3, min_seconds=0.001)
-    >>> t.ratio > 1.0
+    >>> t.forward_s > 0 and t.forward_backward_s > 0  # times, never compared in a test
     True
 """
 

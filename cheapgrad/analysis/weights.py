@@ -1,7 +1,8 @@
 """Weights per op kind, and Griewank's per-op bound for any weights.
 
-The ``weighted`` and ``memory`` cost models price each op kind: by its default weight
-or a spec's ``cost_weights`` (``weighted``), or by the values it moves (``memory``).
+The ``weighted`` and ``memory`` cost models price each op kind: by its default weight,
+a spec's ``cost_weights`` or a weights file (``weighted``), or by the values it moves
+(``memory``).
 Every weight comes from the op table (:mod:`cheapgrad.core.ops`); a kind with no weight
 is an error, never a free op.
 
@@ -22,9 +23,9 @@ from cheapgrad.core.ops import OP_LIST, OP_NAMES, OPS
 from cheapgrad.errors import CheapgradError
 
 #: Default cost per op kind of the ``weighted`` model, relative to an add: each op's
-#: ``weight`` in the op table (:mod:`cheapgrad.core.ops`, which gives the sources). They
-#: are illustrative defaults, not measurements: give your own with ``cost_weights`` in
-#: the spec.
+#: ``weight`` in the op table (:mod:`cheapgrad.core.ops`, which gives the sources: the
+#: counted-float package's consensus scalar latencies). Measure your machine's with
+#: ``cheapgrad calibrate`` and give them with ``--weights FILE`` or ``cost_weights``.
 DEFAULT_WEIGHTS: dict[str, float] = {op.name: op.weight for op in OP_LIST}
 
 #: MOVES per op kind: operands fetched plus the result stored (a comparison's result
@@ -42,7 +43,7 @@ class MissingWeightError(CheapgradError, ValueError):
         self.kind = kind
         super().__init__(
             f"op {kind!r} has no weight: give it one in the op table (its registration in "
-            "cheapgrad.core.ops) or in the spec's cost_weights")
+            "cheapgrad.core.ops), in the spec's cost_weights or in a weights file")
 
 
 def weighted_cost(counts: OpCounts, weights: Mapping[str, float]) -> float:
@@ -76,7 +77,7 @@ def weights_with_defaults(weights: Mapping[str, float] | None) -> dict[str, floa
 
     >>> w = weights_with_defaults({"mul": 3})
     >>> w["mul"], w["add"], w["div"]
-    (3.0, 1.0, 4.0)
+    (3.0, 1.0, 5.5)
     """
     out = dict(DEFAULT_WEIGHTS)
     if weights:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -11,7 +12,7 @@ import click
 
 from cheapgrad.analysis.circuit import DEFAULT_METHOD_MAX_OPS, analyze
 from cheapgrad.cli.common import InputError, emit, exits_cleanly, load_config
-from cheapgrad.cli.options import cost_model_option, format_option
+from cheapgrad.cli.options import cost_model_option, format_option, weights_option
 from cheapgrad.models.bundled import circuit_names
 from cheapgrad.models.circuits import BUILTINS, resolve
 from cheapgrad.render.circuit import to_csv, to_dict, to_markdown
@@ -83,10 +84,12 @@ def check_progress() -> Iterator[Callable[[str, int, int], None] | None]:
 @cost_model_option("Cost model(s) the tables and Markdown show ('all': every model and the "
                    "published constants); JSON always carries every model; the exit code "
                    "follows the unit bound.")
+@weights_option()
 @click.option("--list", "list_only", is_flag=True, help="List the built-ins and examples.")
 @exits_cleanly
 def command(target: str | None, n: int | None, seed: int | None, spec_name: str | None,
-            fmt: str, max_ops: int, cost_model: str, list_only: bool) -> None:
+            fmt: str, max_ops: int, cost_model: str, weights: dict[str, float] | None,
+            list_only: bool) -> None:
     """Count f and its gradient on any arithmetic circuit, by generic reverse mode.
 
     NAME is a built-in (product, horner, det, softmax-ce, mlp) or a bundled example;
@@ -119,6 +122,10 @@ def command(target: str | None, n: int | None, seed: int | None, spec_name: str 
     circuit = resolve(target, n=n, seed=seed, spec=spec)
     with check_progress() as progress:
         result = analyze(circuit, max_ops=max_ops, progress=progress)
+    if weights is None and spec is not None:
+        weights = spec.cost_weights
+    if weights is not None:
+        result = dataclasses.replace(result, cost_weights=weights)
     # The published constants of a built-in are about it (Speelpenning's: product).
     subject = target if target in BUILTINS else None
     emit(fmt, document=lambda: to_dict(result),

@@ -1,6 +1,6 @@
 """Options shared by several commands, defined once: ``--format``, ``--engine``,
-``--cost-model``. Each is a decorator factory so that a command can narrow the choices
-or change the default and help while the name, type and wording stay one.
+``--cost-model``, ``--weights``. Each is a decorator factory so that a command can narrow
+the choices or change the default and help while the name, type and wording stay one.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import click
 from cheapgrad.analysis.costmodels import CHOICES as COST_MODELS
 from cheapgrad.cli.common import FORMATS
 from cheapgrad.engines import DEFAULT_ENGINE, ENGINES
+from cheapgrad.errors import CheapgradError
+from cheapgrad.models.weightsfile import read_weights_file
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,3 +39,22 @@ def cost_model_option(help: str) -> Callable[[F], F]:
     """``--cost-model``: one of the cost models, or ``all``."""
     return click.option("--cost-model", type=click.Choice(COST_MODELS), default="unit",
                         show_default=True, help=help)
+
+
+def _read_weights(ctx: click.Context, param: click.Parameter,
+                  value: str | None) -> dict[str, float] | None:
+    if value is None:
+        return None
+    try:
+        return read_weights_file(value)
+    except CheapgradError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def weights_option() -> Callable[[F], F]:
+    """``--weights FILE``: a weights file (``cheapgrad calibrate --out``) pricing every op
+    kind of the ``weighted`` cost model, over the spec's ``cost_weights``; passed to the
+    command as the validated mapping (op kind -> weight), or ``None``."""
+    return click.option("--weights", "weights", metavar="FILE.json", callback=_read_weights,
+                        help="Weights file (from `cheapgrad calibrate --out`) pricing every "
+                             "op of the weighted cost model, over the spec's cost_weights.")

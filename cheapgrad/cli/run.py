@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import click
@@ -15,7 +16,12 @@ from cheapgrad.analysis.gradcheck import METHODS as CHECK_METHODS
 from cheapgrad.analysis.run import RunResult, run
 from cheapgrad.analysis.timing import ClockRow, Timing, clock_rows, time_net
 from cheapgrad.cli.common import check_writable, emit, exits_cleanly, load_config, say_ready
-from cheapgrad.cli.options import cost_model_option, engine_option, format_option
+from cheapgrad.cli.options import (
+    cost_model_option,
+    engine_option,
+    format_option,
+    weights_option,
+)
 from cheapgrad.render.run import to_csv, to_dict, to_markdown
 from cheapgrad.render.run_tables import run_tables
 from cheapgrad.util import ListError, parse_int_list
@@ -52,6 +58,7 @@ def _batch_list(ctx: click.Context, param: click.Parameter,
                    "parameters.")
 @cost_model_option("Cost model(s) the tables show ('all': every model and the published "
                    "constants); JSON always carries every model.")
+@weights_option()
 @click.option("--time", "timed", is_flag=True,
               help="Also time plain numpy forward and forward+backward (median of repeats).")
 @click.option("--time-batches", "time_batches", metavar="B1,B2,...", callback=_batch_list,
@@ -59,7 +66,8 @@ def _batch_list(ctx: click.Context, param: click.Parameter,
                    "MOVES and flop ratios beside the clock's.")
 @exits_cleanly
 def command(config: str | None, fmt: str, engine: str, save_path: str | None, force: bool,
-            max_ops: int | None, check_method: str, cost_model: str, timed: bool,
+            max_ops: int | None, check_method: str, cost_model: str,
+            weights: dict[str, float] | None, timed: bool,
             time_batches: tuple[int, ...] | None) -> None:
     """Count f and ∇f of the MLP in CONFIG and check the theorem.
 
@@ -74,6 +82,8 @@ def command(config: str | None, fmt: str, engine: str, save_path: str | None, fo
       cheapgrad run configs/lecture.yaml --format markdown --cost-model all --time
     """
     spec = load_config(config)
+    if weights is not None:
+        spec = dataclasses.replace(spec, cost_weights=weights)
     if spec.sweep is not None:  # not used here, but a mistake in the file is still one
         from cheapgrad.analysis.sweep import grid_from_spec
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -26,7 +27,12 @@ from cheapgrad.cli.common import (
     say_ready,
 )
 from cheapgrad.cli.common import console as make_console
-from cheapgrad.cli.options import cost_model_option, engine_option, format_option
+from cheapgrad.cli.options import (
+    cost_model_option,
+    engine_option,
+    format_option,
+    weights_option,
+)
 from cheapgrad.models.spec import MAX_WIDTH
 from cheapgrad.render.sweep import overall_verdict, to_csv, to_dict, to_markdown
 from cheapgrad.util import parse_int_list
@@ -81,6 +87,7 @@ def _finite_minutes(value: float) -> float:
 @cost_model_option("Cost model whose ratio the grid and the summary show, against its own "
                    "bound ('all': the unit grid and a table of every model); JSON and CSV "
                    "always carry every model; the exit code follows the unit bound.")
+@weights_option()
 @click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True, max=1e6),
               callback=lambda ctx, param, v: _finite_minutes(v),
               default=DEFAULT_MAX_MINUTES, show_default=True,
@@ -89,7 +96,7 @@ def _finite_minutes(value: float) -> float:
 def command(config: str | None, depths: str | None, widths: str | None,
             activations: str | None, jobs: int | None, engine: str, fmt: str,
             out_path: str | None, plot_path: str | None, force: bool, cost_model: str,
-            max_minutes: float) -> None:
+            weights: dict[str, float] | None, max_minutes: float) -> None:
     """Check the theorem on every net of a grid of depths, widths and activations.
 
     CONFIG is a spec (input_dim, outputs, bias, batch, seed...) whose `sweep:` section
@@ -108,6 +115,8 @@ def command(config: str | None, depths: str | None, widths: str | None,
       cheapgrad sweep configs/sweep.yaml --plot sweep.png --out sweep.json --format json
     """
     spec = load_config(config if config is not None else "sweep")
+    if weights is not None:
+        spec = dataclasses.replace(spec, cost_weights=weights)
     grid = resolve_grid(
         spec,
         depths=parse_int_list(depths, "--depths", MAX_DEPTH) if depths is not None else None,

@@ -39,7 +39,7 @@ Example::
     >>> from cheapgrad.core.ops import OPS
     >>> div = OPS["div"]
     >>> div.arity, div.cost_class, div.weight, div.moves, div.nonscalar.__name__
-    (2, 'arith', 4.0, 3, 'if_divisor_depends')
+    (2, 'arith', 5.5, 3, 'if_divisor_depends')
 """
 
 from __future__ import annotations
@@ -299,13 +299,18 @@ _DH = _unary(_dh_slope)
 
 # --- the table -----------------------------------------------------------------------------
 #
-# Weights, relative to an add. Sources: add, sub, neg, mul and cmp are one
-# double-precision instruction of similar latency on current x86 and ARM cores; div and
-# sqrt have about four times a multiply's latency (Agner Fog's instruction tables); exp,
-# log, tanh, sin, cos and pow are library calls of some tens of instructions, put at 10 as
-# a round ballpark; a declared unit (``h``, ``dh``) is already in the spec's own units, so
-# 1. They are illustrative defaults, not measurements: a spec's ``cost_weights`` overrides
-# them.
+# Weights, relative to an add: the scalar latency of each op on a CPU, as the
+# counted-float package (version 2.8.0, PyPI, Apache-2.0) ships them: consensus weights
+# from its own benchmarks (dependent chains compiled with numba, differenced against an
+# add chain), spec sheets and third-party instruction tables (Agner Fog, uops.info) over
+# x86 and ARM cores: mul 1.4, div 5.5, sqrt 7, exp 16, log 18, tanh 50, sin and cos 30,
+# neg 0.45. Latency, not numpy's throughput, because cheapgrad counts scalar ops that run
+# one after another (docs/costmodels.md compares the two and `cheapgrad calibrate`
+# measures both on your machine). The ops counted-float does not list follow a rule:
+# sub is an add; cmp is one add-like instruction (a compare has an add's latency); pow,
+# an integer power x**n, is priced as x**3 by repeated squaring, two multiplications
+# (2 × 1.4); a declared unit (``h``, ``dh``) is already in the spec's own units, one
+# add each. A spec's ``cost_weights`` or ``--weights FILE`` overrides them.
 
 ADD = _register("add", arity=2, cost_class="arith", forward=operator.add,
                 vjp=lambda g, out, a, b: (g, g),
@@ -316,35 +321,35 @@ SUB = _register("sub", arity=2, cost_class="arith", forward=operator.sub,
                 weight=1.0, stores=1, nonscalar=never, summary="difference")
 MUL = _register("mul", arity=2, cost_class="arith", forward=operator.mul,
                 vjp=lambda g, out, a, b: (g * b, g * a), jvp=_jvp_mul,
-                weight=1.0, stores=1, nonscalar=if_both_depend, summary="product")
+                weight=1.4, stores=1, nonscalar=if_both_depend, summary="product")
 DIV = _register("div", arity=2, cost_class="arith", forward=operator.truediv,
                 vjp=_vjp_div, jvp=_jvp_div,
-                weight=4.0, stores=1, nonscalar=if_divisor_depends, summary="quotient")
+                weight=5.5, stores=1, nonscalar=if_divisor_depends, summary="quotient")
 NEG = _register("neg", arity=1, cost_class="arith", forward=operator.neg,
                 vjp=lambda g, out, a: (-g,),
                 jvp=lambda out, args, ts: None if ts[0] is None else -ts[0],
-                weight=1.0, stores=1, nonscalar=never, summary="negation")
+                weight=0.45, stores=1, nonscalar=never, summary="negation")
 EXP = _register("exp", arity=1, cost_class="elementary", forward=math.exp,
                 vjp=_EXP[0], jvp=_EXP[1],
-                weight=10.0, stores=1, nonscalar=never, summary="e**x")
+                weight=16.0, stores=1, nonscalar=never, summary="e**x")
 LOG = _register("log", arity=1, cost_class="elementary", forward=math.log,
                 vjp=_vjp_log, jvp=_LOG[1],
-                weight=10.0, stores=1, nonscalar=never, summary="natural logarithm")
+                weight=18.0, stores=1, nonscalar=never, summary="natural logarithm")
 TANH = _register("tanh", arity=1, cost_class="elementary", forward=math.tanh,
                  vjp=_TANH[0], jvp=_TANH[1],
-                 weight=10.0, stores=1, nonscalar=never, summary="hyperbolic tangent")
+                 weight=50.0, stores=1, nonscalar=never, summary="hyperbolic tangent")
 SIN = _register("sin", arity=1, cost_class="elementary", forward=math.sin,
                 vjp=_SIN[0], jvp=_SIN[1],
-                weight=10.0, stores=1, nonscalar=never, summary="sine")
+                weight=30.0, stores=1, nonscalar=never, summary="sine")
 COS = _register("cos", arity=1, cost_class="elementary", forward=math.cos,
                 vjp=_vjp_cos, jvp=_COS[1],
-                weight=10.0, stores=1, nonscalar=never, summary="cosine")
+                weight=30.0, stores=1, nonscalar=never, summary="cosine")
 SQRT = _register("sqrt", arity=1, cost_class="elementary", forward=math.sqrt,
                  vjp=_vjp_sqrt, jvp=_SQRT[1],
-                 weight=4.0, stores=1, nonscalar=never, summary="square root")
+                 weight=7.0, stores=1, nonscalar=never, summary="square root")
 POW = _register("pow", arity=2, cost_class="elementary", forward=_pow_forward,
                 vjp=_vjp_pow, jvp=_jvp_pow,
-                weight=10.0, stores=1, nonscalar=by_repeated_squaring,
+                weight=2.8, stores=1, nonscalar=by_repeated_squaring,
                 summary="integer power x**n")
 CMP = _register("cmp", arity=2, cost_class="compare", forward=lambda a, b: a > b,
                 vjp=None, jvp=None,  # no derivative: a comparison only steers control flow

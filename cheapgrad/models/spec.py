@@ -19,7 +19,10 @@ Keys (see the README for the full table):
 - ``batch`` (int >= 1, default 1): examples whose losses are summed
 - ``sweep`` (mapping): read by ``cheapgrad sweep``
 - ``cost_weights`` (mapping of op kind to a number >= 0): the ``weighted`` cost model's
-  cost per op (see :mod:`cheapgrad.analysis.costmodels`); kinds left out keep their defaults
+  cost per op (see :mod:`cheapgrad.analysis.costmodels`); kinds left out keep their
+  defaults. Or the path of a weights file (``cost_weights: weights.json``, relative to
+  the spec's folder, as ``cheapgrad calibrate --out`` writes; see
+  :mod:`cheapgrad.models.weightsfile`), which prices every op kind
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any
 from cheapgrad.core.ops import OP_NAMES
 from cheapgrad.errors import SpecError
 from cheapgrad.models.activations import ACTIVATIONS, CUSTOM, custom_name, parse_custom_name
+from cheapgrad.models.weightsfile import read_weights_file
 from cheapgrad.models.yamlio import (
     field_error,
     name_and_description,
@@ -299,9 +303,12 @@ def _check_activation_mapping(c: _Checker, name: str, value: dict[str, Any]) -> 
 def _check_cost_weights(c: _Checker, raw: Any) -> dict[str, float] | None:
     if raw is None:
         return None
+    if isinstance(raw, str) and raw.strip():
+        return _weights_from_file(c, raw)
     if not isinstance(raw, dict):
         raise c.fail("cost_weights", "must be a mapping of op kind to cost, e.g. "
-                     f"{{add: 1, mul: 3, div: 10}}, got {shown(raw)}")
+                     "{add: 1, mul: 3, div: 10}, or the path of a weights file, got "
+                     f"{shown(raw)}")
     weights: dict[str, float] = {}
     for kind, w in raw.items():
         field_name = f"cost_weights.{kind}"
@@ -316,3 +323,14 @@ def _check_cost_weights(c: _Checker, raw: Any) -> dict[str, float] | None:
             raise c.fail(field_name, f"must be a finite number >= 0, got {w!r}")
         weights[kind] = float(w)
     return weights
+
+
+def _weights_from_file(c: _Checker, raw: str) -> dict[str, float]:
+    """``cost_weights: FILE``: a weights file, relative to the spec's folder. Its errors
+    name the file; the spec's line is given too."""
+    folder = Path(c.source).parent if c.source else Path()
+    path = folder / raw
+    try:
+        return read_weights_file(path)
+    except SpecError as exc:
+        raise c.fail("cost_weights", f"weights file {exc}") from None

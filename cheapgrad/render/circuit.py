@@ -44,7 +44,7 @@ def method_dict(m: MethodResult) -> dict[str, Any]:
 def cost_models_of(result: CircuitResult) -> dict[str, costmodels.ModelCost]:
     """Every cost model of a circuit's counts (phases ``forward`` and ``backward``; a
     circuit has no matrix products, so ``flop`` costs nothing and has no ratio)."""
-    return costmodels.cost_models(result.counter)
+    return costmodels.cost_models(result.counter, result.cost_weights)
 
 
 def why_backprop(bp: BackpropComparison) -> list[str]:
