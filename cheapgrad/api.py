@@ -24,8 +24,6 @@ Example::
 
 from __future__ import annotations
 
-import cmath
-import functools
 import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -34,42 +32,13 @@ import numpy as np
 
 from cheapgrad.analysis import circuit as _circuit
 from cheapgrad.analysis.circuit import DEFAULT_METHOD_MAX_OPS, CircuitResult
-from cheapgrad.core import number as _number
-from cheapgrad.core.number import Num
-from cheapgrad.errors import DomainError
+from cheapgrad.core.number import Num, cos, exp, log, sin, sqrt, tanh
 from cheapgrad.models.circuit import Circuit
 
 __all__ = [
     "Circuit", "CircuitResult", "Result", "analyze", "cos", "exp", "grad", "log", "sin",
     "sqrt", "tanh",
 ]
-
-
-def _on_complex(name: str, plain: Callable[[complex], complex],
-                outside: Callable[[float], bool] = lambda r: False) -> Callable[[Any], Any]:
-    """The counted function ``name``, which on a plain complex number returns a plain
-    complex number, uncounted: what lets the gradient check run the user's function on
-    complex input (the complex step). The domain is the real function's, judged on the
-    real part, and refused with the same :class:`~cheapgrad.errors.DomainError`."""
-    counted = getattr(_number, name)
-
-    @functools.wraps(counted)
-    def fn(x: Any) -> Any:
-        if type(x) is complex:
-            if outside(x.real):
-                raise DomainError(name, (x.real,), "math domain error")
-            return plain(x)
-        return counted(x)
-
-    return fn
-
-
-exp = _on_complex("exp", cmath.exp)
-log = _on_complex("log", cmath.log, lambda r: r <= 0)
-tanh = _on_complex("tanh", cmath.tanh)
-sin = _on_complex("sin", cmath.sin)
-cos = _on_complex("cos", cmath.cos)
-sqrt = _on_complex("sqrt", cmath.sqrt, lambda r: r < 0)
 
 
 def _plain_value(out: Any) -> Any:

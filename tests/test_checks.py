@@ -181,3 +181,15 @@ def test_a_failing_probe_is_not_used() -> None:
                 complex_fn=lambda z: 1 / 0)
     e: Evaluators = evaluators(c, 2.0)
     assert e.complex_f is None and e.batch is None and e.real(np.array([1.0])) == 2.0
+
+
+def test_the_counted_functions_take_plain_complex_numbers_uncounted() -> None:
+    from cheapgrad.core.counter import Counter
+
+    c = Counter()
+    with c.scope("forward"):
+        z = sin(0.5 + 1e-30j)
+    assert type(z) is complex and z.imag / 1e-30 == pytest.approx(np.cos(0.5), rel=1e-15)
+    assert c.totals().total == 0
+    with pytest.raises(DomainError):
+        log(-1.0 + 1e-30j)  # outside the real log's domain, as the counted log says

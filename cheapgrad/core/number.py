@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from cheapgrad.core import ops as _ops
+from cheapgrad.core.complexfns import on_complex
 from cheapgrad.core.ops import N_OPS, TALLY_SIZE, Op
 from cheapgrad.errors import DomainError
 
@@ -318,8 +319,8 @@ def _counted_function(name: str) -> Callable[[Any], Num]:
     """The counted function of unary op ``name``, its docstring made from the op's."""
     op = _ops.FUNCTIONS[name]
 
-    def fn(x: Any) -> Num:
-        return apply(op, x)
+    def fn(x: Any) -> Any:  # a plain complex number (the complex-step check): uncounted
+        return on_complex(name, x) if type(x) is complex else apply(op, x)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"""Counted {op.summary} (one ``{name}``).
