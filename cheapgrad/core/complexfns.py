@@ -10,7 +10,7 @@ is the real function's, judged on the real part, and refused with the same
 Example::
 
     >>> round(on_complex("sin", 0.5 + 1e-30j).imag / 1e-30, 12)
-    0.877582561890
+    0.87758256189
 """
 
 from __future__ import annotations
