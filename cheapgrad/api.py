@@ -32,7 +32,8 @@ import numpy as np
 
 from cheapgrad.analysis import circuit as _circuit
 from cheapgrad.analysis.circuit import DEFAULT_METHOD_MAX_OPS, CircuitResult
-from cheapgrad.core.number import Num, cos, exp, log, sin, sqrt, tanh
+from cheapgrad.core.functions import cos, exp, log, sin, sqrt, tanh
+from cheapgrad.core.number import Num
 from cheapgrad.models.circuit import Circuit
 
 __all__ = [
@@ -80,14 +81,19 @@ def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
 
 
 def _input_names(f: Callable[..., Any], n: int) -> tuple[str, ...]:
+    """The names of the ``n`` positional parameters of ``f`` that the call fills
+    (``lambda x, y=2.0: ...`` called with one value: ``('x',)``), else ``x1``..``xn``."""
     try:
         params = list(inspect.signature(f).parameters.values())
     except (TypeError, ValueError):
         params = []
-    simple = [p.name for p in params
-              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if len(simple) == n and len(params) == n:
-        return tuple(simple)
+    simple = []
+    for p in params:
+        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            break
+        simple.append(p.name)
+    if len(simple) >= n:
+        return tuple(simple[:n])
     return tuple(f"x{i}" for i in range(1, n + 1))
 
 

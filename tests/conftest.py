@@ -5,6 +5,7 @@ of the package's modules."""
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import json
 import os
 import signal
@@ -42,9 +43,39 @@ def buckets(counter: Counter) -> Buckets:
     return out
 
 
+#: Before click 8.2, CliRunner mixes stderr into stdout unless told ``mix_stderr=False``
+#: (an argument 8.2 removed, when it began to capture the two apart by default).
+_SEPARATE = "mix_stderr" in inspect.signature(CliRunner.__init__).parameters
+
+
+class _MixedResult(Result):
+    """A result of click < 8.2 whose ``output`` is stdout then stderr, as 8.2's is (there
+    interleaved as written)."""
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+class Runner(CliRunner):
+    """A click runner that behaves alike on every click version the project supports:
+    ``result.stdout`` and ``result.stderr`` apart, ``result.output`` both."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        if _SEPARATE:
+            kwargs.setdefault("mix_stderr", False)
+        super().__init__(**kwargs)
+
+    def invoke(self, *args: Any, **kwargs: Any) -> Result:
+        result = super().invoke(*args, **kwargs)
+        if _SEPARATE:
+            result.__class__ = _MixedResult
+        return result
+
+
 @pytest.fixture
 def cli() -> CliRunner:
-    return CliRunner()
+    return Runner()
 
 
 # --- the command line in-process ----------------------------------------------------------

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import one_line_error
+from conftest import Runner, one_line_error
 
 from cheapgrad.analysis.audit import chain_ratio
 from cheapgrad.cli.app import main
@@ -85,11 +85,10 @@ def test_help_has_an_example(cli: CliRunner) -> None:
 
 
 def test_a_worst_case_too_large_to_count_points_at_the_array_engine() -> None:
-    from click.testing import CliRunner
 
     from cheapgrad.cli.app import main
 
-    result = CliRunner().invoke(main, ["audit", "--depths", "4096", "--widths", "64"])
+    result = Runner().invoke(main, ["audit", "--depths", "4096", "--widths", "64"])
     assert result.exit_code == 2
     assert "measure it with --engine array" in result.output
     assert "--max-ops" not in result.output

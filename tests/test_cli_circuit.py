@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import invoke_json, one_line_error
+from conftest import Runner, invoke_json, one_line_error
 
 from cheapgrad.cli.app import main
 from cheapgrad.core import ops
@@ -134,13 +134,12 @@ def test_bad_file_is_one_line_exit_2(cli: CliRunner, tmp_path: Path, text: str,
 
 
 def test_the_mlp_circuit_checks_tiny_gradients_by_complex_step(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from click.testing import CliRunner
 
     from cheapgrad.cli.app import main
 
     spec = tmp_path / "s.yaml"
     spec.write_text("input_dim: 4\nhidden: [8, 8, 8, 8]\nactivation: square\nseed: 3\n")
-    result = CliRunner().invoke(main, ["circuit", "mlp", "--spec", str(spec), "--format",
+    result = Runner().invoke(main, ["circuit", "mlp", "--spec", str(spec), "--format",
                                        "json"])
     assert result.exit_code == 0, result.output[-500:]
     gc = json.loads(result.output)["gradient_check"]

@@ -220,7 +220,7 @@ def test_central_differences_are_refused_on_huge_nets(
         (["run", "--max-ops", "0"], "Error: Invalid value for '--max-ops': 0 is not in the range"),
         (["run", "--colour"], "Error: No such option"),
         (["sweep", "--jobs", "0"], "Error: Invalid value for '--jobs': 0 is not in the range"),
-        (["nope"], "Error: No such command 'nope'."),
+        (["nope"], "Error: No such command 'nope'; commands: audit"),
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> None:

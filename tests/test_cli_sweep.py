@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import CliProcess, one_line_error
+from conftest import CliProcess, Runner, one_line_error
 
 from cheapgrad.cli.app import main
 
@@ -236,11 +236,10 @@ def test_sigint_stops_the_workers_and_exits_130(cli_process: Callable[..., CliPr
 
 
 def test_custom_activations_can_be_swept_by_flag_and_by_file(tmp_path: Path) -> None:
-    from click.testing import CliRunner
 
     from cheapgrad.cli.app import main
 
-    cli = CliRunner()
+    cli = Runner()
     flag = cli.invoke(main, ["sweep", "--depths", "1", "--widths", "1,2", "--jobs", "1",
                              "--activations", "tanh,custom(10,50)", "--format", "json"])
     assert flag.exit_code == 0, flag.output

@@ -13,8 +13,8 @@ from cheapgrad.analysis.gradcheck import check_gradient
 from cheapgrad.analysis.run import estimated_seconds, run
 from cheapgrad.analysis.theory import predict, predicted_total
 from cheapgrad.cli.app import main
-from cheapgrad.core.counter import Counter
-from cheapgrad.core.number import count, var
+from cheapgrad.core.counter import Counter, count
+from cheapgrad.core.number import var
 from cheapgrad.engines import (
     AUTO_SCALAR_MAX_OPS,
     DEFAULT_ENGINE,

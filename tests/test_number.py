@@ -7,18 +7,8 @@ import math
 import pytest
 
 from cheapgrad.core.counter import Counter
-from cheapgrad.core.number import (
-    Num,
-    const,
-    cos,
-    exp,
-    log,
-    sin,
-    sqrt,
-    tanh,
-    tracing,
-    var,
-)
+from cheapgrad.core.functions import cos, exp, log, sin, sqrt, tanh
+from cheapgrad.core.number import Num, const, tracing, var
 from cheapgrad.errors import DomainError
 
 
@@ -207,3 +197,56 @@ def test_tracing_records_op_and_parents_only_inside_the_block():
     prod = traced.parents[0]
     assert prod.op is not None and prod.op.name == "mul"
     assert prod.parents == (x, y)
+
+
+def test_powers_and_elementary_functions_do_not_take_the_generic_path(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from cheapgrad.core import number
+
+    def generic(*args: object) -> None:
+        raise AssertionError("the generic apply path was taken")
+
+    monkeypatch.setattr(number, "apply", generic)
+    x = var(0.4)
+    out, counts, nonscalar = counted(lambda: tanh(x) + exp(x) + log(x) + sin(x) + cos(x)
+                                     + sqrt(x) + x**2 + x**-3)
+    assert counts == {"add": 7, "exp": 1, "log": 1, "tanh": 1, "sin": 1, "cos": 1,
+                      "sqrt": 1, "pow": 2}
+    assert nonscalar["pow"] == 1 + 3
+
+
+@pytest.mark.parametrize("n", [-3, -1, 0, 1, 2, 3, 7, 64])
+@pytest.mark.parametrize("dep", [True, False])
+def test_the_written_out_power_matches_the_generic_path(n: int, dep: bool) -> None:
+    from cheapgrad.core.number import apply
+    from cheapgrad.core.ops import POW
+
+    x = var(1.3) if dep else const(1.3)
+    fast = counted(lambda: x**n)
+    generic = counted(lambda: apply(POW, x, n))
+    assert fast[0].v == generic[0].v and fast[0].dep == generic[0].dep
+    assert fast[1:] == generic[1:]
+    with tracing():
+        y, z = x**n, apply(POW, x, n)
+    assert y.op is z.op and [p.v for p in y.parents] == [p.v for p in z.parents]
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "tanh", "sin", "cos", "sqrt"])
+@pytest.mark.parametrize("v", [-1.0, 0.0, 0.5, 800.0])
+def test_the_written_out_functions_match_the_generic_path(name: str, v: float) -> None:
+    from cheapgrad.core import functions
+    from cheapgrad.core.number import apply
+    from cheapgrad.core.ops import OPS
+
+    fn, op = getattr(functions, name), OPS[name]
+    try:
+        expected = counted(lambda: apply(op, var(v)))
+    except DomainError as exc:
+        with pytest.raises(DomainError) as info:
+            fn(var(v))
+        assert str(info.value) == str(exc)
+        return
+    got = counted(lambda: fn(var(v)))
+    assert got[0].v == expected[0].v and got[1:] == expected[1:]
+    with tracing():
+        assert fn(var(v)).op is op

@@ -24,7 +24,7 @@ from cheapgrad.analysis.weights import (
     weighted_cost,
     weights_with_defaults,
 )
-from cheapgrad.core import number, ops
+from cheapgrad.core import functions, ops
 from cheapgrad.core.counter import Counter, OpCounts
 from cheapgrad.core.number import apply, const, var
 
@@ -147,9 +147,9 @@ def test_pow_follows_its_policy(n: int, dep: bool, expected: int) -> None:
 
 @pytest.mark.parametrize("name", ops.FUNCTIONS)
 def test_counted_functions_are_generated_from_the_registrations(name: str) -> None:
-    fn = getattr(number, name)
+    fn = getattr(functions, name)
     op = ops.FUNCTIONS[name]
-    assert fn.__name__ == name and fn.__module__ == "cheapgrad.core.number"
+    assert fn.__name__ == name and fn.__module__ == "cheapgrad.core.functions"
     assert fn.__doc__ is not None and op.summary in fn.__doc__ and ">>>" in fn.__doc__
     assert getattr(cheapgrad, name) is fn
     c = Counter()
@@ -173,13 +173,13 @@ def _cheapgrad_imports(path: Path) -> set[str]:
 
 def test_the_core_imports_form_no_cycle() -> None:
     # The table imports nothing (its rules apply an elementary function through the
-    # operand); the number depends on the table (and its functions' plain complex forms)
-    # only; the counter on both.
+    # operand); the per-thread state on the table; the number on both; the counter on
+    # the table and the state.
     assert _cheapgrad_imports(CORE / "ops.py") == set()
-    assert _cheapgrad_imports(CORE / "complexfns.py") == {"cheapgrad.errors"}
-    assert _cheapgrad_imports(CORE / "number.py") == {"cheapgrad.core.complexfns",
-                                                      "cheapgrad.core.ops", "cheapgrad.errors"}
-    assert _cheapgrad_imports(CORE / "counter.py") == {"cheapgrad.core.number",
+    assert _cheapgrad_imports(CORE / "state.py") == {"cheapgrad.core.ops", "cheapgrad.errors"}
+    assert _cheapgrad_imports(CORE / "number.py") == {"cheapgrad.core.ops", "cheapgrad.core.state",
+                                                      "cheapgrad.errors"}
+    assert _cheapgrad_imports(CORE / "counter.py") == {"cheapgrad.core.state",
                                                        "cheapgrad.core.ops"}
     code = ("import sys, cheapgrad.core.ops;"
             "assert 'cheapgrad.core.number' not in sys.modules;"

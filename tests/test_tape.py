@@ -9,7 +9,8 @@ import pytest
 
 from cheapgrad.core import forward as forward_mode
 from cheapgrad.core.counter import Counter
-from cheapgrad.core.number import Num, const, sin, tracing, var
+from cheapgrad.core.functions import sin
+from cheapgrad.core.number import Num, const, tracing, var
 from cheapgrad.core.tape import DifferentiationError, backward, circuit_nodes, memory, toposort
 
 

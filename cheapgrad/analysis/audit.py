@@ -276,8 +276,10 @@ def measure(candidate: Candidate, engine: str | None = None) -> Measured:
         c = candidate
         raise TooLargeError(
             f"the worst case found, depth {c.depth}, width {c.width}, is too large to count "
-            f"on the {chosen} engine; measure it with --engine array, or search smaller "
-            "--depths and --widths") from None
+            f"on the {chosen} engine; "
+            + ("measure it with --engine array, or search smaller " if chosen != "array"
+               else "search smaller ")
+            + "--depths and --widths") from None
     g = result.gradient_check
     return Measured(candidate, result.engine, result.cost_f, result.cost_f_and_grad,
                     result.counts_match, g.passed, g.max_rel_error)

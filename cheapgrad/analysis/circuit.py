@@ -38,8 +38,8 @@ from cheapgrad.analysis.gradcheck import CHUNK, GradCheck, max_rel_error
 from cheapgrad.analysis.result import BOUND, Ratio
 from cheapgrad.core import forward as forward_mode
 from cheapgrad.core import tape
-from cheapgrad.core.counter import Counter, OpCounts
-from cheapgrad.core.number import Num, const, gc_paused, tracing, var
+from cheapgrad.core.counter import Counter, OpCounts, gc_paused
+from cheapgrad.core.number import Num, const, tracing, var
 from cheapgrad.core.ops import OP_NAMES
 from cheapgrad.errors import DomainError, NumericalError
 from cheapgrad.models.circuit import Circuit
@@ -217,9 +217,11 @@ def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
                 f"{circuit.name}: the function must return a counted number, "
                 f"got {type(out).__name__}")
         if not math.isfinite(out.v):
+            why = ("a value overflows float64" if math.isinf(out.v) else
+                   "an input is NaN" if any(math.isnan(v) for v in circuit.values) else
+                   "an operation gives NaN")
             raise NumericalError(
-                f"{circuit.source or circuit.name}: cannot be evaluated: f = {out.v} "
-                "(a value overflows float64)")
+                f"{circuit.source or circuit.name}: cannot be evaluated: f = {out.v} ({why})")
         try:
             grads = tape.backward(out, inputs, counter, discarded=discarded)
         except DomainError as exc:
@@ -252,7 +254,7 @@ def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
         )
 
         def ratio(cost: int) -> float:
-            return cost / cost_f if cost_f else (1.0 if cost == 0 else math.inf)
+            return cost / cost_f if cost_f else (math.nan if cost == 0 else math.inf)
 
         def error(g: np.ndarray) -> float | None:
             return None if reference is None else max_rel_error(g, reference)

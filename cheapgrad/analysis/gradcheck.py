@@ -79,7 +79,8 @@ class GradCheck:
     @property
     def summary(self) -> str:
         """One line: method, comparisons, worst error and tolerance."""
-        return (f"{self.label}, {self.comparisons} comparisons, max rel. error "
+        n = self.comparisons
+        return (f"{self.label}, {n:,} comparison{'' if n == 1 else 's'}, max rel. error "
                 f"{self.max_rel_error:.2e} (tolerance {self.tolerance:.0e})")
 
     @property

@@ -47,15 +47,17 @@ def within(ratio: float | Fraction | None, bound: float | None) -> bool | None:
 
 
 def ratio_of(cost_f: float, cost_f_and_grad: float) -> float:
-    """cost(f, ∇f) / cost(f); a free f gives 1.0 when its gradient is free too, else inf.
+    """cost(f, ∇f) / cost(f); a free f gives nan (0/0, undefined: reports say so and JSON
+    writes null) when its gradient is free too, else inf. A 0/0 ratio does not fail the
+    bound: cost(f, ∇f) = 0 ≤ bound · cost(f) holds, trivially (see :attr:`Ratio.holds`).
 
     Example::
 
         >>> ratio_of(210, 491), ratio_of(0, 0), ratio_of(0, 3)
-        (2.3380952380952382, 1.0, inf)
+        (2.3380952380952382, nan, inf)
     """
     if cost_f == 0:
-        return 1.0 if cost_f_and_grad == 0 else math.inf
+        return math.nan if cost_f_and_grad == 0 else math.inf
     return cost_f_and_grad / cost_f
 
 
@@ -86,8 +88,10 @@ class Ratio:
 
     @property
     def holds(self: Costs) -> bool:
-        """Whether the measured ratio is within the bound."""
-        return bool(within(ratio_of(self.cost_f, self.cost_f_and_grad), self.bound))
+        """Whether the measured ratio is within the bound (trivially when f and ∇f both
+        cost nothing, where the ratio is undefined)."""
+        ratio = ratio_of(self.cost_f, self.cost_f_and_grad)
+        return math.isnan(ratio) or bool(within(ratio, self.bound))
 
     @property
     def margin(self: Costs) -> float:

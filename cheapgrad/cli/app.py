@@ -22,6 +22,7 @@ from typing import Any
 import click
 
 from cheapgrad.cli.common import INTERRUPTED
+from cheapgrad.util import did_you_mean
 from cheapgrad.version import __version__
 
 # click >= 8.2 signals a bare `cheapgrad` with this error; older versions print the help.
@@ -52,6 +53,18 @@ class OneLineErrors(click.Group):
         if isinstance(rv, int):  # --help and --version end here with their exit code
             sys.exit(rv)
         return rv
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        """The command ``args[0]`` names; an unknown name is a usage error that suggests
+        the closest command (``circut``: did you mean 'circuit'?) and lists them all."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            commands = self.list_commands(ctx)
+            lower = name.lower()
+            hint = (f" (commands are lower case: '{lower}')" if lower in commands
+                    else did_you_mean(name, commands))
+            ctx.fail(f"No such command '{name}'{hint}; commands: {', '.join(commands)}")
+        return super().resolve_command(ctx, args)
 
 
 @click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})

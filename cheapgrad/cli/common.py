@@ -52,7 +52,7 @@ class InputError(click.ClickException):
 
 
 def broken_pipe() -> None:
-    """The reader of stdout went away (``cheapgrad run | head -1``): stop quietly, with
+    """The reader of stdout went away (``cheapgrad run | true``): stop quietly, with
     the shell's code for a SIGPIPE, not 1, which means that a check failed."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
@@ -99,6 +99,8 @@ def exits_cleanly(fn: F) -> F:
 def check_writable(path: str, force: bool, suffix: str | None = None) -> None:
     """Refuse to overwrite an existing file unless ``force`` (and, with ``suffix``, a
     file whose name does not end in it)."""
+    if not path.strip():
+        raise OutputExistsError("the output file's name is empty: name a file to write")
     p = Path(path)
     if suffix is not None and p.suffix != suffix:
         raise OutputExistsError(f"{path}: the file's name must end in {suffix}")

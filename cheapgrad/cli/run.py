@@ -71,8 +71,9 @@ def command(config: str | None, fmt: str, engine: str, save_path: str | None, fo
             time_batches: tuple[int, ...] | None) -> None:
     """Count f and ∇f of the MLP in CONFIG and check the theorem.
 
-    CONFIG is a YAML spec file, or the name of a bundled spec (see
-    `cheapgrad example --list`); without it the bundled lecture spec runs.
+    CONFIG is a YAML spec file, or a name: NAME.yaml in the working folder if it exists,
+    else the bundled spec of that name (see `cheapgrad example --list`); without it the
+    bundled lecture spec runs.
     Exit code 0 when the ratio is within the bound, the gradient matches an independent
     derivative of the loss (complex step or central differences) and every count equals
     the closed form; 1 otherwise; 2 for bad input.

@@ -14,6 +14,7 @@ from cheapgrad.analysis.sweep import (
     DEFAULT_MAX_MINUTES,
     MAX_DEPTH,
     SweepResult,
+    default_jobs,
     parse_name_list,
     plan_sweep,
     resolve_grid,
@@ -76,7 +77,7 @@ def _finite_minutes(value: float) -> float:
 @click.option("--widths", metavar="1,4,16", help="Hidden widths to sweep (every layer).")
 @click.option("--activations", metavar="tanh,relu", help="Activations to sweep.")
 @click.option("--jobs", type=click.IntRange(min=1), metavar="N",
-              help="Worker processes (default: the number of cores).")
+              help="Worker processes (default, and at most: the number of cores).")
 @engine_option()
 @format_option()
 @click.option("--out", "out_path", metavar="FILE",
@@ -114,7 +115,7 @@ def command(config: str | None, depths: str | None, widths: str | None,
       cheapgrad sweep configs/sweep.yaml --cost-model nonscalar
       cheapgrad sweep configs/sweep.yaml --plot sweep.png --out sweep.json --format json
     """
-    spec = load_config(config if config is not None else "sweep")
+    spec = load_config(config, default="sweep")
     if weights is not None:
         spec = dataclasses.replace(spec, cost_weights=weights)
     grid = resolve_grid(
@@ -132,6 +133,11 @@ def command(config: str | None, depths: str | None, widths: str | None,
         check_plot_path(plot_path)
         check_writable(plot_path, force)
         require_matplotlib()
+    cores = default_jobs()
+    if jobs is not None and jobs > cores:
+        click.echo(f"--jobs {jobs}: this machine has {cores} core{'s' if cores > 1 else ''}; "
+                   f"using {cores}", err=True)
+        jobs = cores
     plan = plan_sweep(spec, grid, engine, jobs=jobs, max_minutes=max_minutes)
 
     err = Console(stderr=True)
@@ -168,14 +174,14 @@ def command(config: str | None, depths: str | None, widths: str | None,
     else:
         click.echo(render(result, fmt, cost_model), nl=False)
 
-    if result.interrupted:
-        click.echo(f"interrupted: {len(result.cells)} of {len(plan.cells)} cells finished",
-                   err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    if plot_path is not None:
+    if plot_path is not None and result.cells:  # interrupted: the finished cells
         from cheapgrad.render.plot import plot_sweep
 
         plot_sweep(result, plot_path)
         click.echo(f"wrote {plot_path}", err=True)
+    if result.interrupted:
+        click.echo(f"interrupted: {len(result.cells)} of {len(plan.cells)} cells finished",
+                   err=True)
+        sys.exit(EXIT_INTERRUPTED)
     if not result.summary.all_passed:
         sys.exit(1)

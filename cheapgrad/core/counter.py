@@ -2,8 +2,8 @@
 
 A tally is a list of ``TALLY_SIZE`` integers laid out by the op table
 (:mod:`cheapgrad.core.ops`): the unit count of each op, then its nonscalar count. The
-counted numbers (:mod:`cheapgrad.core.number`) add to the *active* tally, a global of
-that module read on every op; :meth:`Counter.scope` makes one bucket of a counter the
+counted numbers (:mod:`cheapgrad.core.number`) add to the *active* tally of their
+thread (:mod:`cheapgrad.core.state`); :meth:`Counter.scope` makes one bucket of a counter the
 active tally for a block and restores the previous one after it, so counts are scoped
 and two runs in one process never mix. Ops executed outside any scope are not counted.
 
@@ -22,18 +22,18 @@ Example::
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from cheapgrad.core import number as _number
-from cheapgrad.core.ops import N_OPS, NONSCALAR_KINDS, OP_NAMES, TALLY_SIZE
+from cheapgrad.core.ops import N_OPS, NONSCALAR_KINDS, OP_NAMES, OPS, TALLY_SIZE
+from cheapgrad.core.state import TALLY, pop, push
 
 Key = tuple[str, Any, Any]
 
 _ZERO_TALLY: list[int] = [0] * TALLY_SIZE
-# The globals of the number module, whose ``_tally`` every counted op reads: a scope
-# rebinds it there (a dict store is the cheapest way to set another module's global).
-_NUMBER: dict[str, Any] = vars(_number)
 
 
 @dataclass(frozen=True)
@@ -85,26 +85,24 @@ class OpCounts:
 class _Scope:
     """The context manager of :meth:`Counter.scope`: a class, made once per bucket and
     reused, because engines that count whole arrays open thousands of scopes and a
-    generator-based one costs several times more to enter. It rebinds the number
-    module's active tally (``_tally``), which the counted numbers read as a global."""
+    generator-based one costs several times more to enter. It makes the bucket its
+    thread's active tally (:data:`cheapgrad.core.state.TALLY`) and restores the
+    previous one on exit, so it can be entered by several threads at once."""
 
-    __slots__ = ("counter", "key", "stack")
+    __slots__ = ("counter", "key")
 
     def __init__(self, counter: Counter, key: Key) -> None:
         self.counter = counter
         self.key = key
-        self.stack: list[list[int]] = []
 
     def __enter__(self) -> None:
-        buckets = self.counter.buckets
-        bucket = buckets.get(self.key)
+        bucket = self.counter.buckets.get(self.key)
         if bucket is None:
-            bucket = buckets[self.key] = _ZERO_TALLY.copy()
-        self.stack.append(_NUMBER["_tally"])
-        _NUMBER["_tally"] = bucket
+            bucket = self.counter.buckets.setdefault(self.key, _ZERO_TALLY.copy())
+        push(bucket)
 
     def __exit__(self, *exc: object) -> None:
-        _NUMBER["_tally"] = self.stack.pop()
+        pop()
 
 
 class Counter:
@@ -149,3 +147,40 @@ class Counter:
     def keys(self) -> list[Key]:
         """The bucket keys in the order they were first used."""
         return list(self.buckets)
+
+
+def count(kind: str, n: int, nonscalar: int = 0) -> None:
+    """Add ``n`` ops of ``kind`` to the active tally in one step, ``nonscalar`` of them
+    nonscalar: for engines that count many ops at once (a mat-vec by its shape).
+
+    >>> from cheapgrad.core.counter import Counter
+    >>> c = Counter()
+    >>> with c.scope("forward"):
+    ...     count("mul", 12, nonscalar=4)
+    >>> c.totals().counts["mul"], c.totals().nonscalar["mul"]
+    (12, 4)
+    """
+    k = OPS[kind].index
+    t = TALLY.get()
+    t[k] += n
+    if nonscalar:
+        t[N_OPS + k] += nonscalar
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a block of counted work: counted
+    numbers form no cycles, and millions of them make the collector run constantly.
+
+    >>> import gc
+    >>> with gc_paused():
+    ...     gc.isenabled()
+    False
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

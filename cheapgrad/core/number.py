@@ -1,18 +1,19 @@
 """The counted number: a float64 scalar that records every op it executes.
 
-Each operator, comparison and elementary function on a :class:`Num` adds one to the
-active tally (set by :meth:`cheapgrad.core.counter.Counter.scope`; ops outside any scope
-are not counted), in its op's slot of the op table (:mod:`cheapgrad.core.ops`). A number
-knows exactly whether it depends on the independent variables (``dep``): a :func:`var`
-does, a :func:`const` or a plain Python number does not, an op's result does when an
-operand does; each op's ``nonscalar`` policy says when an execution is nonscalar in Baur
-and Strassen's sense, tallied again in the nonscalar slots. Inside :func:`tracing` every
+Each operator, comparison and elementary function on a :class:`Num` adds one to its
+thread's active tally (:mod:`cheapgrad.core.state`), in its op's slot of the op table
+(:mod:`cheapgrad.core.ops`). A number knows whether it depends on the independent
+variables (``dep``): a :func:`var` does, a :func:`const` or a plain Python number does
+not, an op's result does when an operand does; each op's ``nonscalar`` policy says when
+an execution is nonscalar in Baur and Strassen's sense, tallied again in the nonscalar
+slots. Inside :func:`tracing` every
 result records its op and operands (``parents``), the circuit reverse mode walks.
 
-The operator methods of :class:`Num`, the hot path, are written out with their slot, op
-and nonscalar policy from the table (checked on import); every other op goes through the
-generic :func:`apply`, and :func:`exp`, :func:`log`, :func:`tanh`, :func:`sin`,
-:func:`cos` and :func:`sqrt` are generated from their registrations.
+The operators of :class:`Num` (``**`` included) and the elementary functions
+(:mod:`cheapgrad.core.functions`), the hot path, are written out with their slot, op and
+nonscalar policy from the table (checked on import); other ops go through :func:`apply`.
+Inside a counting scope a number refuses to leave the counted world (``float()``,
+``math.*``…: :class:`cheapgrad.core.state.Exits`).
 
 Example::
 
@@ -27,14 +28,14 @@ Example::
 
 from __future__ import annotations
 
-import gc
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from cheapgrad.core import ops as _ops
-from cheapgrad.core.complexfns import on_complex
-from cheapgrad.core.ops import N_OPS, TALLY_SIZE, Op
+from cheapgrad.core.ops import N_OPS, Op
+from cheapgrad.core.state import TALLY, TRACING, Exits
 from cheapgrad.errors import DomainError
 
 _ADD = _ops.ADD.index
@@ -45,17 +46,21 @@ _NEG = _ops.NEG.index
 _CMP = _ops.CMP.index
 _NS_MUL = N_OPS + _MUL
 _NS_DIV = N_OPS + _DIV
+_POW = _ops.POW.index
+_NS_POW = N_OPS + _POW
 
-# The active tally, read by every op as a plain global. Rebound only by Counter.scope
-# (which sets this module's attribute); the default one is never read.
-_tally: list[int] = [0] * TALLY_SIZE
-# Whether results record their op and parents (see tracing()).
+# Every op adds to its thread's active tally, ``_tally()`` (see cheapgrad.core.state).
+_tally = TALLY.get
+# Whether results record their op and parents: true while any thread is in tracing()
+# (a result of another thread then records its parents too, which changes no count).
 _tracing: bool = False
+_tracing_threads = 0
+_tracing_lock = threading.Lock()
 
 _new = object.__new__
 
 
-class Num:
+class Num(Exits):
     """A counted float64 scalar.
 
     Attributes: ``v`` the float value, ``dep`` whether it depends on the independent
@@ -80,9 +85,6 @@ class Num:
         kind = "var" if self.dep else "const"
         return f"Num({self.v!r}, {kind})"
 
-    def __float__(self) -> float:
-        return self.v
-
     def apply(self, op: Op, *others: Any) -> Num:
         """``apply(op, self, *others)``: how the op table's derivative rules apply an
         elementary function to their operands without importing this module.
@@ -98,7 +100,7 @@ class Num:
     def __add__(self, other: Any) -> Num:
         if type(other) is not Num:
             other = _coerce(other)
-        _tally[_ADD] += 1
+        _tally()[_ADD] += 1
         r = _new(Num)
         r.v = self.v + other.v
         r.dep = self.dep or other.dep
@@ -116,7 +118,7 @@ class Num:
     def __sub__(self, other: Any) -> Num:
         if type(other) is not Num:
             other = _coerce(other)
-        _tally[_SUB] += 1
+        _tally()[_SUB] += 1
         r = _new(Num)
         r.v = self.v - other.v
         r.dep = self.dep or other.dep
@@ -134,7 +136,7 @@ class Num:
     def __mul__(self, other: Any) -> Num:
         if type(other) is not Num:
             other = _coerce(other)
-        t = _tally
+        t = _tally()
         t[_MUL] += 1
         r = _new(Num)
         r.v = self.v * other.v
@@ -160,7 +162,7 @@ class Num:
             other = _coerce(other)
         if other.v == 0.0:
             raise DomainError("div", (self.v, other.v), "division by zero")
-        t = _tally
+        t = _tally()
         t[_DIV] += 1
         r = _new(Num)
         r.v = self.v / other.v
@@ -181,7 +183,7 @@ class Num:
         return _coerce(other).__truediv__(self)
 
     def __neg__(self) -> Num:
-        _tally[_NEG] += 1
+        _tally()[_NEG] += 1
         r = _new(Num)
         r.v = -self.v
         r.dep = self.dep
@@ -193,22 +195,53 @@ class Num:
             r.parents = ()
         return r
 
-    def __pos__(self) -> Num:
+    def __pos__(self) -> Num:  # no op
         return self
 
     def __pow__(self, other: Any) -> Num:
-        """``x ** n`` for an integer constant ``n``: one ``pow`` op."""
-        n = other.v if type(other) is Num else other
-        if type(other) is Num and other.dep:
-            raise TypeError("the exponent of ** must be a constant integer")
-        if not float(n).is_integer():
-            raise TypeError(f"the exponent of ** must be an integer, got {n!r}")
-        return apply(_ops.POW, self, int(n))
+        """``x ** n``, n a constant integer: one ``pow``, nonscalar by repeated squaring."""
+        if type(other) is not int:
+            other = _exponent(other)
+        try:
+            v = self.v ** float(other)
+        except (OverflowError, ZeroDivisionError) as exc:
+            raise DomainError("pow", (self.v, float(other)), str(exc)) from None
+        t = _tally()
+        t[_POW] += 1
+        r = _new(Num)
+        r.v = v
+        if self.dep:
+            chain = _CHAINS.get(other)
+            if chain is None:
+                chain = _CHAINS[other] = _ops.power_chain(other)
+            t[_NS_POW] += chain
+            r.dep = True
+        else:
+            r.dep = False
+        if _tracing:
+            r.op = _ops.POW
+            r.parents = (self, const(other))
+        else:
+            r.op = None
+            r.parents = ()
+        return r
+
+    def __rpow__(self, other: Any) -> Num:
+        """``c ** x`` for a constant ``c > 0``: ``exp(x * log(c))``, three counted ops."""
+        c = _coerce(other)
+        if not c.v > 0.0:
+            raise DomainError("pow", (c.v, self.v), "c ** x needs a constant c > 0 (it is "
+                              "counted as exp(x * log(c)))")
+        return apply(_ops.EXP, self * apply(_ops.LOG, c))
+
+    def __abs__(self) -> Num:
+        """``abs(x)``: a counted selection, one ``cmp`` and a ``neg`` when x < 0."""
+        return -self if self < 0.0 else self
 
     def _other(self, other: Any) -> float:
         if type(other) is not Num:
             other = _coerce(other)
-        _tally[_CMP] += 1
+        _tally()[_CMP] += 1
         return other.v
 
     # Comparisons count one ``cmp`` each and return a plain bool (no derivative).
@@ -227,10 +260,26 @@ class Num:
     __hash__ = object.__hash__
 
 
+_CHAINS: dict[int, int] = {}
+
+
+def _exponent(n: Any) -> int:
+    """The integer of a constant exponent, or a TypeError saying what ** accepts."""
+    if type(n) is Num:
+        if n.dep:
+            raise TypeError("the exponent of ** must be a constant integer (for x ** y "
+                            "write exp(y * log(x)))")
+        n = n.v
+    if isinstance(n, bool) or not isinstance(n, (int, float)) or not float(n).is_integer():
+        raise TypeError(f"the exponent of ** must be an integer, got {n!r} (sqrt(x) is "
+                        "counted; x ** y is exp(y * log(x)))")
+    return int(n)
+
+
 # Each written-out method's inlined policy must be its op's (tests/test_ops_table.py).
 _INLINED_POLICIES = ((_ops.ADD, _ops.never), (_ops.SUB, _ops.never), (_ops.NEG, _ops.never),
                      (_ops.MUL, _ops.if_both_depend), (_ops.DIV, _ops.if_divisor_depends),
-                     (_ops.CMP, _ops.never))
+                     (_ops.CMP, _ops.never), (_ops.POW, _ops.by_repeated_squaring))
 for _op, _policy in _INLINED_POLICIES:
     if _op.nonscalar is not _policy:
         raise ImportError(f"op {_op.name!r}: the table's nonscalar policy is not the "
@@ -242,10 +291,7 @@ def _coerce(x: Any) -> Num:
     """A plain Python number in mixed arithmetic is a constant."""
     if type(x) is float:
         r = _new(Num)
-        r.v = x
-        r.dep = False
-        r.op = None
-        r.parents = ()
+        r.v, r.dep, r.op, r.parents = x, False, None, ()
         return r
     if isinstance(x, Num):
         return x
@@ -299,7 +345,7 @@ def apply(op: Op, *args: Any) -> Num:
         raise DomainError(op.name, tuple(a.v for a in nums), str(exc)) from None
     if isinstance(value, complex):
         raise DomainError(op.name, tuple(a.v for a in nums), "complex result")
-    t = _tally
+    t = _tally()
     t[op.index] += 1
     r = _new(Num)
     r.v = float(value)
@@ -315,70 +361,18 @@ def apply(op: Op, *args: Any) -> Num:
     return r
 
 
-def _counted_function(name: str) -> Callable[[Any], Num]:
-    """The counted function of unary op ``name``, its docstring made from the op's."""
-    op = _ops.FUNCTIONS[name]
+def _method(op: Op) -> Callable[[Num], Num]:
+    def method(self: Num) -> Num:
+        return apply(op, self)
 
-    def fn(x: Any) -> Any:  # a plain complex number (the complex-step check): uncounted
-        return on_complex(name, x) if type(x) is complex else apply(op, x)
-
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"""Counted {op.summary} (one ``{name}``).
-
-    >>> from cheapgrad.core.counter import Counter
-    >>> from cheapgrad.core.number import {name}, var
-    >>> c = Counter()
-    >>> with c.scope("forward"):
-    ...     y = {name}(var(2.0))
-    >>> round(y.v, 6), c.totals().nonzero()
-    ({round(op.forward(2.0), 6)!r}, {{'{name}': 1}})
-    """
-    return fn
+    method.__name__ = op.name
+    return method
 
 
-exp = _counted_function("exp")
-log = _counted_function("log")
-tanh = _counted_function("tanh")
-sin = _counted_function("sin")
-cos = _counted_function("cos")
-sqrt = _counted_function("sqrt")
-
-
-def count(kind: str, n: int, nonscalar: int = 0) -> None:
-    """Add ``n`` ops of ``kind`` to the active tally in one step, ``nonscalar`` of them
-    nonscalar: for engines that count many ops at once (a mat-vec by its shape).
-
-    >>> from cheapgrad.core.counter import Counter
-    >>> c = Counter()
-    >>> with c.scope("forward"):
-    ...     count("mul", 12, nonscalar=4)
-    >>> c.totals().counts["mul"], c.totals().nonscalar["mul"]
-    (12, 4)
-    """
-    k = _ops.OPS[kind].index
-    t = _tally
-    t[k] += n
-    if nonscalar:
-        t[N_OPS + k] += nonscalar
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for a block of counted work: counted
-    numbers form no cycles, and millions of them make the collector run constantly.
-
-    >>> import gc
-    >>> with gc_paused():
-    ...     gc.isenabled()
-    False
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+# numpy's functions on object arrays call a method of each element (x.tanh()).
+for _op in _ops.FUNCTIONS.values():
+    setattr(Num, _op.name, _method(_op))
+del _op
 
 
 @contextmanager
@@ -391,10 +385,15 @@ def tracing() -> Iterator[None]:
     >>> y.op.name, y.parents == (x, x), (x * x).op
     ('mul', True, None)
     """
-    global _tracing
-    previous = _tracing
-    _tracing = True
+    global _tracing, _tracing_threads
+    with _tracing_lock:
+        token = TRACING.set(TRACING.get() + 1)
+        _tracing_threads += TRACING.get() == 1
+        _tracing = True
     try:
         yield
     finally:
-        _tracing = previous
+        with _tracing_lock:
+            _tracing_threads -= TRACING.get() == 1
+            TRACING.reset(token)
+            _tracing = _tracing_threads > 0

@@ -32,7 +32,7 @@ the operand, ``a.apply(COS)``, so this module imports no number type: the counte
 (:mod:`cheapgrad.core.number`) depends on the table, never the reverse. Adding an op is
 one ``_register`` call here, plus the operator method on
 :class:`cheapgrad.core.number.Num` for an op with its own syntax, or one line generating
-its counted function in :mod:`cheapgrad.core.number` for a function users call by name.
+its counted function in :mod:`cheapgrad.core.functions` for a function users call by name.
 
 Example::
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from cheapgrad.core.counter import Counter
-from cheapgrad.core.number import Num, const, gc_paused
+from cheapgrad.core.counter import Counter, gc_paused
+from cheapgrad.core.number import Num, const
 from cheapgrad.models.mlp import EngineOutput, Params, network, new_gradients
 from cheapgrad.models.spec import Spec
 

@@ -39,7 +39,10 @@ from typing import Any
 import numpy as np
 
 from cheapgrad.core import ops as _ops
-from cheapgrad.core.number import Num, apply, const, count, exp, tanh
+from cheapgrad.core.counter import count
+from cheapgrad.core.functions import exp, tanh
+from cheapgrad.core.number import Num, apply, const
+from cheapgrad.util import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,32 @@ def parse_custom_name(name: str) -> tuple[int, int] | None:
     if cost < 1 or dcost < 1:
         return None
     return cost, dcost
+
+
+def unknown_activation(name: str, known: Any) -> str:
+    """Why ``name`` names no activation, with a hint: what is wrong with a ``custom(...)``
+    form, the lower-case name, or the closest name.
+
+    Example::
+
+        >>> unknown_activation("custom(10)", ["tanh"])
+        "'custom(10)' needs two costs: custom(C,D), e.g. custom(10,50)"
+        >>> unknown_activation("TANH", ["tanh"])
+        "unknown activation 'TANH' (names are lower case: 'tanh'); known: tanh"
+    """
+    known = list(known)
+    if name.startswith(CUSTOM + "(") and name.endswith(")"):
+        parts = name[len(CUSTOM) + 1:-1].split(",")
+        if len(parts) != 2:
+            return f"'{name}' needs two costs: custom(C,D), e.g. custom(10,50)"
+        return (f"'{name}': the costs C and D of custom(C,D) must be positive integers, "
+                "e.g. custom(10,50)")
+    lower = name.lower()
+    if lower != name and (lower in known or parse_custom_name(lower) is not None):
+        hint = f" (names are lower case: '{lower}')"
+    else:
+        hint = did_you_mean(name, known)
+    return f"unknown activation '{name}'{hint}; known: {', '.join(known)}"
 
 
 def custom(cost: int, derivative_cost: int) -> Activation:

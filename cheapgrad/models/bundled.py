@@ -61,15 +61,19 @@ def circuit_text(name: str) -> str:
     return _text(CIRCUITS, name)
 
 
-def load_config(config: str | None) -> Spec:
-    """A spec from a file path, or a bundled spec by name (default: ``lecture``)."""
+def load_config(config: str | None, default: str = "lecture") -> Spec:
+    """A spec from a file path, or by name: ``NAME.yaml`` in the working folder if there
+    is one, else the bundled spec of that name; without one, the bundled ``default``."""
     if config is None:
-        return spec_from_yaml(spec_text("lecture"), source="lecture (bundled)")
+        return spec_from_yaml(spec_text(default), source=f"{default} (bundled)")
     if not config.strip():
         raise SpecError("the spec's path is empty; name a file or a bundled spec "
                         f"({', '.join(spec_names())})")
     path = Path(config)
     names = spec_names()
+    local = Path(f"{config}.yaml")
+    if not path.exists() and not path.suffix and local.is_file():
+        return load_spec(local)  # ./wide.yaml wins over the bundled wide
     if not path.exists() and config in names:
         return spec_from_yaml(spec_text(config), source=f"{config} (bundled)")
     if not path.exists():

@@ -10,9 +10,10 @@ The grammar is the arithmetic of the op table and nothing else::
     exponent := ["-"] INTEGER | "(" ["-"] INTEGER ")"
 
 ``FUNCTION`` is one of :data:`cheapgrad.core.ops.FUNCTIONS` (exp, log, tanh, sin, cos,
-sqrt). As in Python, ``-x**2`` is ``-(x**2)``. The exponent of ``**`` must be an
-integer literal of size at most :data:`MAX_EXPONENT`: the op table's ``pow`` takes a
-constant integer exponent. Anything else (strings, attribute access, subscripts,
+sqrt). As in Python, ``-x**2`` is ``-(x**2)``. A minus before a bare number
+(``-1.5``, ``-(2)``) makes a negative constant, not a counted ``neg``. The exponent of
+``**`` must be an integer literal of size at most :data:`MAX_EXPONENT`: the op table's
+``pow`` takes a constant integer exponent. Anything else (strings, attribute access, subscripts,
 commas, keywords such as ``lambda``, unknown functions) is rejected with its column.
 
 Parsing produces postfix code that :meth:`Expression.evaluate` runs with an explicit
@@ -199,9 +200,14 @@ class _Parser:
         if self.tok.kind == "op" and self.tok.text == "-":
             t = self.advance()
             self.enter(t.column)
+            start = len(self.code)
             self.unary()
             self.depth -= 1
-            self.code.append(("neg", None, t.column))
+            if len(self.code) == start + 1 and self.code[-1][0] == "const":
+                # A negated literal (-1.5, -(2)) is a constant, not a counted neg.
+                self.code[-1] = ("const", -float(self.code[-1][1]), t.column)  # type: ignore[arg-type]
+            else:
+                self.code.append(("neg", None, t.column))
             return
         if self.tok.kind == "op" and self.tok.text == "+":
             raise ExprError("unary '+' is not allowed; write the operand alone", self.tok.column)

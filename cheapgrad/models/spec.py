@@ -33,7 +33,13 @@ from typing import Any
 
 from cheapgrad.core.ops import OP_NAMES
 from cheapgrad.errors import SpecError
-from cheapgrad.models.activations import ACTIVATIONS, CUSTOM, custom_name, parse_custom_name
+from cheapgrad.models.activations import (
+    ACTIVATIONS,
+    CUSTOM,
+    custom_name,
+    parse_custom_name,
+    unknown_activation,
+)
 from cheapgrad.models.weightsfile import read_weights_file
 from cheapgrad.models.yamlio import (
     field_error,
@@ -184,6 +190,9 @@ def spec_from_dict(
                         path=source, line=1)
     c = _Checker(data, source, lines)
     for key in data:
+        if key == "circuit" and "input_dim" not in data:
+            raise c.fail(key, "this is a circuit file, not an MLP spec: run it with "
+                         "'cheapgrad circuit FILE'")
         if key not in KEYS:
             hint = did_you_mean(key, KEYS)
             raise c.fail(key, "unknown key" + hint
@@ -265,10 +274,7 @@ def _check_activation(c: _Checker, name: str, value: Any) -> str:
     if parse_custom_name(value) is not None:
         return value
     if value not in ACTIVATIONS:
-        hint = did_you_mean(value, tuple(ACTIVATIONS))
-        raise c.fail(name, f"unknown activation '{value}'"
-                     + hint
-                     + f"; known: {', '.join(ACTIVATIONS)}")
+        raise c.fail(name, unknown_activation(value, ACTIVATIONS))
     return value
 
 

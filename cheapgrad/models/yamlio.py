@@ -17,6 +17,7 @@ Example::
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -119,10 +120,23 @@ def parse_yaml(text: str, path: str | None = None) -> tuple[Any, dict[str, int]]
 
 
 def read_text(path: str | Path) -> str:
-    """Read a spec file, raising SpecError when it cannot be read."""
+    """Read a spec or circuit file, raising SpecError when it cannot be read, is not a
+    regular file (a device such as ``/dev/zero`` or a FIFO would never end) or is larger
+    than :data:`MAX_FILE_BYTES` (only that much is read)."""
     p = Path(path)
     try:
-        return p.read_text(encoding="utf-8")
+        if not stat.S_ISREG(p.stat().st_mode):
+            if p.is_dir():
+                raise SpecError("is a directory, not a spec file", path=str(path))
+            raise SpecError("not a regular file (a device, FIFO or socket): name a spec "
+                            "file", path=str(path))
+        with p.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise SpecError(f"larger than {MAX_FILE_BYTES // 1024} KiB: not a spec",
+                            path=str(path))
+        # Universal newlines, as text mode reads them.
+        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except FileNotFoundError:
         raise SpecError("no such file", path=str(path)) from None
     except IsADirectoryError:

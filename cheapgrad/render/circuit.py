@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from typing import Any
 
 from cheapgrad.analysis import costmodels
 from cheapgrad.analysis.backprop import BackpropComparison
 from cheapgrad.analysis.circuit import PHASES, CircuitResult, MethodResult
 from cheapgrad.render import costmodels as render_costmodels
-from cheapgrad.render.run import json_number, verdict_parts
+from cheapgrad.render.run import json_number, ratio_text, verdict_parts
 
 #: Version of the JSON layout; bumped when a field changes meaning or disappears.
 SCHEMA_VERSION = 1
@@ -75,7 +76,7 @@ def backprop_dict(bp: BackpropComparison) -> dict[str, Any]:
     return {
         "cost_f": bp.cost_f,
         "cost_f_and_grad": bp.cost_f_and_grad,
-        "ratio": bp.ratio,
+        "ratio": json_number(bp.ratio),
         "holds": bp.holds,
         "forward": bp.forward,
         "backward": bp.backward,
@@ -146,7 +147,8 @@ def method_rows(result: CircuitResult) -> list[list[str]]:
     for m in result.methods:
         rows.append([
             m.name, m.evaluations, "—" if m.cost is None else f"{m.cost:,}",
-            "—" if m.ratio is None else f"{m.ratio:.2f}", _err(m.max_rel_error), m.note,
+            "—" if m.ratio is None or math.isnan(m.ratio) else f"{m.ratio:.2f}",
+            _err(m.max_rel_error), m.note,
         ])
     return rows
 
@@ -190,7 +192,7 @@ def to_markdown(result: CircuitResult, cost_model: str = "unit",
         *([f"{c.description}", ""] if c.description else []),
         f"- inputs: {d:,}; f = {result.value:.10g}",
         f"- cost(f) = {result.cost_f:,}; cost(f, ∇f) = {result.cost_f_and_grad:,} "
-        f"(reverse mode); ratio = {result.ratio:.4f}; bound = {result.bound:g}",
+        f"(reverse mode); ratio = {ratio_text(result.ratio)}; bound = {result.bound:g}",
         f"- verdict: {verdict(result)}",
         f"- memory: {memory_text(result)}",
         "",
@@ -211,9 +213,9 @@ def to_markdown(result: CircuitResult, cost_model: str = "unit",
         lines += ["", "## Generic reverse mode against the hand-written backprop", "",
                   "| | cost(f) | cost(f, ∇f) | ratio |", "|---|---:|---:|---:|",
                   f"| generic reverse mode | {result.cost_f:,} | {result.cost_f_and_grad:,} "
-                  f"| {result.ratio:.4f} |",
+                  f"| {ratio_text(result.ratio)} |",
                   f"| hand-written backprop | {bp.cost_f:,} | {bp.cost_f_and_grad:,} "
-                  f"| {bp.ratio:.4f} |", "",
+                  f"| {ratio_text(bp.ratio)} |", "",
                   f"Backward ops, generic minus backprop: {bp.backward_difference}; "
                   f"gradients differ by at most {bp.gradient_max_rel_difference:.1e} "
                   "(relative).", ""]

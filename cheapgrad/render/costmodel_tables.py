@@ -41,8 +41,9 @@ def cost_model_table(models: Mapping[str, ModelCost], timing: Any = None) -> Tab
     ``timing`` (optional) adds the clock: any object with ``forward_s``,
     ``forward_backward_s`` and ``ratio`` (see :mod:`cheapgrad.analysis.timing`).
     """
+    starred = any(m.holds is not None and not m.applies for m in models.values())
     table = Table(title="Cost models: the same counts, priced five ways", title_justify="left",
-                  caption=OUTSIDE, caption_justify="left")
+                  caption=OUTSIDE if starred else None, caption_justify="left")
     for col, just in (("model", "left"), ("cost(f)", "right"), ("cost(f, ∇f)", "right"),
                       ("ratio", "right"), ("bound", "right"), ("verdict", "left"),
                       ("source", "left")):
@@ -58,16 +59,24 @@ def cost_model_table(models: Mapping[str, ModelCost], timing: Any = None) -> Tab
     return table
 
 
-def published_table(models: Mapping[str, ModelCost], subject: str = "mlp") -> Table:
-    """The published constants beside the ratio measured under each one's model."""
+def published_table(models: Mapping[str, ModelCost], subject: str = "mlp",
+                    after_model_table: bool = True) -> Table:
+    """The published constants beside the ratio measured under each one's model. The
+    footnote on the mark ``*`` is left to the cost-model table of the same ``models``
+    shown just before (``after_model_table``), and left out when no row is marked."""
+    rows = published_rows(models, subject)
+    starred = any(r["holds"] is not None and r["applies"] is False for r in rows)
+    shown_before = after_model_table and any(
+        m.holds is not None and not m.applies for m in models.values())
     table = Table(title="Published constants and what was measured here",
-                  title_justify="left", caption=OUTSIDE, caption_justify="left")
+                  title_justify="left", caption=OUTSIDE if starred and not shown_before else None,
+                  caption_justify="left")
     table.add_column("statement", ratio=3)
     table.add_column("source", ratio=2)
     for col, just in (("model", "left"), ("bound", "right"), ("measured", "right"),
                       ("verdict", "left")):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
-    for r in published_rows(models, subject):
+    for r in rows:
         table.add_row(r["statement"], r["source"], r["model"], fmt_number(r["bound"]),
                       fmt_number(r["measured_ratio"]),
                       _verdict(r["holds"], r["applies"] is not False))

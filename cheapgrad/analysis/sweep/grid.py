@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cheapgrad.errors import SpecError
-from cheapgrad.models.activations import ACTIVATIONS, custom_name
+from cheapgrad.models.activations import ACTIVATIONS, custom_name, unknown_activation
 from cheapgrad.models.spec import MAX_WIDTH, Spec
 from cheapgrad.models.yamlio import field_error, shown
 from cheapgrad.util import Fail, ListError, check_ints, did_you_mean, split_list
@@ -68,8 +68,7 @@ def _check_names(values: Sequence[Any], fail: Fail) -> tuple[str, ...]:
         if not isinstance(v, str):
             raise fail(i, f"must be an activation name, got {shown(v)}")
         if ACTIVATIONS.resolve(v) is None:
-            hint = did_you_mean(v, ACTIVATIONS)
-            raise fail(i, f"unknown activation '{v}'{hint}; known: {', '.join(ACTIVATIONS)}")
+            raise fail(i, unknown_activation(v, ACTIVATIONS))
         if v in seen:
             raise fail(i, f"'{v}' is listed twice")
         seen.add(v)

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cheapgrad.core.number import Num, exp, log
+from cheapgrad.core.functions import exp, log
+from cheapgrad.core.number import Num
 from cheapgrad.errors import CheapgradError
 from cheapgrad.models.circuit import Circuit
 
@@ -62,7 +63,7 @@ def product(n: int = 10, seed: int = 0) -> Circuit:
     return Circuit(
         name=f"product-{n}", inputs=tuple(f"x{i}" for i in range(1, n + 1)),
         values=tuple(values.tolist()), fn=_prod,
-        description=f"Speelpenning's product of {n} numbers",
+        description=f"Speelpenning's product of {n} number{'' if n == 1 else 's'}",
         reference=reference, reference_name="closed form ∏_{j≠i} xj",
         numpy_fn=lambda x: float(np.prod(x)),
         complex_fn=lambda x: complex(np.prod(x)),
@@ -134,7 +135,7 @@ def det(n: int = 5, seed: int = 0) -> Circuit:
         inputs=tuple(f"a_{i}_{j}" for i in range(1, n + 1) for j in range(1, n + 1)),
         values=tuple(a0.ravel().tolist()), fn=fn,
         description=f"determinant of a {n}×{n} matrix by Gaussian elimination",
-        reference=reference, reference_name="Jacobi's formula det(A)·A⁻ᵀ (numpy)",
+        reference=reference, reference_name="closed form det(A)·A⁻ᵀ (Jacobi's formula, numpy)",
         numpy_fn=lambda v: float(np.linalg.det(v.reshape(n, n))),
         complex_fn=lambda v: complex(np.linalg.det(v.reshape(n, n))),
     )

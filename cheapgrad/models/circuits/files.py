@@ -183,6 +183,9 @@ def circuit_from_dict(data: Any, source: str | None = None,
                         f"{shown(data)}", path=source, line=1)
     for key in data:
         if key not in ("name", "description", "circuit"):
+            if "circuit" not in data and key in ("input_dim", "hidden", "activation"):
+                raise ld.fail(key, "this is an MLP spec, not a circuit file: run it with "
+                              "'cheapgrad run FILE' (or 'cheapgrad circuit mlp --spec FILE')")
             raise ld.fail(key, "unknown key; known keys: name, description, circuit")
     if "circuit" not in data:
         raise SpecError("missing required key 'circuit'", path=source, field="circuit")

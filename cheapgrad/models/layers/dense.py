@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from cheapgrad.core.counter import Counter
-from cheapgrad.core.number import Num, count, var
+from cheapgrad.core.counter import Counter, count
+from cheapgrad.core.number import Num, var
 from cheapgrad.models.layers.base import Entry, dot, sum_rows
 from cheapgrad.models.params import Gradients, Params
 

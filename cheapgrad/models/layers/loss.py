@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from cheapgrad.core.counter import Counter
-from cheapgrad.core.number import Num, count
+from cheapgrad.core.counter import Counter, count
+from cheapgrad.core.number import Num
 from cheapgrad.models.layers.base import Entry, sum_left
 
 
