@@ -32,13 +32,14 @@ import numpy as np
 
 from cheapgrad.analysis import circuit as _circuit
 from cheapgrad.analysis.circuit import DEFAULT_METHOD_MAX_OPS, CircuitResult
+from cheapgrad.analysis.program import ProgramResult, run_program
 from cheapgrad.core.functions import cos, exp, log, sin, sqrt, tanh
 from cheapgrad.core.number import Num
 from cheapgrad.models.circuit import Circuit
 
 __all__ = [
-    "Circuit", "CircuitResult", "Result", "analyze", "cos", "exp", "grad", "log", "sin",
-    "sqrt", "tanh",
+    "ArrayResult", "Circuit", "CircuitResult", "Result", "analyze", "cos", "exp", "grad",
+    "log", "sin", "sqrt", "tanh",
 ]
 
 
@@ -59,6 +60,21 @@ class Result(CircuitResult):
 
     def _repr_markdown_(self) -> str:
         from cheapgrad.render.circuit import to_markdown
+
+        return to_markdown(self)
+
+
+class ArrayResult(ProgramResult):
+    """A :class:`~cheapgrad.analysis.program.ProgramResult` (a numpy program's value,
+    ``gradients`` by parameter, counts, check) that renders itself in rich and Jupyter."""
+
+    def __rich__(self) -> Any:
+        from cheapgrad.render.program_tables import program_tables
+
+        return program_tables(self)
+
+    def _repr_markdown_(self) -> str:
+        from cheapgrad.render.program import to_markdown
 
         return to_markdown(self)
 
@@ -98,14 +114,23 @@ def _input_names(f: Callable[..., Any], n: int) -> tuple[str, ...]:
 
 
 def grad(f: Callable[..., Any], *, names: Sequence[str] | None = None,
-         max_ops: int = DEFAULT_METHOD_MAX_OPS,
-         check: str = "auto") -> Callable[..., Result]:
+         max_ops: int = DEFAULT_METHOD_MAX_OPS, check: str = "auto",
+         engine: str = "array") -> Callable[..., Any]:
     """Wrap ``f(x1, ..., xd) -> scalar`` so that calling it with floats returns a
-    :class:`Result` (value, gradient, counts, checks).
+    :class:`Result` (value, gradient, counts, checks), and calling it with arrays an
+    :class:`ArrayResult`.
 
-    ``f`` must compute with ``+ - * / **`` (integer constant exponents) and the counted
-    functions of this module; inputs are named after ``f``'s parameters (or ``names``,
-    or ``x1``..``xd``).
+    With floats, ``f`` must compute with ``+ - * / **`` (integer constant exponents) and
+    the counted functions of this module; inputs are named after ``f``'s parameters (or
+    ``names``, or ``x1``..``xd``). With arrays (any argument a numpy array or a list),
+    ``f`` is ordinary numpy code (see docs/arrays.md), run on counted arrays by
+    ``engine``: ``"array"`` (numpy speed) or ``"scalar"`` (object arrays of counted
+    scalars, the reference); both count the same ops.
+
+    >>> import numpy as np
+    >>> r = grad(lambda w, x: np.tanh(x @ w).sum())(np.ones(2), np.eye(2))
+    >>> r.gradients["w"].round(4).tolist(), r.cost_f, r.check.passed
+    ([0.42, 0.42], 9, True)
 
     The gradient check runs ``f`` again, uncounted, on plain numbers: on complex numbers
     for the complex step (the counted functions of this module accept them) when that
@@ -119,7 +144,12 @@ def grad(f: Callable[..., Any], *, names: Sequence[str] | None = None,
         r.value, r.gradient, r.ratio, r.passed
     """
 
-    def wrapped(*xs: float) -> Result:
+    def wrapped(*xs: Any) -> Any:
+        if any(isinstance(x, (np.ndarray, list, tuple)) for x in xs):
+            arrays = dict(zip(names, xs, strict=True)) if names is not None else list(xs)
+            result = run_program(f, arrays, engine=engine,
+                                 name=getattr(f, "__name__", "f"))
+            return ArrayResult(**{k: getattr(result, k) for k in _PROGRAM_FIELDS})
         values = tuple(float(x) for x in xs)
         labels = tuple(names) if names is not None else _input_names(f, len(values))
         if len(labels) != len(values):
@@ -142,3 +172,6 @@ def grad(f: Callable[..., Any], *, names: Sequence[str] | None = None,
     wrapped.__name__ = f"grad({getattr(f, '__name__', 'f')})"
     wrapped.__doc__ = f.__doc__
     return wrapped
+
+
+_PROGRAM_FIELDS = tuple(ProgramResult.__dataclass_fields__)

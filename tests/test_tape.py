@@ -4,6 +4,7 @@ forward mode on the same circuit."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
@@ -87,12 +88,26 @@ def test_output_equal_to_an_input() -> None:
     assert c.totals().total == 0
 
 
-def test_constant_operands_get_no_adjoint_but_are_reported() -> None:
+def test_constant_operands_get_no_adjoint_computed() -> None:
     out, (x,), c = _trace(lambda x: x * 3.0, 2.0)
     thrown: dict[str, int] = {}
     (g,) = backward(out, [x], c, discarded=thrown)
     assert g.v == 3.0
-    assert thrown == {"mul": 1}  # the rule also computed g*x for the constant 3
+    assert thrown == {}  # the one-sided rule computes g*3 only, not g*x for the constant
+    assert c.totals("backward").nonzero() == {"mul": 1}
+
+
+@pytest.mark.parametrize(("fn", "expected"), [
+    (lambda x: 3.0 / x, {"div": 1, "mul": 1, "neg": 1}),
+    (lambda x: x / 3.0, {"div": 1}),
+    (lambda x: 3.0 - x, {"neg": 1}),
+    (lambda x: x - 3.0, {}),
+])
+def test_one_sided_rules(fn: Any, expected: dict[str, int]) -> None:
+    out, (x,), c = _trace(fn, 2.0)
+    (g,) = backward(out, [x], c)
+    assert c.totals("backward").nonzero() == expected
+    assert abs(g.v - (fn(2.0 + 1e-6) - fn(2.0 - 1e-6)) / 2e-6) < 1e-6
 
 
 def test_untraced_value_is_an_error() -> None:

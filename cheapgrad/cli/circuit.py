@@ -11,12 +11,18 @@ from contextlib import contextmanager
 import click
 
 from cheapgrad.analysis.circuit import DEFAULT_METHOD_MAX_OPS, analyze
+from cheapgrad.analysis.program import ENGINES, run_program
 from cheapgrad.cli.common import InputError, emit, exits_cleanly, load_config
 from cheapgrad.cli.options import cost_model_option, format_option, weights_option
 from cheapgrad.models.bundled import circuit_names
 from cheapgrad.models.circuits import BUILTINS, resolve
+from cheapgrad.models.programs import EXAMPLES, example_listing, load_program
 from cheapgrad.render.circuit import to_csv, to_dict, to_markdown
 from cheapgrad.render.circuit_tables import circuit_tables
+from cheapgrad.render.program import to_csv as program_csv
+from cheapgrad.render.program import to_dict as program_dict
+from cheapgrad.render.program import to_markdown as program_markdown
+from cheapgrad.render.program_tables import program_tables
 
 
 def _listing() -> str:
@@ -28,6 +34,8 @@ def _listing() -> str:
     if names:
         lines.append("example circuit files (cheapgrad circuit NAME, or copy one):")
         lines += [f"  {n}" for n in names]
+    lines.append("example numpy programs (cheapgrad circuit NAME, or FILE.py:FUNC of yours):")
+    lines += [f"  {n:<14} {summary}" for n, summary in example_listing()]
     return "\n".join(lines)
 
 
@@ -66,8 +74,12 @@ def check_progress() -> Iterator[Callable[[str, int, int], None] | None]:
         bar.stop()
 
 
+def _is_program(target: str) -> bool:
+    return target in EXAMPLES or target.endswith(".py") or ".py:" in target
+
+
 @click.command("circuit")
-@click.argument("target", metavar="NAME|FILE.yaml", required=False)
+@click.argument("target", metavar="NAME|FILE.yaml|FILE.py:FUNC", required=False)
 @click.option("--n", "n", type=int, metavar="N",
               help="Size of a built-in: inputs of product and softmax-ce, degree of horner, "
                    "matrix order of det.")
@@ -85,16 +97,26 @@ def check_progress() -> Iterator[Callable[[str, int, int], None] | None]:
                    "published constants); JSON always carries every model; the exit code "
                    "follows the unit bound.")
 @weights_option()
+@click.option("--engine", type=click.Choice(ENGINES), default="array", show_default=True,
+              help="FILE.py:FUNC: count on counted arrays (array) or on object arrays of "
+                   "counted scalars (scalar, the reference); both count the same ops.")
+@click.option("--inputs", "inputs_path", metavar="DATA.npz",
+              help="FILE.py:FUNC: the arrays to run FUNC on (default: the file's inputs()).")
 @click.option("--list", "list_only", is_flag=True, help="List the built-ins and examples.")
 @exits_cleanly
 def command(target: str | None, n: int | None, seed: int | None, spec_name: str | None,
             fmt: str, max_ops: int, cost_model: str, weights: dict[str, float] | None,
+            engine: str, inputs_path: str | None,
             list_only: bool) -> None:
     """Count f and its gradient on any arithmetic circuit, by generic reverse mode.
 
     NAME is a built-in (product, horner, det, softmax-ce, mlp) or a bundled example;
     FILE.yaml defines a circuit by named inputs and `let` expressions (see
-    `cheapgrad circuit --list`). The circuit is traced as it runs, then walked backward
+    `cheapgrad circuit --list`). FILE.py:FUNC counts an ordinary numpy function FUNC:
+    the file is Python code and RUNS, like a test file (run only files you trust); FUNC
+    is called on the dict of arrays its inputs() returns (or --inputs DATA.npz), must
+    return a scalar, and is counted op by op and line by line, with its gradient by
+    reverse mode (docs/arrays.md). The circuit is traced as it runs, then walked backward
     with each op's rule from the op table; every op of both passes is counted. Forward
     mode (one dual-number pass per input) and central differences (2d evaluations) are
     counted beside it. Exit code 0 when the ratio is within the bound 5 and the gradient
@@ -109,6 +131,8 @@ def command(target: str | None, n: int | None, seed: int | None, spec_name: str 
       cheapgrad circuit mlp --spec lecture
       cheapgrad circuit my-circuit.yaml --format markdown
       cheapgrad circuit product --n 100 --cost-model all
+      cheapgrad circuit model.py:loss --engine array --format json
+      cheapgrad circuit np-attention
     """
     if list_only:
         click.echo(_listing())
@@ -116,6 +140,21 @@ def command(target: str | None, n: int | None, seed: int | None, spec_name: str 
     if target is None:
         raise InputError("name a circuit: a built-in (" + ", ".join(BUILTINS)
                          + "), an example, or a YAML file; see cheapgrad circuit --list")
+    if _is_program(target):
+        if n is not None or seed is not None or spec_name is not None:
+            raise InputError("--n, --seed and --spec apply to built-in circuits only")
+        name, f, arrays = load_program(target, inputs_path)
+        program = run_program(f, arrays, engine=engine, name=name)
+        program.cost_weights = weights
+        emit(fmt, document=lambda: program_dict(program),
+             markdown=lambda: program_markdown(program, cost_model),
+             csv=lambda: program_csv(program),
+             table=lambda: program_tables(program, cost_model))
+        if not program.passed:
+            sys.exit(1)
+        return
+    if inputs_path is not None:
+        raise InputError("--inputs applies to FILE.py:FUNC only")
     if spec_name is not None and target != "mlp":
         raise InputError("--spec applies to the mlp circuit only")
     spec = load_config(spec_name) if target == "mlp" else None

@@ -12,8 +12,9 @@ that caused it.
 Conventions (they fix the counts): the adjoint of the output is seeded with the constant
 1 (no op); the first contribution to a node's adjoint is assigned (no op) and every
 later one is added (one ``add``, charged to the op that made the contribution); only
-nodes that depend on the inputs (``dep``) get adjoints, but a rule computes all of its
-operands' contributions (the table's rules are written per op, not per operand).
+nodes that depend on the inputs (``dep``) get adjoints, and no adjoint is computed for a
+constant operand: when one operand of a binary op is constant, its one-sided rule
+(:data:`ONE_SIDED`) runs instead of the table's rule.
 
 Example::
 
@@ -35,11 +36,38 @@ from collections.abc import Iterator, Sequence
 
 from cheapgrad.core.counter import Counter
 from cheapgrad.core.number import Num, const
+from cheapgrad.core.ops import Op, Rule
 from cheapgrad.errors import CheapgradError
 
 
 class DifferentiationError(CheapgradError):
     """The circuit cannot be differentiated: an op without a rule, an untraced value."""
+
+
+#: One-sided reverse rules of the binary ops whose table rule computes something for
+#: each operand: ``ONE_SIDED[name] = (rule for the first operand only, rule for the
+#: second only)``, used when the other operand is a constant (its adjoint is not
+#: computed). The array engine (:mod:`cheapgrad.core.array_rules`) uses them too.
+ONE_SIDED: dict[str, tuple[Rule, Rule]] = {
+    "sub": (lambda g, out, a, b: (g, None), lambda g, out, a, b: (None, -g)),
+    "mul": (lambda g, out, a, b: (g * b, None), lambda g, out, a, b: (None, g * a)),
+    "div": (lambda g, out, a, b: (g / b, None), lambda g, out, a, b: (None, -((g / b) * out))),
+}
+
+
+def rule_for(op: Op, needs: tuple[bool, ...]) -> Rule | None:
+    """The reverse rule of ``op`` when only the operands flagged in ``needs`` need an
+    adjoint: the table's rule, or a one-sided rule of :data:`ONE_SIDED`.
+
+    >>> from cheapgrad.core.ops import OPS
+    >>> rule_for(OPS["mul"], (True, True)) is OPS["mul"].vjp
+    True
+    >>> rule_for(OPS["mul"], (False, True)) is ONE_SIDED["mul"][1]
+    True
+    """
+    if len(needs) == 2 and not all(needs) and op.name in ONE_SIDED:
+        return ONE_SIDED[op.name][0 if needs[0] else 1]
+    return op.vjp
 
 
 def toposort(end: Num, *, dep_only: bool = True) -> Iterator[Num]:
@@ -79,7 +107,8 @@ def backward(output: Num, inputs: Sequence[Num], counter: Counter,
     where ``op`` is the forward op whose rule ran. An input the output does not depend
     on gets a constant 0 (no op). When ``discarded`` is given, it receives, per op
     kind, how many contributions a rule computed for an operand that needs no adjoint
-    (a constant) with ops of their own, and that were thrown away. Raises
+    (a constant) with ops of their own, and that were thrown away: none since one-sided
+    rules run for constant operands (the count stays as a check). Raises
     :class:`DifferentiationError` for an op whose rule is missing and for a value that
     depends on the variables but was computed outside :func:`~cheapgrad.core.number.tracing`
     (its circuit is unknown).
@@ -108,8 +137,11 @@ def backward(output: Num, inputs: Sequence[Num], counter: Counter,
             raise DifferentiationError(
                 f"op '{op.name}' has no derivative rule: the function is not differentiable "
                 "through it (comparisons and branches have no derivative)")
+        parents = node.parents
+        rule = op.vjp if len(parents) != 2 else rule_for(op, (parents[0].dep, parents[1].dep))
+        assert rule is not None
         with counter.scope(phase, None, op.name):
-            contributions = op.vjp(g, node, *node.parents)
+            contributions = rule(g, node, *parents)
             for parent, c in zip(node.parents, contributions, strict=True):
                 if c is None:
                     continue

@@ -58,12 +58,11 @@ def why_backprop(bp: BackpropComparison) -> list[str]:
         "Each weight costs the same in both: its mul w·z gives the weight's gradient g·z "
         "(δ_j·z_i) and g·w, a term of Σ_k w_kj·δ_k; a z used by several units gets one "
         "add per extra use.",
-        f"The table's rules compute every operand's adjoint, even a constant's: {thrown:,} "
-        f"mul contributions were computed and thrown away, the {first_layer:,} muls w·x "
-        "of layer 1 (the input x is a constant; backprop has no δ for it) and the "
-        "constant 0.5 of the loss.",
+        f"No adjoint is computed for a constant operand ({thrown:,} contributions thrown "
+        f"away): the {first_layer:,} muls w·x of layer 1 make only g·x (the input x is a "
+        "constant; backprop has no δ for it either).",
         "Backprop starts from δ = ŷ − y (one sub per output); the generic sweep "
-        "differentiates the loss itself: 0.5·s (two muls, one thrown away), each r·r "
+        "differentiates the loss itself: 0.5·s (one mul), each r·r "
         "(two muls and an add) and each r = y − ŷ (a neg).",
         "An activation costs what its rules cost: tanh's g·(1 − z·z) is three ops, as "
         "backprop's h' and product; sigmoid, built from neg, exp, add and div, goes "

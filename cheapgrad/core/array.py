@@ -1,0 +1,332 @@
+"""The counted array: a float64 ndarray that counts what the scalar engine would count.
+
+A :class:`CArray` wraps a float64 array ``v`` with two per-element masks: ``dep``,
+which elements depend on the independent variables, and ``live``, which elements exist
+as counted values (every element in f; in the reverse sweep only those an adjoint
+reaches). A mask is ``True``/``False`` when uniform (the fast path) or a bool array.
+Users write plain numpy: the class implements numpy's dispatch protocols
+(``__array_ufunc__``, NEP 13, and ``__array_function__``, NEP 18) and the operators, and
+every op counts into the active tally (:func:`cheapgrad.core.number.count`) exactly
+what the same program run element by element on counted scalars counts
+(:mod:`cheapgrad.core.numarray`): each live element of an elementwise op is one op of
+its kind, nonscalar per element; ``(m×k) @ (k×n)`` is m·n·k ``mul`` and m·n·(k−1)
+``add``; a sum of k values k−1 ``add``; ``max``/``min`` of k values k−1 ``cmp``;
+selection and data movement are free. Inside :func:`tracing` each result records how
+it was made (``node``) for reverse mode (:mod:`cheapgrad.core.array_rules`).
+
+Anything else raises :class:`UnsupportedOperation`, never an uncounted result.
+
+Example::
+
+    >>> import numpy as np
+    >>> from cheapgrad.core.counter import Counter
+    >>> c = Counter()
+    >>> x = CArray(np.ones((2, 3)), dep=True)
+    >>> with c.scope("forward"):
+    ...     y = np.tanh(x @ np.ones((3, 4))).sum()
+    >>> c.totals().nonzero()
+    {'add': 23, 'mul': 24, 'tanh': 8}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from cheapgrad.core import array_masks as _m
+from cheapgrad.core import ops as _ops
+from cheapgrad.core.array_front import Front, UnsupportedOperation
+from cheapgrad.core.array_masks import Mask, both, charge, either, full, norm, shaped, tally
+from cheapgrad.core.ops import Op
+from cheapgrad.errors import DomainError, NumericalError
+
+__all__ = ["CArray", "UnsupportedOperation"]
+
+_NP: dict[str, Callable[..., Any]] = {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
+    "neg": np.negative, "exp": np.exp, "log": np.log, "tanh": np.tanh, "sin": np.sin,
+    "cos": np.cos, "sqrt": np.sqrt, "pow": np.power,
+}
+
+# --- the array -----------------------------------------------------------------------------
+
+
+class CArray(Front):
+    """A counted float64 array (see the module docstring).
+
+    >>> x = CArray([1.0, 2.0], dep=True)
+    >>> x.shape, x.dep, x.live
+    ((2,), True, True)
+    """
+
+    __slots__ = ("v", "dep", "live", "node")
+
+    def __init__(self, v: Any, dep: Mask = False, live: Mask = True,
+                 node: tuple[Any, ...] | None = None) -> None:
+        self.v = np.asarray(v, dtype=np.float64)
+        self.dep = shaped(norm(dep), self.v.shape)
+        self.live = shaped(norm(live), self.v.shape)
+        self.node = node
+
+    def __repr__(self) -> str:
+        return f"CArray({self.v!r})"
+
+    # The backend of Front: every op of the protocol lands in one of these.
+    @classmethod
+    def lift(cls, x: Any) -> CArray:
+        """A counted array as is; anything else a constant (no op)."""
+        if isinstance(x, CArray):
+            return x
+        if isinstance(x, Front):
+            raise UnsupportedOperation("cannot mix the scalar and array engines")
+        try:
+            return CArray(np.asarray(x, dtype=np.float64))
+        except (TypeError, ValueError):
+            raise UnsupportedOperation(
+                f"cannot use {type(x).__name__} in counted arithmetic") from None
+
+    def apply(self, op: Op, *others: Any) -> CArray:
+        """``op`` on this array (how the op table's rules call elementary functions)."""
+        return elementwise(op, self, *others)
+
+    @classmethod
+    def b_elementwise(cls, op: Op, *args: Any) -> CArray:
+        return elementwise(op, *args)
+
+    @classmethod
+    def b_compare(cls, fn: Callable[..., Any], a: Any, b: Any) -> np.ndarray:
+        x, y = cls.lift(a), cls.lift(b)
+        r = fn(x.v, y.v)
+        charge("cmp", tally(both(x.live, y.live), r.shape))
+        return np.asarray(r)
+
+    @classmethod
+    def b_move(cls, fn: Callable[..., Any], args: list[Any], data: list[int],
+               kwargs: dict[str, Any]) -> Any:
+        if fn is np.where and len(args) == 3 and not kwargs:
+            return where(args[0], args[1], args[2])
+        return move(fn, args, data, kwargs)
+
+    @classmethod
+    def b_matmul(cls, a: Any, b: Any) -> CArray:
+        return matmul(cls.lift(a), cls.lift(b))
+
+    @classmethod
+    def b_reduce(cls, kind: str, a: Any, axis: Any, keepdims: bool) -> CArray:
+        return reduce(kind, cls.lift(a), axis, keepdims)
+
+    @classmethod
+    def b_select(cls, kind: str, a: Any, b: Any) -> CArray:
+        return select(kind, cls.lift(a), cls.lift(b))
+
+    @classmethod
+    def b_abs(cls, a: Any) -> CArray:
+        return absolute(cls.lift(a))
+
+
+def _check(op: Op, live: Mask, out: np.ndarray, args: list[CArray]) -> None:
+    """Refuse a live element outside the op's domain, as the counted scalar does."""
+    bad = ~np.isfinite(out)
+    if live is not True:
+        bad &= full(live, out.shape)
+    if not bad.any():
+        return
+    at = np.unravel_index(int(np.argmax(bad)), out.shape)
+    vals = tuple(float(np.broadcast_to(a.v, out.shape)[at]) for a in args)
+    if op.name == "div" and vals[1] == 0.0:
+        raise DomainError("div", vals, "division by zero")
+    if op.name in ("log", "sqrt", "pow") or not all(np.isfinite(vals)):
+        raise DomainError(op.name, vals, "math domain error")
+    raise NumericalError(f"{op.name} left float64's range at element {tuple(map(int, at))}")
+
+
+def elementwise(op: Op, *operands: Any) -> CArray:
+    """One counted elementwise op (``pow`` takes its integer exponent as a plain int)."""
+    if op.name == "pow":
+        a = CArray.lift(operands[0])
+        k = int(operands[1])
+        args = [a]
+    else:
+        args = [CArray.lift(x) for x in operands]
+    with np.errstate(all="ignore"):
+        v = _NP[op.name](*(x.v for x in args), *((k,) if op.name == "pow" else ()))
+    shape = v.shape
+    live: Mask = True
+    dep: Mask = False
+    for x in args:
+        live = both(live, x.live)
+        dep = either(dep, x.dep)
+    _check(op, live, v, args)
+    n = tally(live, shape)
+    ns = 0
+    policy = op.nonscalar
+    if policy is _ops.if_both_depend:
+        ns = tally(both(live, both(args[0].dep, args[1].dep)), shape)
+    elif policy is _ops.if_divisor_depends:
+        ns = tally(both(live, args[1].dep), shape)
+    elif policy is _ops.by_repeated_squaring:
+        ns = _ops.power_chain(k) * tally(both(live, args[0].dep), shape)
+    charge(op.name, n, ns)
+    node = None
+    if _m._TRACING and dep is not False:
+        node = ("elementwise", tuple(args), (op, k if op.name == "pow" else None), _m.line())
+    return CArray(v, dep, live, node)
+
+
+
+def _node(kind: str, parents: tuple[CArray, ...], extra: Any, dep: Mask) -> Any:
+    return (kind, parents, extra, _m.line()) if _m._TRACING and dep is not False else None
+
+
+def _fully_live(*xs: CArray) -> None:
+    if any(x.live is not True for x in xs):  # only the reverse sweep has partial arrays
+        raise UnsupportedOperation("internal: a matrix product or reduction of a partial array")
+
+
+def matmul(a: CArray, b: CArray) -> CArray:
+    """``a @ b``, batched: each result element is a dot product of k terms, k ``mul``
+    (nonscalar where both factors depend) and k − 1 ``add``."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise UnsupportedOperation("np.matmul of a 0-d array")
+    if a.ndim == 1 or b.ndim == 1:
+        r = matmul(a if a.ndim > 1 else a.reshape(1, -1), b if b.ndim > 1 else b.reshape(-1, 1))
+        return r[..., 0, 0] if a.ndim == 1 and b.ndim == 1 else (
+            r[..., 0, :] if a.ndim == 1 else r[..., :, 0])
+    _fully_live(a, b)
+    v = np.matmul(a.v, b.v)
+    k = a.v.shape[-1]
+    if k == 0:
+        raise UnsupportedOperation("np.matmul with an empty inner dimension")
+    da, db = a.dep, b.dep
+    if da is False or db is False:
+        ns = 0
+    elif da is True and db is True:
+        ns = v.size * k
+    else:
+        ns = int(np.matmul(full(da, a.shape).astype(np.float64),
+                           full(db, b.shape).astype(np.float64)).sum())
+    rows = da if not isinstance(da, np.ndarray) else np.asarray(da.any(-1))[..., None]
+    cols = db if not isinstance(db, np.ndarray) else np.asarray(db.any(-2))[..., None, :]
+    dep = either(rows, cols)
+    if isinstance(dep, np.ndarray):
+        dep = norm(np.broadcast_to(dep, v.shape))
+    charge("mul", v.size * k, ns, matvec=True)
+    charge("add", v.size * (k - 1), matvec=True)
+    return CArray(v, dep, True, _node("matmul", (a, b), None, dep))
+
+
+def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    t = axis if isinstance(axis, tuple) else (axis,)
+    try:
+        return tuple(sorted({int(x) % ndim if ndim else int(x) for x in t}))
+    except TypeError:
+        raise UnsupportedOperation(f"axis={axis!r}") from None
+
+
+def reduce(kind: str, a: CArray, axis: Any, keepdims: bool) -> CArray:
+    """``sum`` (k − 1 ``add`` per result), ``max``/``min`` (k − 1 ``cmp``, then selection)."""
+    _fully_live(a)
+    axes = _axes(axis, a.ndim)
+    k = int(np.prod([a.shape[i] for i in axes], dtype=np.int64))
+    if k == 0:
+        raise UnsupportedOperation(f"np.{kind} of an empty array")
+    if kind == "sum":
+        v = a.v.sum(axis=axes, keepdims=keepdims)
+        charge("add", v.size * (k - 1))
+        dep = a.dep if not isinstance(a.dep, np.ndarray) else norm(
+            a.dep.any(axis=axes, keepdims=keepdims))
+        return CArray(v, dep, True, _node("sum", (a,), (axes, keepdims), dep))
+    rest = [i for i in range(a.ndim) if i not in axes]
+    flat = np.moveaxis(a.v, axes, range(len(rest), a.ndim)).reshape(
+        tuple(a.shape[i] for i in rest) + (k,))
+    pick = (np.argmax if kind == "max" else np.argmin)(flat, axis=-1)[..., None]
+    charge("cmp", pick.size * (k - 1))
+
+    def choose(x: np.ndarray) -> np.ndarray:
+        y = np.moveaxis(x, axes, range(len(rest), x.ndim)).reshape(flat.shape)
+        y = np.take_along_axis(y, pick, -1)[..., 0]
+        if keepdims:
+            y = np.expand_dims(y, axes)
+        return y
+
+    out = move(choose, [a], [0], {})
+    assert isinstance(out, CArray)
+    return out
+
+
+def select(kind: str, a: CArray, b: CArray) -> CArray:
+    """``np.maximum``/``np.minimum``: one ``cmp`` per element, then selection (``a`` on
+    ties)."""
+    cond = a.v >= b.v if kind == "max" else a.v <= b.v
+    charge("cmp", tally(both(a.live, b.live), cond.shape))
+    return where(cond, a, b)
+
+
+def absolute(a: CArray) -> CArray:
+    """``|x|`` is ``-x if x < 0 else x``: one ``cmp`` per element, one ``neg`` per
+    negative element."""
+    neg = a.v < 0
+    charge("cmp", tally(a.live, a.shape))
+    negated = elementwise(_ops.NEG, move(lambda x: x, [a], [0], {}, live=norm(neg)))
+    return where(neg, negated, a)
+
+
+def move(fn: Callable[..., Any], args: list[Any], data: list[int], kwargs: dict[str, Any],
+         live: Mask = True) -> Any:
+    """Free data movement: ``fn`` applied to the values and to a map of where each
+    element comes from (its source array and flat index, or a constant)."""
+    sources: list[tuple[CArray, int]] = []
+    vargs, iargs = list(args), list(args)
+
+    def convert(x: Any) -> tuple[Any, Any]:
+        if isinstance(x, CArray):
+            off = sum(s.size for s, _ in sources)
+            sources.append((x, off))
+            return x.v, np.arange(off + 1, off + 1 + x.size).reshape(x.shape)
+        if isinstance(x, Front):
+            raise UnsupportedOperation("cannot mix the scalar and array engines")
+        arr = np.asarray(x, dtype=np.float64)
+        return arr, np.zeros(arr.shape, np.int64)
+
+    for pos in data:
+        x = args[pos]
+        if isinstance(x, (list, tuple)):
+            pairs = [convert(e) for e in x]
+            vargs[pos], iargs[pos] = [p[0] for p in pairs], [p[1] for p in pairs]
+        else:
+            vargs[pos], iargs[pos] = convert(x)
+    vout, iout = fn(*vargs, **kwargs), fn(*iargs, **kwargs)
+    if isinstance(vout, list):
+        return [_gathered(v, i, sources, live) for v, i in zip(vout, iout, strict=True)]
+    return _gathered(vout, iout, sources, live)
+
+
+def _gathered(v: Any, idx: Any, sources: list[tuple[CArray, int]], live: Mask) -> CArray:
+    src = np.asarray(idx, dtype=np.int64) - 1
+    masks = []
+    for attr, default in (("dep", False), ("live", True)):
+        flat = np.concatenate([np.ravel(full(getattr(s, attr), s.shape)) for s, _ in sources]
+                              + [np.array([default])])
+        masks.append(norm(flat[src]))  # a constant (-1) reads the default at the end
+    dep, lv = masks
+    return CArray(v, dep, both(lv, live),
+                  _node("move", tuple(s for s, _ in sources), src, dep))
+
+
+def _pick(cond: np.ndarray, ma: Mask, mb: Mask, shape: tuple[int, ...]) -> Mask:
+    if not isinstance(ma, np.ndarray) and not isinstance(mb, np.ndarray) and ma == mb:
+        return ma
+    return norm(np.where(cond, full(ma, shape), full(mb, shape)))
+
+
+def where(cond: Any, x: Any, y: Any) -> CArray:
+    """Selection ``np.where(cond, x, y)``: free; the adjoint goes to the selected side."""
+    a, b = CArray.lift(x), CArray.lift(y)
+    v = np.where(cond, a.v, b.v)
+    c = np.broadcast_to(np.asarray(cond, dtype=bool), v.shape)
+    dep = _pick(c, a.dep, b.dep, v.shape)
+    return CArray(v, dep, _pick(c, a.live, b.live, v.shape), _node("select", (a, b), c, dep))

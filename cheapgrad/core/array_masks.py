@@ -1,0 +1,160 @@
+"""Masks and counting of the counted array (:mod:`cheapgrad.core.array`).
+
+A mask is ``True``/``False`` when uniform (the fast path) or a bool array broadcastable
+to its array's shape. :func:`charge` counts ops into the active tally and, inside
+``tracing(lines)``, by the user's source line.
+
+Example::
+
+    >>> import numpy as np
+    >>> both(True, np.array([True, False])), tally(np.array([True, False]), (3, 2))
+    (array([ True, False]), 3)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from cheapgrad.core.counter import count
+from cheapgrad.core.ops import N_OPS, OPS
+
+Mask = Any  # bool or a bool ndarray broadcastable to the array's shape
+
+
+# Reverse mode records nodes only inside tracing(); per-line counts only when _LINES is
+# a dict (line -> {kind: [count, nonscalar]}), with _LINE the line charged when set.
+_TRACING = False
+_LINES: dict[str, dict[str, list[int]]] | None = None
+_LINE: str | None = None
+_MATVEC: list[int] | None = None
+_SKIP = (os.path.dirname(__file__), os.path.dirname(np.__file__))
+
+
+
+def _user_line() -> str:
+    if _LINE is not None:
+        return _LINE
+    f = sys._getframe(2)
+    while f.f_back is not None and f.f_code.co_filename.startswith(_SKIP):
+        f = f.f_back
+    return f"{os.path.basename(f.f_code.co_filename)}:{f.f_lineno}"
+
+
+def charge(kind: str, n: int, nonscalar: int = 0, matvec: bool = False) -> None:
+    """Count ``n`` ops of ``kind`` (``nonscalar`` of them nonscalar), and by source line
+    when lines are being recorded; the ops of a matrix product (``matvec``) go to the
+    tally of :func:`matvec_bucket` when one is set (what the flop model reads)."""
+    if n:
+        if matvec and _MATVEC is not None:
+            i = OPS[kind].index
+            _MATVEC[i] += n
+            _MATVEC[N_OPS + i] += nonscalar
+        else:
+            count(kind, n, nonscalar)
+        if _LINES is not None:
+            cell = _LINES.setdefault(_user_line(), {}).setdefault(kind, [0, 0])
+            cell[0] += n
+            cell[1] += nonscalar
+
+
+@contextmanager
+def matvec_bucket(tally: list[int] | None) -> Iterator[None]:
+    """Count the forward ops of matrix products into ``tally`` inside this block."""
+    global _MATVEC
+    previous = _MATVEC
+    _MATVEC = tally
+    try:
+        yield
+    finally:
+        _MATVEC = previous
+
+
+@contextmanager
+def tracing(lines: dict[str, dict[str, list[int]]] | None = None) -> Iterator[None]:
+    """Record each result's node for reverse mode (and counts by line into ``lines``)."""
+    global _TRACING, _LINES
+    previous = _TRACING, _LINES
+    _TRACING, _LINES = True, lines
+    try:
+        yield
+    finally:
+        _TRACING, _LINES = previous
+
+
+@contextmanager
+def untraced(line: str | None) -> Iterator[None]:
+    """Run without recording nodes, charging every count to ``line`` (reverse sweep)."""
+    global _TRACING, _LINE
+    previous = _TRACING, _LINE
+    _TRACING, _LINE = False, line
+    try:
+        yield
+    finally:
+        _TRACING, _LINE = previous
+
+
+# --- masks ---------------------------------------------------------------------------------
+
+
+def norm(m: Any) -> Mask:
+    """A mask as ``True``/``False`` when uniform, else the bool array."""
+    if isinstance(m, np.ndarray):
+        if m.size and m.all():
+            return True
+        if not m.any():
+            return False
+        return m
+    return bool(m)
+
+
+def both(a: Mask, b: Mask) -> Mask:
+    if a is True:
+        return b
+    if b is True or a is False:
+        return a
+    if b is False:
+        return False
+    return norm(np.logical_and(a, b))
+
+
+def either(a: Mask, b: Mask) -> Mask:
+    if a is False:
+        return b
+    if b is False or a is True:
+        return a
+    if b is True:
+        return True
+    return norm(np.logical_or(a, b))
+
+
+def full(m: Mask, shape: tuple[int, ...]) -> np.ndarray:
+    """The mask as a bool array of ``shape``."""
+    if isinstance(m, np.ndarray):
+        return np.broadcast_to(m, shape)
+    return np.full(shape, bool(m))
+
+
+def tally(m: Mask, shape: tuple[int, ...]) -> int:
+    """How many elements of ``shape`` the mask selects."""
+    if m is True:
+        return int(np.prod(shape, dtype=np.int64))
+    if m is False:
+        return 0
+    return int(np.count_nonzero(np.broadcast_to(m, shape)))
+
+
+def shaped(m: Mask, shape: tuple[int, ...]) -> Mask:
+    return m if not isinstance(m, np.ndarray) else np.broadcast_to(m, shape)
+
+
+
+
+def line() -> str | None:
+    """The source line to record on a node (when lines are being recorded)."""
+    return _user_line() if _LINES is not None else None

@@ -1,0 +1,128 @@
+"""The counted array's conventions, op by op, and what it refuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from cheapgrad.analysis.program import run_program
+from cheapgrad.core.array import CArray
+from cheapgrad.core.array_front import UnsupportedOperation
+from cheapgrad.core.counter import Counter
+from cheapgrad.errors import CheapgradError, DomainError
+
+
+def _forward(fn: Any, *shapes: tuple[int, ...], dep: bool = True) -> dict[str, int]:
+    c = Counter()
+    xs = [CArray(np.linspace(0.5, 1.5, int(np.prod(s))).reshape(s), dep=dep) for s in shapes]
+    with c.scope("forward"):
+        fn(*xs)
+    return c.totals().nonzero()
+
+
+@pytest.mark.parametrize(("fn", "shapes", "expected"), [
+    (lambda a, b: a @ b, [(2, 3), (3, 4)], {"mul": 24, "add": 16}),
+    (lambda a, b: a @ b, [(5, 2, 3), (3, 4)], {"mul": 120, "add": 80}),
+    (lambda a, b: np.matmul(a, b), [(3,), (3, 4)], {"mul": 12, "add": 8}),
+    (lambda a: a.sum(), [(4, 5)], {"add": 19}),
+    (lambda a: a.sum(axis=1), [(4, 5)], {"add": 16}),
+    (lambda a: a.mean(axis=0), [(4, 5)], {"add": 15, "div": 5}),
+    (lambda a: np.max(a, axis=-1, keepdims=True), [(4, 5)], {"cmp": 16}),
+    (lambda a: a.min(), [(4, 5)], {"cmp": 19}),
+    (lambda a: a < 1.0, [(2, 3)], {"cmp": 6}),
+    (lambda a: a == a, [(2, 3)], {"cmp": 6}),
+    (lambda a: np.maximum(a, 1.0), [(2, 3)], {"cmp": 6}),
+    (lambda a: np.where(a > 1.0, a, -1e9), [(2, 3)], {"cmp": 6}),
+    (lambda a: a ** 3, [(2, 3)], {"pow": 6}),
+    (lambda a: a ** 0.5, [(2, 3)], {"sqrt": 6}),
+    (lambda a: np.square(a), [(2, 3)], {"mul": 6}),
+    (lambda a: np.abs(a - 1.0), [(2, 2)], {"sub": 4, "cmp": 4, "neg": 2}),
+    (lambda a, b: a + b, [(3, 1), (1, 4)], {"add": 12}),
+    (lambda a: np.tanh(a) * 2.0 - 1.0, [(2, 3)], {"tanh": 6, "mul": 6, "sub": 6}),
+    (lambda a: np.einsum("ij,jk->ik", a, a.T), [(2, 3)], {"mul": 12, "add": 8}),
+    (lambda a: np.concatenate([a, a]).T.reshape(-1)[::2], [(2, 3)], {}),
+    (lambda a: np.take(a, [0, 1, 1], axis=0), [(2, 3)], {}),
+    (lambda a: np.tril(a) + 0.0, [(3, 3)], {"add": 9}),  # no constant folding
+])
+def test_counting_conventions(fn: Any, shapes: list[tuple[int, ...]],
+                              expected: dict[str, int]) -> None:
+    assert _forward(fn, *shapes) == expected
+
+
+def test_nonscalar_is_per_element() -> None:
+    c = Counter()
+    x = CArray(np.ones((2, 2)), dep=np.array([[True, False], [False, False]]))
+    with c.scope("forward"):
+        x * x
+        x @ np.ones((2, 2))
+        x @ x
+    t = c.totals()
+    # x*x: 1 element with both factors dependent; x@x: only x00*x00 of the 8 products
+    assert t.counts["mul"] == 4 + 8 + 8 and t.nonscalar["mul"] == 1 + 0 + 1
+
+
+def _backward(f: Any, **arrays: np.ndarray) -> dict[str, int]:
+    return run_program(f, arrays, check=False).counts("backward").nonzero()
+
+
+def test_reverse_sweep_costs_only_what_an_adjoint_reaches() -> None:
+    x = np.array([1.0, 3.0, 2.0])
+    assert _backward(lambda x: x.max(), x=x) == {}  # selection: no arithmetic
+    assert _backward(lambda x: np.where(x > 1.5, x * x, 0.0).sum(), x=x) == {"mul": 4,
+                                                                            "add": 2}
+    # a constant operand gets no adjoint: g*3 only, for each of the 3 elements
+    assert _backward(lambda x: (x * 3.0).sum(), x=x) == {"mul": 3}
+    # a broadcast operand used by 4 results receives 4 contributions: 3 adds each
+    assert _backward(lambda x: (x[:, None] + np.ones((1, 4))).sum(), x=x) == {"add": 9}
+
+
+def test_gradients_and_checks() -> None:
+    rng = np.random.default_rng(0)
+    w, x = rng.normal(size=(3, 2)), rng.normal(size=(5, 3))
+    r = run_program(lambda w, x: np.maximum(x @ w, 0.0).sum(), {"w": w, "x": x})
+    assert r.check.method == "central" and r.check.passed
+    np.testing.assert_allclose(r.gradients["w"], x.T @ ((x @ w) > 0).astype(float))
+    r = run_program(lambda w: np.tanh(w).sum(), [rng.normal(size=400)])
+    assert r.check.method == "complex-step-directional" and r.check.passed
+    assert r.gradients["w"].shape == (400,)
+
+
+@pytest.mark.parametrize(("fn", "match"), [
+    (lambda a: np.fft.fft(a), "np.fft"),
+    (lambda a: np.cumsum(a), "np.cumsum"),
+    (lambda a: float(a.sum()), "float"),
+    (lambda a: a.sum().item(), "item"),
+    (lambda a: a.tolist(), "tolist"),
+    (lambda a: np.asarray(a), "plain ndarray"),
+    (lambda a: 2.0 ** a, "exponent"),
+    (lambda a: a ** 1.5, "1.5"),
+    (lambda a: np.add.reduce(a), "np.add.reduce"),
+    (lambda a: bool(a.sum()), "truth value"),
+])
+def test_unsupported_is_one_clear_error(fn: Any, match: str) -> None:
+    x = CArray(np.ones(3), dep=True)
+    with pytest.raises(UnsupportedOperation, match=match):
+        fn(x)
+    assert issubclass(UnsupportedOperation, CheapgradError)
+
+
+def test_domain_errors_and_bad_programs() -> None:
+    with pytest.raises(DomainError):
+        run_program(lambda x: np.log(x - 2.0).sum(), [np.ones(3)])
+    with pytest.raises(CheapgradError, match="scalar"):
+        run_program(lambda x: x * 2.0, [np.ones(3)])
+    with pytest.raises(CheapgradError, match="array of numbers"):
+        run_program(lambda x: x.sum(), [np.array(["a"])])
+
+
+def test_flop_model_counts_matrix_products_by_shape() -> None:
+    from cheapgrad.render.program import cost_models_of
+
+    r = run_program(lambda w, x: np.tanh(x @ w).sum(), {"w": np.ones((3, 2)),
+                                                        "x": np.ones((4, 3))})
+    flop = cost_models_of(r)["flop"]
+    # forward 2·(4·2·3); backward one product per operand: g·wᵀ and xᵀ·g
+    assert (flop.cost_f, flop.cost_f_and_grad) == (48, 144)
+    assert r.cost_f == 24 + 16 + 8 + 7  # the unit totals are unchanged by the buckets
