@@ -34,12 +34,19 @@ from cheapgrad.analysis import circuit as _circuit
 from cheapgrad.analysis.circuit import DEFAULT_METHOD_MAX_OPS, CircuitResult
 from cheapgrad.analysis.program import ProgramResult, run_program
 from cheapgrad.core.functions import cos, exp, log, sin, sqrt, tanh
+from cheapgrad.core.number import Num
 from cheapgrad.models.circuit import Circuit
 
 __all__ = [
     "ArrayResult", "Circuit", "CircuitResult", "Result", "analyze", "cos", "exp", "grad",
     "log", "sin", "sqrt", "tanh",
 ]
+
+
+def _plain_value(out: Any) -> Any:
+    """The value of a user's function evaluated on plain numbers (a counted constant's
+    value when a counted function was applied to a float)."""
+    return out.v if isinstance(out, Num) else out
 
 
 class Result(CircuitResult):
@@ -73,8 +80,9 @@ class ArrayResult(ProgramResult):
 
 
 def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
-            check: str = "auto") -> Result:
-    """:func:`cheapgrad.analysis.circuit.analyze`, returning a :class:`Result`.
+            check: str = "auto", progress: _circuit.Progress | None = None) -> Result:
+    """:func:`cheapgrad.analysis.circuit.analyze`, returning a :class:`Result`
+    (``progress(stage, done, total)``, when given, follows the long checks).
 
     Example::
 
@@ -82,7 +90,8 @@ def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
         >>> r.gradient.tolist(), r.ratio
         ([6.0], 4.0)
     """
-    result = _circuit.analyze(circuit, max_ops=max_ops, check=check, result_type=Result)
+    result = _circuit.analyze(circuit, max_ops=max_ops, check=check, result_type=Result,
+                              progress=progress)
     assert isinstance(result, Result)
     return result
 
@@ -123,6 +132,11 @@ def grad(f: Callable[..., Any], *, names: Sequence[str] | None = None,
     >>> r.gradients["w"].round(4).tolist(), r.cost_f, r.check.passed
     ([0.42, 0.42], 9, True)
 
+    The gradient check runs ``f`` again, uncounted, on plain numbers: on complex numbers
+    for the complex step (the counted functions of this module accept them) when that
+    reproduces f at the inputs, else on floats for central differences; only when
+    neither runs is f evaluated on counted constants.
+
     Example::
 
         from cheapgrad.api import grad, exp
@@ -140,9 +154,18 @@ def grad(f: Callable[..., Any], *, names: Sequence[str] | None = None,
         labels = tuple(names) if names is not None else _input_names(f, len(values))
         if len(labels) != len(values):
             raise ValueError(f"{len(labels)} names for {len(values)} inputs")
+
+        def on_complex(z: np.ndarray) -> complex:
+            out = f(*z.tolist())
+            if isinstance(out, Num):  # a counted function met a float: not analytic here
+                raise TypeError("not a complex evaluation")
+            return complex(out)
+
         circuit = Circuit(
             name=getattr(f, "__name__", "f"), inputs=labels, values=values,
             fn=lambda ins: f(*ins),
+            numpy_fn=lambda x: float(_plain_value(f(*x.tolist()))),
+            complex_fn=on_complex,
         )
         return analyze(circuit, max_ops=max_ops, check=check)
 

@@ -79,6 +79,9 @@ def _same(f: Callable[..., Any], arrays: dict[str, np.ndarray]) -> None:
     s = run_program(f, arrays, engine="scalar", check=False)
     for phase in ("forward", "backward"):
         assert a.counts(phase) == s.counts(phase), phase
+    # the flop model's forward bucket (matrix products) agrees
+    assert a.counter.totals("forward", part="matvec") == s.counter.totals("forward",
+                                                                        part="matvec")
     assert abs(a.value - s.value) <= 1e-12 * max(1.0, abs(s.value))
     for name in arrays:
         np.testing.assert_allclose(a.gradients[name], s.gradients[name], rtol=1e-12,

@@ -86,7 +86,8 @@ def test_det_thirty_runs() -> None:
     r = _fast(c)
     assert len(c.inputs) == 900 and c.inputs[0] == "a_1_1" and c.inputs[-1] == "a_30_30"
     assert r.reference_error is not None and r.reference_error < 1e-10
-    assert r.gradient_check.method == "complex-step" and r.passed
+    # 900 inputs: above the per-partial threshold, random directions.
+    assert r.gradient_check.method == "complex-step-directional" and r.passed
     assert r.ratio <= 5
 
 

@@ -101,3 +101,22 @@ def test_bad_input_is_one_line_exit_2(cli: CliRunner, write_file: Callable[..., 
                                       needles: list[str]) -> None:
     path = write_file(body, "p.py") if body is not None else "missing.py"
     one_line_error(cli.invoke(main, ["circuit", target.format(path=path)]), *needles)
+
+
+def test_program_json_has_the_circuit_fields_in_both_engines() -> None:
+    from cheapgrad.analysis.program import run_program
+    from cheapgrad.models.programs import EXAMPLES
+    from cheapgrad.render.program import to_dict
+
+    f, make = EXAMPLES["np-logistic"]
+    docs = [to_dict(run_program(f, make(), engine=e)) for e in ("array", "scalar")]
+    for doc in docs:
+        assert {"inputs", "methods", "per_op", "memory"} <= set(doc)
+        assert doc["methods"]["reverse"]["measured"]
+        assert doc["methods"]["central"]["measured"]  # small: counted
+        assert not doc["methods"]["forward"]["measured"] and doc["methods"]["forward"]["note"]
+        assert doc["memory"]["forward_peak"] > 0
+    a, s = docs
+    assert a["per_op"][:-1] == s["per_op"][:-1] and a["lines"] == s["lines"]
+    assert a["methods"]["central"]["cost"] == s["methods"]["central"]["cost"]
+    assert np.asarray(a["inputs"]["w"]).shape == tuple(a["shapes"]["w"])

@@ -19,14 +19,22 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from cheapgrad.analysis.backprop import BackpropComparison, compare_backprop
-from cheapgrad.analysis.gradcheck import GradCheck, check_gradient, max_rel_error
+from cheapgrad.analysis.circuitcheck import (
+    FULL_CHECK_MAX_INPUTS,
+    REFERENCE_NAMES,
+    Progress,
+    check_circuit,
+    evaluators,
+    noting,
+)
+from cheapgrad.analysis.gradcheck import CHUNK, GradCheck, max_rel_error
 from cheapgrad.analysis.result import BOUND, Ratio
 from cheapgrad.core import forward as forward_mode
 from cheapgrad.core import tape
@@ -36,15 +44,14 @@ from cheapgrad.core.ops import OP_NAMES
 from cheapgrad.errors import DomainError, NumericalError
 from cheapgrad.models.circuit import Circuit
 
-__all__ = ["BOUND", "Circuit", "CircuitResult", "MethodResult", "analyze"]
+__all__ = ["BOUND", "FULL_CHECK_MAX_INPUTS", "Circuit", "CircuitResult", "MethodResult",
+           "analyze"]
 
 #: Phases of a circuit's counts.
 PHASES = ("forward", "backward")
 #: Forward mode and counted central differences run only when they would count at most
 #: this many ops (they cost O(d) evaluations); above it they are reported as skipped.
 DEFAULT_METHOD_MAX_OPS = 4_000_000
-#: Full central-difference reference gradients are computed up to this many inputs.
-REFERENCE_MAX_INPUTS = 2000
 #: Largest relative error of reverse mode against a closed-form gradient that passes.
 REFERENCE_TOLERANCE = 1e-8
 
@@ -151,17 +158,9 @@ class CircuitResult(Ratio):
 
 
 
-def _evaluate(circuit: Circuit, values: Sequence[float]) -> float:
-    """f at ``values`` in float, uncounted: the circuit's numpy form, or ``fn`` outside
-    any counter scope."""
-    if circuit.numpy_fn is not None:
-        return float(circuit.numpy_fn(np.asarray(values, dtype=float)))
-    out = circuit.fn([const(v) for v in values])
-    return float(out.v if isinstance(out, Num) else out)
-
-
 def _central(theta: np.ndarray, f: Callable[[np.ndarray], float],
-             step: float = 1e-6) -> np.ndarray:
+             step: float = 1e-6, progress: Callable[[int, int], None] | None = None
+             ) -> np.ndarray:
     """Plain central differences: 2d evaluations, step ``step``·max(1, |θ_i|)."""
     fd = np.empty_like(theta)
     for i in range(theta.size):
@@ -171,35 +170,35 @@ def _central(theta: np.ndarray, f: Callable[[np.ndarray], float],
         f_plus = f(t)
         t[i] = theta[i] - eps
         fd[i] = (f_plus - f(t)) / (2 * eps)
+        if progress is not None and ((i + 1) % CHUNK == 0 or i + 1 == theta.size):
+            progress(2 * (i + 1), 2 * theta.size)
     return fd
 
 
-def _reference_differences(theta: np.ndarray, f: Callable[[np.ndarray], float]) -> np.ndarray:
-    """Central differences with one Richardson step, (4·D(h/2) − D(h))/3, h = 10⁻⁴:
-    error O(h⁴), the accurate (uncounted) reference when there is no closed form."""
-    coarse = _central(theta, f, 1e-4)
-    fine = _central(theta, f, 0.5e-4)
-    return np.asarray((4 * fine - coarse) / 3)
-
-
 def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
-            check: str = "auto", result_type: type[CircuitResult] | None = None
-            ) -> CircuitResult:
+            check: str = "auto", result_type: type[CircuitResult] | None = None,
+            progress: Progress | None = None) -> CircuitResult:
     """Trace and count f, run reverse mode, and compare it with the other methods.
 
     * forward pass: ``fn`` on fresh input variables inside ``tracing()``, counted under
       phase ``forward``; the reverse sweep under ``backward`` (by causing op kind);
     * gradient check: reverse mode against the complex step (when the circuit has a
-      complex evaluation) or central differences of an independent float
-      evaluation (:func:`cheapgrad.analysis.gradcheck.check_gradient`; ``check`` as there);
+      complex evaluation that reproduces f, :func:`evaluators`) or central differences
+      of an independent float evaluation, never counted numbers when the circuit has a
+      plain evaluation (:func:`cheapgrad.analysis.gradcheck.check_gradient`; ``check``
+      as there); every partial up to :data:`FULL_CHECK_MAX_INPUTS` inputs, random
+      directions above;
     * methods: forward mode (one dual-number pass per input) and central differences
       (2d counted evaluations of ``fn``, step 10⁻⁶), each counted when it needs at most
       ``max_ops`` ops, with its error against the reference gradient (the circuit's
-      closed form, else central differences with a Richardson step, in float);
+      closed form, else the gradient check's own per-partial derivatives: computed once
+      and shared);
     * memory: :func:`cheapgrad.core.tape.memory`;
     * for a circuit of an MLP spec, the hand-written backprop beside it
       (:mod:`cheapgrad.analysis.backprop`).
 
+    ``progress``, when given, is told ``(stage, done, total)`` as the long loops go (the
+    per-partial check and the counted central differences), for a progress bar.
     ``result_type`` makes the result an instance of a subclass of :class:`CircuitResult`
     (the public API's, which renders itself).
 
@@ -235,31 +234,17 @@ def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
         memory = tape.memory(out, inputs)
 
         theta = np.array(circuit.values, dtype=float)
-        d = theta.size
-
-        def f_float(t: np.ndarray) -> float:
-            return _evaluate(circuit, t.tolist())
-
-        if d:
-            try:
-                gc_result = check_gradient(f_float, theta.copy(), gradient, method=check,
-                                           complex_f=circuit.complex_fn)
-            except DomainError:
-                gc_result = GradCheck(check, math.inf, False, 1e-5, 0, 0)
-        else:
-            gc_result = GradCheck("central", 0.0, True, 1e-5, 0, 0)
+        plain = evaluators(circuit, out.v)
+        gc_result, partials_ = check_circuit(plain, theta, gradient, check, progress)
 
         reference: np.ndarray | None = None
         reference_name = ""
         if circuit.reference is not None:
             reference = np.asarray(circuit.reference(theta), dtype=float)
             reference_name = circuit.reference_name
-        elif d <= REFERENCE_MAX_INPUTS:
-            try:
-                reference = _reference_differences(theta, f_float)
-                reference_name = "central differences with a Richardson step"
-            except DomainError:
-                reference = None
+        elif partials_ is not None:
+            reference = partials_.values
+            reference_name = REFERENCE_NAMES[partials_.method]
 
         cost_f = counter.totals("forward").total
         result = (result_type or CircuitResult)(
@@ -280,7 +265,7 @@ def analyze(circuit: Circuit, *, max_ops: int = DEFAULT_METHOD_MAX_OPS,
         result.methods.append(_forward_method(out, inputs, memory["ops"], max_ops, ratio,
                                               error))
         result.methods.append(_central_method(circuit, theta, cost_f, max_ops, ratio,
-                                              error))
+                                              error, noting(progress, "central differences")))
         if circuit.spec is not None:
             result.backprop = compare_backprop(circuit.spec, gradient, counter, discarded)
     return result
@@ -321,7 +306,8 @@ def _forward_method(out: Num, inputs: list[Num], n_ops: int, max_ops: int,
 
 def _central_method(circuit: Circuit, theta: np.ndarray, cost_f: int, max_ops: int,
                     ratio: Callable[[int], float],
-                    error: Callable[[np.ndarray], float | None]) -> MethodResult:
+                    error: Callable[[np.ndarray], float | None],
+                    progress: Callable[[int, int], None] | None = None) -> MethodResult:
     d = theta.size
 
     def gradient(counter: Counter) -> np.ndarray:
@@ -330,7 +316,7 @@ def _central_method(circuit: Circuit, theta: np.ndarray, cost_f: int, max_ops: i
                 value = circuit.fn([const(v) for v in t.tolist()])
             return value.v
 
-        return _central(theta, f_counted)
+        return _central(theta, f_counted, progress=progress)
 
     return _counted_method("central differences", f"{2 * d} evaluations of f",
                            2 * d * cost_f, max_ops, "", gradient, ratio, error)

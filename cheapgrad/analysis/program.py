@@ -35,7 +35,7 @@ import numpy as np
 
 from cheapgrad.analysis import gradcheck
 from cheapgrad.analysis.result import BOUND, Ratio
-from cheapgrad.core import number, tape
+from cheapgrad.core import numarray, numarray_sweep, number, tape
 from cheapgrad.core.array import CArray
 from cheapgrad.core.array_masks import matvec_bucket, tracing
 from cheapgrad.core.array_rules import backward
@@ -46,6 +46,8 @@ from cheapgrad.errors import CheapgradError, NumericalError
 ENGINES = ("array", "scalar")
 #: Programs with at most this many inputs get every partial derivative checked.
 FULL_CHECK_MAX_INPUTS = 300
+#: Forward mode and central differences are counted when they need at most this many ops.
+METHOD_MAX_OPS = 2_000_000
 #: Counts by source line of f: ``line -> phase -> op kind -> count``.
 Lines = dict[str, dict[str, dict[str, int]]]
 
@@ -79,6 +81,26 @@ class ProgramResult(Ratio):
     def counts(self, phase: str | None = None) -> OpCounts:
         """Op counts of one phase (``forward``, ``backward``) or of both."""
         return self.counter.totals(phase)
+
+    methods: list[dict[str, Any]] = field(default_factory=list)
+
+    def per_op(self) -> list[dict[str, Any]]:
+        """For each op kind: its forward count and the ops its reverse rules ran (a matrix
+        product's under ``mul``), then ``accumulate``: the adds summing contributions."""
+        fwd = self.counter.totals("forward").counts
+        caused: dict[str, dict[str, int]] = {}
+        for (phase, layer, part), tally in self.counter.buckets.items():
+            if phase != "backward":
+                continue
+            row = "accumulate" if layer == "accumulate" else (
+                "mul" if part == "matvec" else str(part))
+            cell = caused.setdefault(row, {})
+            for k, n in OpCounts.from_tally(tally).nonzero().items():
+                cell[k] = cell.get(k, 0) + n
+        rows = [{"op": k, "forward": fwd.get(k, 0), "backward": caused.get(k, {}),
+                 "backward_total": sum(caused.get(k, {}).values())}
+                for k in [*fwd, "accumulate"] if fwd.get(k, 0) or caused.get(k)]
+        return rows
 
     @property
     def passed(self) -> bool:
@@ -145,7 +167,7 @@ def run_program(f: Callable[..., Any], arrays: Mapping[str, Any] | Sequence[Any]
     if engine == "array":
         value, grads, memory = _run_array(f, inputs, counter, lines)
     else:
-        value, grads, memory = _run_scalar(f, inputs, counter)
+        value, grads, memory = _run_scalar(f, inputs, counter, lines)
     seconds = time.perf_counter() - start
     if not np.isfinite(value) or not all(np.all(np.isfinite(g)) for g in grads):
         raise NumericalError("f or its gradient is NaN or infinite")
@@ -157,7 +179,54 @@ def run_program(f: Callable[..., Any], arrays: Mapping[str, Any] | Sequence[Any]
     if check:
         result.check = check_program(f, inputs, gradients,
                                      analytic=counter.totals("forward").counts["cmp"] == 0)
+    result.methods = _methods(f, result)
     return result
+
+
+def _methods(f: Callable[..., Any], r: ProgramResult) -> list[dict[str, Any]]:
+    """Reverse mode beside forward mode and central differences (counted when they need
+    at most :data:`METHOD_MAX_OPS` ops), as a circuit's methods."""
+    d = sum(a.size for a in r.inputs.values())
+    cost_f = r.cost_f
+
+    def ratio(c: int) -> float:
+        return c / cost_f if cost_f else float("nan")
+
+    out = [{"name": "reverse", "cost": r.cost_f_and_grad, "ratio": ratio(r.cost_f_and_grad),
+            "max_rel_error": r.check.max_rel_error, "evaluations":
+            "f once, then one reverse sweep", "measured": True, "note": ""}]
+    out.append({"name": "forward", "cost": None, "ratio": None, "max_rel_error": None,
+                "evaluations": f"{d} dual-number passes (value and one tangent each)",
+                "measured": False, "note": "not run: forward mode of array programs is not "
+                "implemented"})
+    what = f"{2 * d} evaluations of f"
+    if 2 * d * cost_f > METHOD_MAX_OPS:
+        out.append({"name": "central", "cost": None, "ratio": None, "max_rel_error": None,
+                    "evaluations": what, "measured": False, "note":
+                    f"not run: {2 * d * cost_f:,} ops to count (limit {METHOD_MAX_OPS:,})"})
+        return out
+    counter = Counter()
+    theta = np.concatenate([a.ravel() for a in r.inputs.values()])
+    grad = np.empty(d)
+    with counter.scope("central"):
+        for i in range(d):
+            vals = []
+            for sign in (1.0, -1.0):
+                t = theta.copy()
+                eps = 1e-6 * max(1.0, abs(theta[i]))
+                t[i] += sign * eps
+                parts, j = [], 0
+                for a in r.inputs.values():
+                    parts.append(CArray(t[j:j + a.size].reshape(a.shape)))
+                    j += a.size
+                vals.append(f(*parts).v)
+            grad[i] = float(vals[0] - vals[1]) / (2 * eps)
+    exact = np.concatenate([g.ravel() for g in r.gradients.values()])
+    err = float(np.max(np.abs(grad - exact) / np.maximum(1.0, np.abs(exact)))) if d else 0.0
+    cost = counter.totals().total
+    out.append({"name": "central", "cost": cost, "ratio": ratio(cost), "max_rel_error": err,
+                "evaluations": what, "measured": True, "note": ""})
+    return out
 
 
 def _scalar_output(out: Any) -> None:
@@ -168,22 +237,32 @@ def _scalar_output(out: Any) -> None:
                                 else type(out).__name__))
 
 
+def _products(counter: Counter) -> list[int]:
+    """The bucket of the forward ops of matrix products (what the flop model reads)."""
+    with counter.scope("forward", None, "matvec"):
+        pass
+    return counter.buckets[("forward", None, "matvec")]
+
+
+def _by_line(lines: Lines, fwd: dict[str, dict[str, list[int]]],
+             bwd: dict[str, dict[str, list[int]]]) -> None:
+    for phase, table in (("forward", fwd), ("backward", bwd)):
+        for line, kinds in table.items():
+            lines.setdefault(line, {})[phase] = {k: n for k, (n, _) in kinds.items()}
+
+
 def _run_array(f: Callable[..., Any], inputs: dict[str, np.ndarray], counter: Counter,
                lines: Lines) -> tuple[float, list[np.ndarray], dict[str, int]]:
     xs = [CArray(a, dep=True) for a in inputs.values()]
     fwd: dict[str, dict[str, list[int]]] = {}
-    with counter.scope("forward", None, "matvec"):  # the bucket of matrix products
-        pass
-    products = counter.buckets[("forward", None, "matvec")]
+    products = _products(counter)
     with matvec_bucket(products), tracing(fwd), counter.scope("forward"):
         out = f(*xs)
     _scalar_output(out)
     bwd: dict[str, dict[str, list[int]]] = {}
     with tracing(bwd):
         grads = backward(out, xs, counter)
-    for phase, table in (("forward", fwd), ("backward", bwd)):
-        for line, kinds in table.items():
-            lines.setdefault(line, {})[phase] = {k: n for k, (n, _) in kinds.items()}
+    _by_line(lines, fwd, bwd)
     return float(out.v), grads, _array_memory(out, xs)
 
 
@@ -199,20 +278,65 @@ def _array_memory(out: CArray, xs: list[CArray]) -> dict[str, int]:
             stack.extend(n.node[1])
     nodes = [n for n in seen.values() if n.node is not None]
     return {"tape": sum(n.size for n in seen.values()), "ops": len(nodes),
-            "inputs": sum(x.size for x in xs)}
+            "forward_peak": _forward_peak(out, xs, seen)}
 
 
-def _run_scalar(f: Callable[..., Any], inputs: dict[str, np.ndarray], counter: Counter
-                ) -> tuple[float, list[np.ndarray], dict[str, int]]:
+def _forward_peak(out: CArray, xs: list[CArray], seen: dict[int, CArray]) -> int:
+    """As :func:`cheapgrad.core.tape.memory`, element-counted: the most elements alive
+    at once in a topological order, inputs held, every other array dropped after its
+    last use."""
+    order: list[CArray] = []
+    state: dict[int, int] = {}
+    stack: list[tuple[CArray, bool]] = [(out, False)]
+    while stack:  # iterative post-order: operands before results
+        n, done = stack.pop()
+        if done:
+            order.append(n)
+            continue
+        if id(n) in state:
+            continue
+        state[id(n)] = 1
+        stack.append((n, True))
+        if n.node is not None:
+            stack.extend((p, False) for p in reversed(n.node[1]) if id(p) not in state)
+    inputs = {id(x) for x in xs}
+    last: dict[int, int] = {}
+    for i, n in enumerate(order):
+        for p in n.node[1] if n.node is not None else ():
+            last[id(p)] = i
+    release: dict[int, int] = {}
+    for key, i in last.items():
+        if key not in inputs and key != id(out):
+            release[i] = release.get(i, 0) + seen[key].size
+    live = peak = sum(x.size for x in xs)
+    for i, n in enumerate(order):
+        if id(n) not in inputs:
+            live += n.size
+            peak = max(peak, live)
+        live -= release.get(i, 0)
+    return peak
+
+
+def _run_scalar(f: Callable[..., Any], inputs: dict[str, np.ndarray], counter: Counter,
+                lines: Lines) -> tuple[float, list[np.ndarray], dict[str, int]]:
     xs = [NumArray.variables(a) for a in inputs.values()]
-    with gc_paused(), number.tracing(), counter.scope("forward"):
-        out = f(*xs)
-    _scalar_output(out)
-    root = out.v[()]
-    flat = [e for x in xs for e in x.v.ravel()]
-    with gc_paused():
-        g = tape.backward(root, flat, counter)
-        memory = tape.memory(root, flat)
+    fwd: dict[str, dict[str, list[int]]] = {}
+    bwd: dict[str, dict[str, list[int]]] = {}
+    products = _products(counter)
+    numarray.TAGS = {}
+    try:
+        with gc_paused(), number.tracing(), matvec_bucket(products), tracing(fwd), \
+                counter.scope("forward"):
+            out = f(*xs)
+        _scalar_output(out)
+        root = out.v[()]
+        flat = [e for x in xs for e in x.v.ravel()]
+        with gc_paused():
+            g = numarray_sweep.backward(root, flat, counter, bwd)
+            memory = tape.memory(root, flat)
+    finally:
+        numarray.TAGS = None
+    _by_line(lines, fwd, bwd)
     grads, i = [], 0
     for a in inputs.values():
         grads.append(np.array([e.v for e in g[i:i + a.size]], dtype=np.float64)

@@ -307,10 +307,15 @@ def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
             found[id(node)] = vals
             continue
         kind, line = node.node[0], node.node[3]
-        # a matrix product's sweep is counted under part "matvec" (the flop model's)
-        with counter.scope(phase, None, "matvec" if kind == "matmul" else kind), \
-                untraced(line):
-            for s, v, c, d in RULES[kind](node, vals, present, dep):
+        # a matrix product's sweep is counted under part "matvec" (the flop model's), an
+        # elementwise op's under its op's name; the adds that sum contributions into
+        # adjoints under layer "accumulate" (the scalar engine attributes them alike)
+        part = "matvec" if kind == "matmul" else (
+            node.node[2][0].name if kind == "elementwise" else kind)
+        with counter.scope(phase, None, part), untraced(line):
+            contributions = RULES[kind](node, vals, present, dep)
+        with counter.scope(phase, "accumulate", part), untraced(line):
+            for s, v, c, d in contributions:
                 old = adj.get(id(s))
                 total = c * s.size if isinstance(c, int) else int(c.sum())
                 if old is None:

@@ -28,12 +28,23 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from cheapgrad.core import functions, ops
 from cheapgrad.core.counter import Counter
 from cheapgrad.core.number import Num, apply, const
 from cheapgrad.core.tape import DifferentiationError, circuit_nodes
+
+#: Each op's counted fast path (the operator or function written out for it, which counts
+#: exactly what :func:`~cheapgrad.core.number.apply` counts); other ops go through apply.
+_FAST: dict[ops.Op, Callable[..., Num]] = {
+    ops.ADD: operator.add, ops.SUB: operator.sub, ops.MUL: operator.mul,
+    ops.DIV: operator.truediv, ops.NEG: operator.neg, ops.POW: operator.pow,
+    ops.EXP: functions.exp, ops.LOG: functions.log, ops.TANH: functions.tanh,
+    ops.SIN: functions.sin, ops.COS: functions.cos, ops.SQRT: functions.sqrt,
+}
 
 
 def tangent(output: Num, inputs: Sequence[Num], seed: int, counter: Counter,
@@ -54,7 +65,9 @@ def tangent(output: Num, inputs: Sequence[Num], seed: int, counter: Counter,
             if node.op is None:
                 primal[node] = node
             else:
-                primal[node] = apply(node.op, *(primal[p] for p in node.parents))
+                fast = _FAST.get(node.op)
+                args = [primal[p] for p in node.parents]
+                primal[node] = fast(*args) if fast is not None else apply(node.op, *args)
     with counter.scope(phase, seed, "tangent"):
         for node in nodes:
             op = node.op

@@ -6,7 +6,9 @@ Each is :func:`cheapgrad.core.number.apply` written out for one unary op, the ho
 of networks and circuits: the table's float function, its slot of the tally, its
 ``DomainError``, and its node when tracing; the nonscalar policy of each is ``never``
 (checked on import), so none adds to a nonscalar slot. The counts, the tracing and the
-errors are the same as through ``apply`` (``tests/test_number.py`` checks it).
+errors are the same as through ``apply`` (``tests/test_number.py`` checks it). Given a
+plain ``complex`` number, each returns its plain complex value, uncounted
+(:mod:`cheapgrad.core.complexfns`): the complex-step check of a user's function.
 
 Example::
 
@@ -26,6 +28,7 @@ from typing import Any
 
 from cheapgrad.core import number as _number
 from cheapgrad.core import ops as _ops
+from cheapgrad.core.complexfns import on_complex
 from cheapgrad.core.number import Num, _coerce
 from cheapgrad.core.state import TALLY
 from cheapgrad.errors import DomainError
@@ -47,6 +50,8 @@ def _counted_function(name: str) -> Callable[[Any], Num]:
 
     def fn(x: Any) -> Num:
         if type(x) is not Num:
+            if type(x) is complex:  # the complex-step check's plain evaluation: uncounted
+                return on_complex(name, x)  # type: ignore[return-value]
             x = _coerce(x)
         try:
             v = f(x.v)

@@ -24,17 +24,67 @@ Example::
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from cheapgrad.core import array_masks as _m
 from cheapgrad.core import ops as _ops
 from cheapgrad.core.array_front import Front, UnsupportedOperation
 from cheapgrad.core.counter import count
 from cheapgrad.core.number import Num, apply, const, var
+from cheapgrad.core.ops import N_OPS, OPS, TALLY_SIZE
+from cheapgrad.core.state import pop, push
 
-__all__ = ["NumArray"]
+__all__ = ["NumArray", "grouped"]
+
+# While a scalar program is traced (:func:`grouped`): each Num an array op made -> (the
+# Num, the source line of f, whether a matrix product made it); the reverse sweep of
+# :mod:`cheapgrad.core.numarray_sweep` charges its rule to that line and part.
+TAGS: dict[int, tuple[Num, str | None, bool]] | None = None
+_DEPTH = [0]
+
+
+def grouped(matvec: bool = False) -> Callable[..., Any]:
+    """Count one array-level op as the array engine does: by source line of f, a matrix
+    product's ops into the flop model's bucket; and tag the Nums it made."""
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def run(cls: Any, *args: Any, **kw: Any) -> Any:
+            if _DEPTH[0]:
+                return fn(cls, *args, **kw)
+            line = _m.line()
+            tally = [0] * TALLY_SIZE
+            push(tally)
+            _DEPTH[0] += 1
+            try:
+                out = fn(cls, *args, **kw)
+            finally:
+                _DEPTH[0] -= 1
+                pop()
+            for name, op in OPS.items():
+                if tally[op.index]:
+                    _m.charge(name, tally[op.index], tally[N_OPS + op.index], matvec)
+            if TAGS is not None:
+                _tag(out, line, matvec)
+            return out
+        return run
+    return deco
+
+
+def _tag(out: Any, line: str | None, matvec: bool) -> None:
+    assert TAGS is not None
+    outs = out if isinstance(out, list) else [out]
+    stack = [e for o in outs if isinstance(o, NumArray) for e in o.v.flat
+             if isinstance(e, Num)]
+    while stack:
+        n = stack.pop()
+        if n.op is None or id(n) in TAGS:
+            continue
+        TAGS[id(n)] = (n, line, matvec)
+        stack.extend(n.parents)
 
 
 def _each(fn: Callable[..., Any], *arrays: np.ndarray) -> np.ndarray:
@@ -85,6 +135,7 @@ class NumArray(Front):
                 f"cannot use {type(x).__name__} in counted arithmetic") from None
 
     @classmethod
+    @grouped()
     def b_elementwise(cls, op: _ops.Op, *args: Any) -> NumArray:
         if op.name == "pow":
             k = int(args[1])
@@ -93,6 +144,7 @@ class NumArray(Front):
         return cls(_each(lambda *e: apply(op, *e), *arrays))
 
     @classmethod
+    @grouped()
     def b_compare(cls, fn: Callable[..., Any], a: Any, b: Any) -> np.ndarray:
         def one(x: Num, y: Num) -> bool:
             count("cmp", 1)
@@ -100,6 +152,7 @@ class NumArray(Front):
         return np.asarray(_each(one, cls.lift(a).v, cls.lift(b).v), dtype=bool)
 
     @classmethod
+    @grouped(matvec=True)
     def b_matmul(cls, a: Any, b: Any) -> NumArray:
         x, y = cls.lift(a).v, cls.lift(b).v
         if x.ndim == 0 or y.ndim == 0:
@@ -129,6 +182,7 @@ class NumArray(Front):
         return cls(np.asarray(out, dtype=object))
 
     @classmethod
+    @grouped()
     def b_reduce(cls, kind: str, a: Any, axis: Any, keepdims: bool) -> NumArray:
         x = cls.lift(a).v
         axes = tuple(range(x.ndim)) if axis is None else tuple(
@@ -153,12 +207,14 @@ class NumArray(Front):
         return cls(np.asarray(res, dtype=object))
 
     @classmethod
+    @grouped()
     def b_select(cls, kind: str, a: Any, b: Any) -> NumArray:
         if kind == "max":
             return cls(_each(lambda x, y: x if x >= y else y, cls.lift(a).v, cls.lift(b).v))
         return cls(_each(lambda x, y: x if x <= y else y, cls.lift(a).v, cls.lift(b).v))
 
     @classmethod
+    @grouped()
     def b_abs(cls, a: Any) -> NumArray:
         return cls(_each(lambda x: -x if x < 0 else x, cls.lift(a).v))
 

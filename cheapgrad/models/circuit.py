@@ -31,7 +31,9 @@ class Circuit:
     gradient in numpy (``values -> gradient``), ``numpy_fn`` an independent float
     evaluation of f used by the central-difference check (otherwise ``fn`` is run
     uncounted), ``complex_fn`` the same on complex input, which makes the check a complex
-    step (exact to rounding, however small the gradient is next to f). ``spec``, for a
+    step (exact to rounding, however small the gradient is next to f), ``batch_fn`` f on
+    the rows of a (k, d) array, float or complex (many points per call, uncounted).
+    ``spec``, for a
     circuit that computes an MLP spec's loss, lets analysis put the hand-written backprop
     beside it.
     """
@@ -45,5 +47,6 @@ class Circuit:
     reference_name: str = "closed form"
     numpy_fn: Callable[[np.ndarray], float] | None = None
     complex_fn: Callable[[np.ndarray], complex] | None = None
+    batch_fn: Callable[[np.ndarray], np.ndarray] | None = None
     source: str | None = None
     spec: Spec | None = None

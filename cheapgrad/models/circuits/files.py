@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from cheapgrad.core import ops as _ops
@@ -254,8 +255,27 @@ def circuit_from_dict(data: Any, source: str | None = None,
         except DomainError as exc:
             raise EvaluationError(out_where, exc) from None
 
+    def plain(ins: Sequence[Any]) -> Any:
+        """f uncounted on plain numbers or arrays (one per input), the same bindings in
+        the same order (:meth:`~cheapgrad.models.expr.Expression.evaluate_plain`)."""
+        env = dict(zip(input_names, ins, strict=True))
+        for key in order:
+            try:
+                env[key] = lets[key].evaluate_plain(env)
+            except DomainError as exc:
+                raise EvaluationError(where[key], exc) from None
+        try:
+            return output.evaluate_plain(env)
+        except DomainError as exc:
+            raise EvaluationError(out_where, exc) from None
+
+    def batch(points: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(plain(list(points.T)), points.shape[:1])
+
     return Circuit(name=name, inputs=input_names, values=tuple(inputs.values()), fn=fn,
-                   description=description, source=source)
+                   description=description, source=source,
+                   numpy_fn=lambda x: float(plain(x.tolist())),
+                   complex_fn=lambda z: complex(plain(z.tolist())), batch_fn=batch)
 
 
 def _where(ld: _Loader, field: str) -> str:
