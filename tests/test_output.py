@@ -162,7 +162,7 @@ TABLE_COMMANDS = [
     ["sweep", *OVERFLOWING],
     ["sweep", *OVERFLOWING, "--cost-model", "all"],
     ["sweep", *OVERFLOWING, "--cost-model", "nonscalar"],
-    ["sweep", "--depths", "1,2", "--widths", "2,4096", "--activations", "tanh"],
+    ["sweep", "--depths", "1,2", "--widths", "2,1024", "--activations", "tanh"],
     ["circuit", "rosenbrock", "--cost-model", "all"],
     ["circuit", "physics"],
     ["circuit", "--list"],
