@@ -126,3 +126,11 @@ def test_flop_model_counts_matrix_products_by_shape() -> None:
     # forward 2·(4·2·3); backward one product per operand: g·wᵀ and xᵀ·g
     assert (flop.cost_f, flop.cost_f_and_grad) == (48, 144)
     assert r.cost_f == 24 + 16 + 8 + 7  # the unit totals are unchanged by the buckets
+
+
+def test_array_results_name_the_check_as_every_result_does() -> None:
+    import cheapgrad
+
+    r = cheapgrad.grad(lambda w, x: np.tanh(w @ x).sum())(np.full((3, 4), 0.1), np.arange(4.0))
+    assert r.gradient_check is r.check and r.gradient_check.passed
+    assert set(r.gradients) == {"w", "x"} and r.gradients["w"].shape == (3, 4)

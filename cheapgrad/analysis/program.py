@@ -103,6 +103,11 @@ class ProgramResult(Ratio):
         return rows
 
     @property
+    def gradient_check(self) -> gradcheck.GradCheck:
+        """The gradient check, under the name every other result gives it."""
+        return self.check
+
+    @property
     def passed(self) -> bool:
         """The bound holds and the gradient check passed."""
         return self.holds and self.check.passed
