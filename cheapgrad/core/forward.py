@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from cheapgrad.core import functions, ops
@@ -47,55 +48,106 @@ _FAST: dict[ops.Op, Callable[..., Num]] = {
 }
 
 
+def _check_leaves(nodes: Sequence[Num], index: dict[Num, int]) -> None:
+    """Every leaf that depends on the variables must be an input."""
+    for node in nodes:
+        if node.op is None and node.dep and node not in index:
+            raise DifferentiationError(
+                "the output depends on a value whose circuit was not recorded: a "
+                "variable that is not an input, or a result computed outside tracing()")
+
+
+class _Graph:
+    """Each node's position in ``nodes`` and its children, built once per circuit."""
+
+    __slots__ = ("children", "pos", "program")
+
+    def __init__(self, nodes: Sequence[Num]) -> None:
+        self.pos = {node: i for i, node in enumerate(nodes)}
+        self.children: dict[Num, list[Num]] = {}
+        for node in nodes:
+            for p in node.parents:
+                self.children.setdefault(p, []).append(node)
+        # The value pass as a straight-line program: each op's counted function (its
+        # fast path, else apply) and the positions of its operands.
+        self.program: list[tuple[Callable[..., Num], list[int]] | None] = [
+            None if node.op is None else (
+                _FAST.get(node.op) or partial(apply, node.op),
+                [self.pos[p] for p in node.parents])
+            for node in nodes]
+
+    def values(self, nodes: Sequence[Num]) -> list[Num]:
+        """Every node's value, recomputed by its counted op (leaves are themselves)."""
+        vals: list[Num] = list(nodes)
+        for i, step in enumerate(self.program):
+            if step is not None:
+                fn, args = step
+                vals[i] = fn(*[vals[j] for j in args])
+        return vals
+
+
+def _reached(graph: _Graph, start: Num) -> list[Num]:
+    """The nodes a tangent seeded at ``start`` can reach, operands before results: the
+    only nodes whose tangent can be non-zero."""
+    children, pos = graph.children, graph.pos
+    seen = {start}
+    stack = [start]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return sorted(seen, key=pos.__getitem__)
+
+
 def tangent(output: Num, inputs: Sequence[Num], seed: int, counter: Counter,
-            phase: str = "forward_mode", order: list[Num] | None = None) -> tuple[Num, Num]:
+            phase: str = "forward_mode", order: list[Num] | None = None,
+            reach: Sequence[Num] | None = None,
+            graph: _Graph | None = None) -> tuple[Num, Num]:
     """One dual-number pass: (value, ∂output/∂inputs[seed]), counted in ``counter``.
 
     Values are counted under ``(phase, seed, "value")`` and tangents under
-    ``(phase, seed, "tangent")``.
+    ``(phase, seed, "tangent")``. Every value is recomputed; a tangent is computed only
+    where it can be non-zero (``reach``: the nodes the seed reaches, found when not
+    given), which counts exactly the same ops as visiting every node.
     """
     nodes = circuit_nodes(output) if order is None else order
-    primal: dict[Num, Num] = {}
+    graph = _Graph(nodes) if graph is None else graph
     tan: dict[Num, Any] = {}
     index = {x: i for i, x in enumerate(inputs)}
+    if reach is None:
+        _check_leaves(nodes, index)
+        reach = _reached(graph, inputs[seed])
     # The values first (they do not depend on the tangents), then the tangents: two
     # counting scopes per pass, not two per node.
     with counter.scope(phase, seed, "value"):
-        for node in nodes:
-            if node.op is None:
-                primal[node] = node
-            else:
-                fast = _FAST.get(node.op)
-                args = [primal[p] for p in node.parents]
-                primal[node] = fast(*args) if fast is not None else apply(node.op, *args)
+        vals = graph.values(nodes)
+    pos = graph.pos
     with counter.scope(phase, seed, "tangent"):
-        for node in nodes:
+        for node in reach:
             op = node.op
             if op is None:
-                if node in index:
-                    tan[node] = const(1.0) if index[node] == seed else None
-                elif node.dep:
-                    raise DifferentiationError(
-                        "the output depends on a value whose circuit was not recorded: a "
-                        "variable that is not an input, or a result computed outside tracing()")
-                else:
-                    tan[node] = None
+                if index.get(node) == seed:
+                    tan[node] = const(1.0)
                 continue
-            ts = tuple(tan[p] for p in node.parents)
+            ts = tuple(tan.get(p) for p in node.parents)
             if all(t is None for t in ts):
-                tan[node] = None
                 continue
             if op.jvp is None:
                 raise DifferentiationError(
                     f"op '{op.name}' has no derivative rule: the function is not "
                     "differentiable through it (comparisons and branches have no derivative)")
-            tan[node] = op.jvp(primal[node], tuple(primal[p] for p in node.parents), ts)
+            tan[node] = op.jvp(vals[pos[node]], tuple(vals[pos[p]] for p in node.parents), ts)
     t = tan.get(output)
-    return primal.get(output, output), (const(0.0) if t is None else t)
+    value = vals[pos[output]] if output in pos else output
+    return value, (const(0.0) if t is None else t)
 
 
 def gradient(output: Num, inputs: Sequence[Num], counter: Counter,
              phase: str = "forward_mode") -> list[Num]:
     """The gradient by forward mode: one dual-number pass per input, all counted."""
     order = circuit_nodes(output)
-    return [tangent(output, inputs, i, counter, phase, order)[1] for i in range(len(inputs))]
+    _check_leaves(order, {x: i for i, x in enumerate(inputs)})
+    graph = _Graph(order)
+    return [tangent(output, inputs, i, counter, phase, order, _reached(graph, x), graph)[1]
+            for i, x in enumerate(inputs)]
