@@ -57,6 +57,25 @@ def _check_leaves(nodes: Sequence[Num], index: dict[Num, int]) -> None:
                 "variable that is not an input, or a result computed outside tracing()")
 
 
+def _power(k: int) -> Callable[[Num, Num], Num]:
+    """``a ** k`` for the recorded constant exponent, read once (the same counted op)."""
+    def power(a: Num, _exponent: Num) -> Num:
+        return a ** k
+
+    return power
+
+
+def _step(node: Num) -> Callable[..., Num]:
+    """The counted function that recomputes ``node`` from its operands."""
+    op = node.op
+    assert op is not None
+    if op is ops.POW:
+        n = node.parents[1]
+        if not n.dep and float(n.v).is_integer():
+            return _power(int(n.v))
+    return _FAST.get(op) or partial(apply, op)
+
+
 class _Graph:
     """Each node's position in ``nodes`` and its children, built once per circuit."""
 
@@ -71,9 +90,7 @@ class _Graph:
         # The value pass as a straight-line program: each op's counted function (its
         # fast path, else apply) and the positions of its operands.
         self.program: list[tuple[Callable[..., Num], list[int]] | None] = [
-            None if node.op is None else (
-                _FAST.get(node.op) or partial(apply, node.op),
-                [self.pos[p] for p in node.parents])
+            None if node.op is None else (_step(node), [self.pos[p] for p in node.parents])
             for node in nodes]
 
     def values(self, nodes: Sequence[Num]) -> list[Num]:
@@ -82,7 +99,10 @@ class _Graph:
         for i, step in enumerate(self.program):
             if step is not None:
                 fn, args = step
-                vals[i] = fn(*[vals[j] for j in args])
+                if len(args) == 2:
+                    vals[i] = fn(vals[args[0]], vals[args[1]])
+                else:
+                    vals[i] = fn(*[vals[j] for j in args])
         return vals
 
 
