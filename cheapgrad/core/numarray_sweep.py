@@ -26,29 +26,44 @@ from collections.abc import Sequence
 
 from cheapgrad.core import numarray
 from cheapgrad.core.counter import Counter
-from cheapgrad.core.number import Num, const
+from cheapgrad.core.number import Num
 from cheapgrad.core.ops import N_OPS, OPS, TALLY_SIZE
 from cheapgrad.core.state import pop, push
-from cheapgrad.core.tape import DifferentiationError, rule_for, toposort
+from cheapgrad.core.tape import sweep
 
 LineCounts = dict[str, dict[str, list[int]]]
 
 
-def _merge(tally: list[int], counter: Counter, key: tuple[str, str | None, str],
-           lines: LineCounts, line: str | None) -> None:
-    if not any(tally):
-        return
-    bucket = counter.buckets.setdefault(key, [0] * TALLY_SIZE)
-    for i, n in enumerate(tally):
-        bucket[i] += n
-    if line is None:
-        return
-    cells = lines.setdefault(line, {})
-    for name, op in OPS.items():
-        if tally[op.index]:
-            cell = cells.setdefault(name, [0, 0])
-            cell[0] += tally[op.index]
-            cell[1] += tally[N_OPS + op.index]
+class _Charge:
+    """Counts one node's work into a fresh tally, then files it under ``key`` and, when
+    the node has a source line, under that line too."""
+
+    __slots__ = ("counter", "key", "line", "lines", "tally")
+
+    def __init__(self, counter: Counter, key: tuple[str, str | None, str],
+                 lines: LineCounts, line: str | None) -> None:
+        self.counter, self.key, self.lines, self.line = counter, key, lines, line
+        self.tally = [0] * TALLY_SIZE
+
+    def __enter__(self) -> None:
+        push(self.tally)
+
+    def __exit__(self, *exc: object) -> None:
+        pop()
+        tally = self.tally
+        if not any(tally):
+            return
+        bucket = self.counter.buckets.setdefault(self.key, [0] * TALLY_SIZE)
+        for i, n in enumerate(tally):
+            bucket[i] += n
+        if self.line is None:
+            return
+        cells = self.lines.setdefault(self.line, {})
+        for name, op in OPS.items():
+            if tally[op.index]:
+                cell = cells.setdefault(name, [0, 0])
+                cell[0] += tally[op.index]
+                cell[1] += tally[N_OPS + op.index]
 
 
 def backward(output: Num, inputs: Sequence[Num], counter: Counter, lines: LineCounts,
@@ -56,45 +71,13 @@ def backward(output: Num, inputs: Sequence[Num], counter: Counter, lines: LineCo
     """∂output/∂input (see the module docstring); ``lines`` receives the counts by
     source line (line -> kind -> [count, nonscalar])."""
     tags = numarray.TAGS or {}
-    input_set = set(inputs)
-    adjoint: dict[Num, Num] = {}
-    if output.dep:
-        adjoint[output] = const(1.0)
-    leaves: dict[Num, Num] = {}
-    for node in toposort(output) if output.dep else ():
-        g = adjoint.pop(node, None)
-        if g is None:
-            continue
-        op = node.op
-        if op is None:
-            if node not in input_set:
-                raise DifferentiationError("the output depends on a value whose circuit "
-                                           "was not recorded")
-            leaves[node] = g
-            continue
-        parents = node.parents
-        rule = op.vjp if len(parents) != 2 else rule_for(op, (parents[0].dep,
-                                                              parents[1].dep))
-        if rule is None:
-            raise DifferentiationError(f"op '{op.name}' has no derivative rule")
+
+    def charge(node: Num, stage: str) -> _Charge:
+        assert node.op is not None
         tag = tags.get(id(node))
-        line, part = (tag[1], "matvec" if tag[2] else op.name) if tag else (None, op.name)
-        tally = [0] * TALLY_SIZE
-        push(tally)
-        try:
-            contributions = rule(g, node, *parents)
-        finally:
-            pop()
-        _merge(tally, counter, (phase, None, part), lines, line)
-        tally = [0] * TALLY_SIZE
-        push(tally)
-        try:
-            for parent, c in zip(parents, contributions, strict=True):
-                if c is None or not parent.dep:
-                    continue
-                previous = adjoint.get(parent)
-                adjoint[parent] = c if previous is None else previous + c
-        finally:
-            pop()
-        _merge(tally, counter, (phase, "accumulate", part), lines, line)
-    return [leaves.get(x, const(0.0)) for x in inputs]
+        line, part = (tag[1], "matvec" if tag[2] else node.op.name) if tag else (
+            None, node.op.name)
+        layer = "accumulate" if stage == "accumulate" else None
+        return _Charge(counter, (phase, layer, part), lines, line)
+
+    return sweep(output, inputs, charge)

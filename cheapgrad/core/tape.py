@@ -32,7 +32,8 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 
 from cheapgrad.core.counter import Counter
 from cheapgrad.core.number import Num, const
@@ -116,6 +117,25 @@ def backward(output: Num, inputs: Sequence[Num], counter: Counter,
     if not isinstance(output, Num):
         raise DifferentiationError(
             f"the function must return a counted number, got {type(output).__name__}")
+
+    def charge(node: Num, stage: str) -> AbstractContextManager[None]:
+        assert node.op is not None
+        return counter.scope(phase, None, node.op.name)
+
+    return sweep(output, inputs, charge, discarded)
+
+
+#: How :func:`sweep` counts one node's work: ``charge(node, stage)`` is the context in
+#: which the node's rule runs (stage ``"rule"``) and then its contributions are summed
+#: into its operands' adjoints (stage ``"accumulate"``).
+Charge = Callable[[Num, str], AbstractContextManager[None]]
+
+
+def sweep(output: Num, inputs: Sequence[Num], charge: Charge,
+          discarded: dict[str, int] | None = None) -> list[Num]:
+    """The reverse sweep itself, for :func:`backward` and for every sweep that charges
+    its ops differently (the scalar engine of array programs, by source line): the same
+    walk, rules and accumulation, each node's work counted where ``charge`` says."""
     input_set = set(inputs)
     adjoint: dict[Num, Num] = {}
     if output.dep:
@@ -140,9 +160,10 @@ def backward(output: Num, inputs: Sequence[Num], counter: Counter,
         parents = node.parents
         rule = op.vjp if len(parents) != 2 else rule_for(op, (parents[0].dep, parents[1].dep))
         assert rule is not None
-        with counter.scope(phase, None, op.name):
+        with charge(node, "rule"):
             contributions = rule(g, node, *parents)
-            for parent, c in zip(node.parents, contributions, strict=True):
+        with charge(node, "accumulate"):
+            for parent, c in zip(parents, contributions, strict=True):
                 if c is None:
                     continue
                 if not parent.dep:
