@@ -24,7 +24,8 @@ from cheapgrad.analysis import costmodels
 from cheapgrad.analysis.backprop import BackpropComparison
 from cheapgrad.analysis.circuit import PHASES, CircuitResult, MethodResult
 from cheapgrad.render import costmodels as render_costmodels
-from cheapgrad.render.run import json_number, ratio_text, verdict_parts
+from cheapgrad.render import numbers
+from cheapgrad.render.run import json_number, verdict_parts
 
 #: Version of the JSON layout; bumped when a field changes meaning or disappears.
 SCHEMA_VERSION = 1
@@ -191,7 +192,7 @@ def to_markdown(result: CircuitResult, cost_model: str = "unit",
         *([f"{c.description}", ""] if c.description else []),
         f"- inputs: {d:,}; f = {result.value:.10g}",
         f"- cost(f) = {result.cost_f:,}; cost(f, ∇f) = {result.cost_f_and_grad:,} "
-        f"(reverse mode); ratio = {ratio_text(result.ratio)}; bound = {result.bound:g}",
+        f"(reverse mode); ratio = {numbers.ratio(result.ratio)}; bound = {result.bound:g}",
         f"- verdict: {verdict(result)}",
         f"- memory: {memory_text(result)}",
         "",
@@ -212,9 +213,9 @@ def to_markdown(result: CircuitResult, cost_model: str = "unit",
         lines += ["", "## Generic reverse mode against the hand-written backprop", "",
                   "| | cost(f) | cost(f, ∇f) | ratio |", "|---|---:|---:|---:|",
                   f"| generic reverse mode | {result.cost_f:,} | {result.cost_f_and_grad:,} "
-                  f"| {ratio_text(result.ratio)} |",
+                  f"| {numbers.ratio(result.ratio)} |",
                   f"| hand-written backprop | {bp.cost_f:,} | {bp.cost_f_and_grad:,} "
-                  f"| {ratio_text(bp.ratio)} |", "",
+                  f"| {numbers.ratio(bp.ratio)} |", "",
                   f"Backward ops, generic minus backprop: {bp.backward_difference}; "
                   f"gradients differ by at most {bp.gradient_max_rel_difference:.1e} "
                   "(relative).", ""]

@@ -23,7 +23,6 @@ from cheapgrad.render.circuit import (
     why_backprop,
 )
 from cheapgrad.render.costmodel_tables import cost_model_table, published_table
-from cheapgrad.render.run import ratio_text
 
 
 def _table(title: str, columns: list[tuple[str, str]]) -> Table:
@@ -51,7 +50,7 @@ def circuit_tables(result: CircuitResult, cost_model: str = "unit",
     summary.add_row("cost(f)", f"{result.cost_f:,}  (forward, traced)")
     summary.add_row("cost(f, ∇f)", f"{result.cost_f_and_grad:,}  (+ reverse sweep, "
                                    f"{numbers.seconds(result.seconds)})")
-    summary.add_row("ratio", Text(f"{ratio_text(result.ratio)}  (bound {result.bound:g})",
+    summary.add_row("ratio", Text(f"{numbers.ratio(result.ratio)}  (bound {result.bound:g})",
                                   style="bold green" if result.holds else "bold red"))
     g = result.gradient_check
     summary.add_row("gradient", Text(g.summary, style="green" if g.passed else "bold red"))
@@ -82,10 +81,10 @@ def circuit_tables(result: CircuitResult, cost_model: str = "unit",
                            [("", "left"), ("cost(f)", "right"), ("cost(f, ∇f)", "right"),
                             ("ratio", "right"), ("backward ops", "left")])
         cmp_table.add_row("generic reverse mode", f"{result.cost_f:,}",
-                          f"{result.cost_f_and_grad:,}", ratio_text(result.ratio),
+                          f"{result.cost_f_and_grad:,}", numbers.ratio(result.ratio),
                           ", ".join(f"{k} {v:,}" for k, v in bp.generic_backward.items()))
         cmp_table.add_row("hand-written backprop", f"{bp.cost_f:,}",
-                          f"{bp.cost_f_and_grad:,}", ratio_text(bp.ratio),
+                          f"{bp.cost_f_and_grad:,}", numbers.ratio(bp.ratio),
                           ", ".join(f"{k} {v:,}" for k, v in bp.backward.items()))
         parts.append(cmp_table)
         parts.append(Text("\n".join(f"• {w}" for w in why_backprop(bp))))

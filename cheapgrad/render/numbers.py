@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 #: Places after the point of every ratio (measured, predicted, limit).
@@ -22,8 +23,19 @@ MISSING = "–"
 
 
 def ratio(x: float | None) -> str:
-    """A ratio cost(f, ∇f) / cost(f) (or any ratio of costs or times), four places."""
-    return MISSING if x is None else f"{x:.{RATIO_PLACES}f}"
+    """A ratio cost(f, ∇f) / cost(f) (or any ratio of costs or times), four places;
+    ``undefined (0/0)`` for the NaN of a free f and a free gradient.
+
+    Example::
+
+        >>> ratio(491 / 210), ratio(float("nan")), ratio(None)
+        ('2.3381', 'undefined (0/0)', '–')
+    """
+    if x is None:
+        return MISSING
+    if math.isnan(x):
+        return "undefined (0/0)"
+    return f"{x:.{RATIO_PLACES}f}"
 
 
 def limit(x: float | Fraction | None) -> str:

@@ -137,19 +137,6 @@ def to_dict(result: RunResult, *, timing: Timing | None = None,
     }
 
 
-def ratio_text(ratio: float | None, places: int = 4) -> str:
-    """A ratio to ``places`` places; ``undefined (0/0)`` when f and ∇f cost nothing.
-
-    Example::
-
-        >>> ratio_text(491 / 210), ratio_text(float("nan"))
-        ('2.3381', 'undefined (0/0)')
-    """
-    if ratio is None or math.isnan(ratio):
-        return "undefined (0/0)"
-    return f"{ratio:.{places}f}"
-
-
 def verdict_parts(ratio: float, bound: float, holds: bool, g: GradCheck) -> list[str]:
     """The first clauses of every verdict: the bound, then the gradient check."""
     if math.isnan(ratio):

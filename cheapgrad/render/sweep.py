@@ -167,10 +167,6 @@ def _where(cell: CellResult) -> str:
     return f"depth {cell.depth}, width {cell.width}, {cell.activation}"
 
 
-def _ratio_text(x: float | None) -> str:
-    return numbers.ratio(x)
-
-
 def failures_text(result: SweepResult) -> str:
     """How many cells failed to run, e.g. ``1 cell failed to run``; empty when none."""
     n = len(result.failed)
@@ -197,8 +193,8 @@ def headline(result: SweepResult, cost_model: str = "unit") -> str:
                     f"{s.passing} pass every check (unit bound {result.bound:g})")
         return (
             f"{done}: under the {model} model ({bound}) {m.holding} of {m.with_ratio} "
-            f"hold; largest ratio {_ratio_text(m.largest.model_ratio(model))} "
-            f"({_where(m.largest)}), smallest {_ratio_text(m.smallest.model_ratio(model))} "
+            f"hold; largest ratio {numbers.ratio(m.largest.model_ratio(model))} "
+            f"({_where(m.largest)}), smallest {numbers.ratio(m.smallest.model_ratio(model))} "
             f"({_where(m.smallest)}); {s.passing} pass every check "
             f"(unit bound {result.bound:g})"
         )
@@ -286,9 +282,9 @@ def model_rows(result: SweepResult) -> list[list[str]]:
         rows.append([
             m.model, numbers.bound(m.bound),
             f"{m.holding} / {m.with_ratio}",
-            "–" if m.largest is None else _ratio_text(m.largest.model_ratio(m.model)),
+            "–" if m.largest is None else numbers.ratio(m.largest.model_ratio(m.model)),
             "–" if m.largest is None else _where(m.largest),
-            "–" if m.smallest is None else _ratio_text(m.smallest.model_ratio(m.model)),
+            "–" if m.smallest is None else numbers.ratio(m.smallest.model_ratio(m.model)),
             "–" if m.smallest is None else _where(m.smallest),
         ])
     return rows
@@ -342,7 +338,7 @@ def to_markdown(result: SweepResult, cost_model: str = "unit") -> str:
             for w in plan.grid.widths:
                 c = by_key.get((d, w, act))
                 row.append(("failed ✗" if (d, w, act) in failed else "") if c is None else
-                           _ratio_text(c.model_ratio(model)) + grid_mark(c, model))
+                           numbers.ratio(c.model_ratio(model)) + grid_mark(c, model))
             lines.append(f"| {d} | " + " | ".join(row) + " |")
         lines.append("")
     if model != "unit":
@@ -366,7 +362,7 @@ def to_markdown(result: SweepResult, cost_model: str = "unit") -> str:
               "| ratio |" + extra_head + " verdict | gradient error |",
               "|---:|---:|---|---:|---:|---:|---:|---:|" + extra_rule + "---|---:|"]
     for c in result.cells:
-        extra = "" if model == "unit" else f" {_ratio_text(c.model_ratio(model))} |"
+        extra = "" if model == "unit" else f" {numbers.ratio(c.model_ratio(model))} |"
         lines.append(
             f"| {c.depth} | {c.width} | {c.activation} | {numbers.count(c.parameters)} | "
             f"{numbers.count(c.nodes)} | {numbers.count(c.cost_f)} | "
