@@ -241,33 +241,29 @@ def circuit_from_dict(data: Any, source: str | None = None,
     where = {key: _where(ld, f"circuit.let.{key}") for key in order}
     out_where = _where(ld, "circuit.output")
 
-    def fn(ins: Sequence[Num]) -> Num:
+    def evaluated(place: str, expr: Expression, env: dict[str, Any], plain: bool) -> Any:
+        """One expression, counted or (``plain``) uncounted on plain numbers or arrays
+        (:meth:`~cheapgrad.models.expr.Expression.evaluate_plain`); a failure names
+        ``place``, the binding."""
+        try:
+            return expr.evaluate_plain(env) if plain else expr.evaluate(env)
+        except EvaluationError:
+            raise
+        except DomainError as exc:
+            raise EvaluationError(place, exc) from None
+
+    def run(ins: Sequence[Any], plain: bool) -> Any:
         env = dict(zip(input_names, ins, strict=True))
         for key in order:
-            try:
-                env[key] = lets[key].evaluate(env)
-            except EvaluationError:
-                raise
-            except DomainError as exc:
-                raise EvaluationError(where[key], exc) from None
-        try:
-            return output.evaluate(env)
-        except DomainError as exc:
-            raise EvaluationError(out_where, exc) from None
+            env[key] = evaluated(where[key], lets[key], env, plain)
+        return evaluated(out_where, output, env, plain)
+
+    def fn(ins: Sequence[Num]) -> Num:
+        return run(ins, False)
 
     def plain(ins: Sequence[Any]) -> Any:
-        """f uncounted on plain numbers or arrays (one per input), the same bindings in
-        the same order (:meth:`~cheapgrad.models.expr.Expression.evaluate_plain`)."""
-        env = dict(zip(input_names, ins, strict=True))
-        for key in order:
-            try:
-                env[key] = lets[key].evaluate_plain(env)
-            except DomainError as exc:
-                raise EvaluationError(where[key], exc) from None
-        try:
-            return output.evaluate_plain(env)
-        except DomainError as exc:
-            raise EvaluationError(out_where, exc) from None
+        """f uncounted on plain numbers or arrays (one per input)."""
+        return run(ins, True)
 
     def batch(points: np.ndarray) -> np.ndarray:
         return np.broadcast_to(plain(list(points.T)), points.shape[:1])
