@@ -1,0 +1,153 @@
+"""The 6N table: every published compute formula beside the counts cheapgrad measured.
+
+For a transformer, :func:`sixn_table` takes what a run measured (its cost models, the
+number of tokens B·T and its parameter count) and puts beside it each formula of
+:mod:`cheapgrad.analysis.flop_formulas`, per token of forward and backward:
+
+* the formula's value and its relative error, formula / measured − 1, against the
+  measured **flop** model (the formulas' own convention: a multiply-add is 2 FLOPs, only
+  matrix products count) and against the measured **unit** model (every op counts 1);
+* what the formula leaves out;
+* the measured ops per parameter per token (the "6" of 6N, measured);
+* cost(f, ∇f) / cost(f) under each measured model against its bound.
+
+The parameter count is read twice, by independent routes: from the model that was run,
+and from the architecture by nanoGPT's formula
+(:func:`~cheapgrad.analysis.flop_formulas.parameter_count`); :attr:`SixN.params_agree` says
+whether they match.
+
+Example, on made-up measured costs (a real table comes from a run)::
+
+    >>> from cheapgrad.analysis.costmodels import ModelCost
+    >>> from cheapgrad.analysis.flop_formulas import Arch
+    >>> gpt2 = Arch(vocab=50257, n_ctx=1024, d_model=768, n_head=12, n_layer=12)
+    >>> flop = ModelCost("flop", 291648307200, 874944921600, 3.0, "FlopCounterMode")
+    >>> t = sixn_table(gpt2, {"flop": flop}, tokens=1024, n_params=124439808)
+    >>> t.measured["flop"].per_token, round(t.measured["flop"].per_param_token, 3)
+    (854438400.0, 6.866)
+    >>> [(r.key, round(r.error["flop"], 3)) for r in t.rows][:3]
+    [('kaplan-6n', -0.404), ('kaplan', -0.337), ('chinchilla', 0.273)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cheapgrad.analysis.costmodels import ModelCost
+from cheapgrad.analysis.flop_formulas import FORMULAS, Architecture, parameter_count
+
+#: The measured models the formulas are compared with, in column order.
+COMPARED = ("flop", "unit")
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One measured model's cost of f and ∇f, per token and per parameter per token, and
+    its ratio against its bound."""
+
+    model: str
+    per_token: float
+    forward_per_token: float
+    per_param_token: float
+    ratio: float | None
+    bound: float | None
+    holds: bool | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        return {
+            "model": self.model, "per_token": self.per_token,
+            "forward_per_token": self.forward_per_token,
+            "per_param_token": self.per_param_token,
+            "ratio": self.ratio, "bound": self.bound, "holds": self.holds,
+        }
+
+
+@dataclass(frozen=True)
+class FormulaRow:
+    """One published formula evaluated on the architecture, and its relative error
+    against each measured model (``None`` where that model was not measured or is 0)."""
+
+    key: str
+    label: str
+    formula: str
+    source: str
+    leaves_out: tuple[str, ...]
+    per_token: int
+    error: dict[str, float | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        return {
+            "key": self.key, "label": self.label, "formula": self.formula,
+            "source": self.source, "leaves_out": list(self.leaves_out),
+            "per_token": self.per_token,
+            "relative_error": dict(self.error),
+        }
+
+
+@dataclass(frozen=True)
+class SixN:
+    """The 6N table of one transformer: the formulas, the measured models, the
+    parameter count by both routes and the number of tokens."""
+
+    rows: tuple[FormulaRow, ...]
+    measured: dict[str, Measured]
+    tokens: int
+    n_params: int
+    n_params_formula: int
+
+    @property
+    def params_agree(self) -> bool:
+        """Whether the model's parameter count equals nanoGPT's formula for it."""
+        return self.n_params == self.n_params_formula
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON: ``formulas``, ``measured`` (per model), ``tokens`` and the
+        parameter counts."""
+        return {
+            "tokens": self.tokens,
+            "n_params": self.n_params,
+            "n_params_formula": self.n_params_formula,
+            "params_agree": self.params_agree,
+            "measured": {k: m.to_dict() for k, m in self.measured.items()},
+            "formulas": [r.to_dict() for r in self.rows],
+        }
+
+
+def _measured(m: ModelCost, tokens: int, n_params: int) -> Measured:
+    per_token = m.cost_f_and_grad / tokens
+    return Measured(m.model, per_token, m.cost_f / tokens,
+                    per_token / n_params if n_params else float("nan"),
+                    m.ratio, m.bound, m.holds)
+
+
+def relative_error(estimate: float, measured: float) -> float | None:
+    """estimate / measured − 1; ``None`` when nothing was measured.
+
+    >>> relative_error(6, 8), relative_error(1, 0)
+    (-0.25, None)
+    """
+    if measured <= 0:
+        return None
+    return estimate / measured - 1
+
+
+def sixn_table(arch: Architecture, models: Mapping[str, ModelCost], tokens: int,
+               n_params: int) -> SixN:
+    """The 6N table for ``arch``, given the cost models a run measured on ``tokens``
+    tokens (batch · n_ctx) and the parameter count of the model that was run."""
+    if tokens <= 0:
+        raise ValueError(f"tokens must be positive, got {tokens}")
+    measured = {name: _measured(models[name], tokens, n_params)
+                for name in COMPARED if name in models}
+    rows = []
+    for f in FORMULAS.values():
+        value = f.per_token(arch)
+        rows.append(FormulaRow(
+            f.key, f.label, f.formula, f.source, f.leaves_out, value,
+            {name: relative_error(value, m.per_token) for name, m in measured.items()},
+        ))
+    return SixN(tuple(rows), measured, tokens, n_params, parameter_count(arch))
