@@ -214,7 +214,7 @@ FORMULAS: dict[str, Formula] = {f.key: f for f in (
             ("biases", *_ELEMENTWISE, "backward assumed 2×; adds the embedding lookup "
              "as a matmul"),
             _chinchilla),
-    Formula("chinchilla-a4", "Chinchilla, Table A4 form", "3·L·(attn + dense)",
+    Formula("chinchilla-a4", "Chinchilla (A4 form)", "3·L·(attn + dense)",
             "Hoffmann et al. 2022, App. F; nanoGPT scaling_laws.ipynb",
             ("embeddings and logits", "biases", *_ELEMENTWISE, "backward assumed 2×"),
             _chinchilla_a4),
