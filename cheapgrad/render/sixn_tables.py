@@ -8,13 +8,16 @@ from rich.table import Table
 from rich.text import Text
 
 from cheapgrad.analysis.sixn import COMPARED, SixN
+from cheapgrad.analysis.sweep.transformer import TransformerSweep
 from cheapgrad.render import numbers
 from cheapgrad.render.run_tables import keep_whole
 from cheapgrad.render.sixn import TITLE, UNITS, common_omissions, summary_pairs
 
 
-def _error(x: float | None) -> Text:
+def _error(x: float | None, percent_sign: bool = True) -> Text:
     text = numbers.relative(x)
+    if not percent_sign:
+        text = text.removesuffix(" %")
     if x is None:
         return Text(text, style="dim")
     style = "green" if abs(x) < 0.01 else ("yellow" if abs(x) < 0.1 else "red")
@@ -52,3 +55,34 @@ def sixn_tables(t: SixN) -> Group:
         own = [x for x in r.leaves_out if x not in common]
         left_out.add_row(r.label, "; ".join(own), r.source)
     return Group(facts, keep_whole(table), keep_whole(left_out, wrap=("leaves out", "source")))
+
+
+#: Formulas the sweep's rich table shows (JSON, CSV and Markdown carry every one).
+SWEEP_COLUMNS = (("kaplan-6n", "K6N"), ("kaplan", "K3C"), ("chinchilla", "Chin"),
+                 ("nanogpt-6n", "6N-nG"), ("palm", "PaLM"))
+
+
+def sixn_sweep_table(result: TransformerSweep, model: str = "flop") -> Table:
+    """One row per cell: depth, width, context, n_ctx / d_model, the measured cost per
+    parameter per token (``flop/N``) and the relative error of the main formulas against
+    ``model``."""
+    table = Table(title=f"The 6N rule over a sweep of {result.base_name}: relative error "
+                        f"against the measured {model} model, in %",
+                  title_justify="left",
+                  caption=f"{model}/N: measured per parameter per token. K6N: Kaplan 6N; "
+                          "K3C: Kaplan 3·C_forward; Chin: Chinchilla App. F; 6N-nG: 6N with "
+                          "nanoGPT's N; PaLM: 6N + 12·L·H·Q·T. JSON, CSV and Markdown carry "
+                          "every formula and both models.",
+                  caption_justify="left")
+    for col in ("L", "d", "T", "T/d", f"{model}/N"):
+        table.add_column(col, justify="right")
+    for _key, short in SWEEP_COLUMNS:
+        table.add_column(short, justify="right")
+    for c in result.cells:
+        got = c.table.measured.get(model)
+        errors = {r.key: r.error.get(model) for r in c.table.rows}
+        table.add_row(str(c.n_layer), str(c.d_model), str(c.n_ctx),
+                      f"{c.context_per_width:.2f}",
+                      "–" if got is None else f"{got.per_param_token:.2f}",
+                      *(_error(errors.get(key), False) for key, _ in SWEEP_COLUMNS))
+    return keep_whole(table)
