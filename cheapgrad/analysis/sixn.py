@@ -31,12 +31,16 @@ Example, on made-up measured costs (a real table comes from a run)::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from cheapgrad.analysis.costmodels import ModelCost
 from cheapgrad.analysis.flop_formulas import FORMULAS, Architecture, parameter_count
+from cheapgrad.analysis.transformer import TransformerResult
+from cheapgrad.models.transformer import param_shapes
+from cheapgrad.models.transformer_spec import TransformerSpec
 
 #: The measured models the formulas are compared with, in column order.
 COMPARED = ("flop", "unit")
@@ -151,3 +155,23 @@ def sixn_table(arch: Architecture, models: Mapping[str, ModelCost], tokens: int,
             {name: relative_error(value, m.per_token) for name, m in measured.items()},
         ))
     return SixN(tuple(rows), measured, tokens, n_params, parameter_count(arch))
+
+
+def model_parameters(spec: TransformerSpec) -> int:
+    """The parameters of the model as it is built: the sizes of the arrays
+    :func:`cheapgrad.models.transformer.param_shapes` lays out (a tied head is wte)."""
+    return sum(math.prod(shape) for _, shape in param_shapes(spec))
+
+
+def transformer_sixn(result: TransformerResult) -> SixN:
+    """The 6N table of a counted transformer (:func:`cheapgrad.analysis.transformer.
+    run_transformer`), over its batch · n_ctx tokens.
+
+    >>> from cheapgrad.analysis.transformer import run_transformer
+    >>> from cheapgrad.models.bundled import load_any_config
+    >>> t = transformer_sixn(run_transformer(load_any_config("gpt2-small"), "shapes"))
+    >>> t.measured["flop"].per_token, t.params_agree
+    (854438400.0, True)
+    """
+    spec = result.spec
+    return sixn_table(spec, result.cost_models(), spec.tokens, model_parameters(spec))

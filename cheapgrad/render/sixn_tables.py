@@ -3,14 +3,17 @@ per-token values and relative errors, and what each formula leaves out."""
 
 from __future__ import annotations
 
-from rich.console import Group
+from collections.abc import Mapping, Sequence
+
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from cheapgrad.analysis.sixn import COMPARED, SixN
 from cheapgrad.analysis.sweep.transformer import TransformerSweep
+from cheapgrad.analysis.transformer import TransformerResult
 from cheapgrad.render import numbers
-from cheapgrad.render.run_tables import keep_whole
+from cheapgrad.render.run_tables import MAX_WIDTH, keep_whole, natural_width
 from cheapgrad.render.sixn import TITLE, UNITS, common_omissions, summary_pairs
 
 
@@ -24,9 +27,9 @@ def _error(x: float | None, percent_sign: bool = True) -> Text:
     return Text(text, style=style)
 
 
-def sixn_tables(t: SixN) -> Group:
+def sixn_tables(t: SixN, leaves_out: bool = True) -> Group:
     """The measured facts in words, the formula table (formula, per token, relative error
-    against each measured model) and the list of what each formula leaves out."""
+    against each measured model) and (``leaves_out``) what each formula leaves out."""
     shown = [m for m in COMPARED if m in t.measured]
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
@@ -54,6 +57,8 @@ def sixn_tables(t: SixN) -> Group:
     for r in t.rows:
         own = [x for x in r.leaves_out if x not in common]
         left_out.add_row(r.label, "; ".join(own), r.source)
+    if not leaves_out:
+        return Group(facts, keep_whole(table))
     return Group(facts, keep_whole(table), keep_whole(left_out, wrap=("leaves out", "source")))
 
 
@@ -86,3 +91,40 @@ def sixn_sweep_table(result: TransformerSweep, model: str = "flop") -> Table:
                       "–" if got is None else f"{got.per_param_token:.2f}",
                       *(_error(errors.get(key), False) for key, _ in SWEEP_COLUMNS))
     return keep_whole(table)
+
+
+def sixn_compare_table(tables: Mapping[str, SixN], model: str = "flop") -> Table:
+    """One row per formula, one column per spec: its relative error against ``model``,
+    and the measured cost per parameter per token in the first row."""
+    table = Table(title=f"Relative error against the measured {model} model, per spec",
+                  title_justify="left")
+    table.add_column("formula")
+    for name in tables:
+        table.add_column(name, justify="right")
+    table.add_row(Text(f"measured {model} / N", style="bold"), *(
+        "–" if model not in t.measured else f"{t.measured[model].per_param_token:.4f}"
+        for t in tables.values()))
+    first = next(iter(tables.values()))
+    for i, row in enumerate(first.rows):
+        table.add_row(row.label, *(_error(t.rows[i].error.get(model)) for t in tables.values()))
+    return keep_whole(table)
+
+
+def sixn_runs_tables(runs: Sequence[tuple[TransformerResult, SixN]]) -> Group:
+    """For each counted spec, a line saying how it was counted and its 6N table; what
+    each formula leaves out, once; with several specs, the errors side by side (when
+    they fit 80 columns)."""
+    parts: list[RenderableType] = []
+    for i, (r, t) in enumerate(runs):
+        how = f"engine {r.engine}" + (f" ({r.reason})" if r.reason else "")
+        parts.append(Text(f"\n{r.spec.name}: {how}, {numbers.seconds(r.seconds)}",
+                          style="bold"))
+        parts.append(sixn_tables(t, leaves_out=i == len(runs) - 1))
+    if len(runs) > 1:
+        tables = {r.spec.name: t for r, t in runs}
+        for model in COMPARED:
+            if all(model in t.measured for t in tables.values()):
+                compare = sixn_compare_table(tables, model)
+                if natural_width(compare) <= MAX_WIDTH:
+                    parts.append(compare)
+    return Group(*parts)

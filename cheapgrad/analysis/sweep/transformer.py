@@ -32,8 +32,10 @@ from typing import Any, TypeVar
 
 from cheapgrad.analysis.costmodels import ModelCost
 from cheapgrad.analysis.flop_formulas import Architecture
-from cheapgrad.analysis.sixn import SixN, sixn_table
+from cheapgrad.analysis.sixn import SixN, model_parameters, sixn_table
 from cheapgrad.analysis.sweep.grid import MAX_CELLS, SweepError
+from cheapgrad.analysis.transformer import run_transformer
+from cheapgrad.models.transformer_spec import TransformerSpec
 
 #: The axes of a transformer sweep (spec keys).
 TRANSFORMER_AXES = ("n_layer", "d_model", "n_ctx")
@@ -143,6 +145,26 @@ class TransformerSweep:
         return {"base": self.base_name, "grid": self.grid.to_dict(),
                 "all_hold": self.all_hold, "params_agree": self.params_agree,
                 "cells": [c.to_dict() for c in self.cells]}
+
+
+def measure_with(engine: str = "auto") -> Measure[TransformerSpec]:
+    """A cell's measurement: :func:`~cheapgrad.analysis.transformer.run_transformer` of
+    the cell's spec on ``engine``, its cost models and the model's parameter count.
+
+    >>> from cheapgrad.models.bundled import load_any_config
+    >>> models, n = measure_with("shapes")(load_any_config("gpt2-small"))
+    >>> models["flop"].cost_f, n
+    (291648307200, 124439808)
+    """
+    def measure(spec: TransformerSpec) -> tuple[Mapping[str, ModelCost], int]:
+        result = run_transformer(spec, engine)
+        if result.check is not None and not result.check.passed:
+            raise SweepError(f"{spec.name}: the gradient check failed: {result.check.summary}")
+        if result.closed_form is False:
+            raise SweepError(f"{spec.name}: the counts differ from the closed form")
+        return result.cost_models(), model_parameters(spec)
+
+    return measure
 
 
 def transformer_sweep(base: A, grid: TransformerGrid, measure: Measure[A]) -> TransformerSweep:
