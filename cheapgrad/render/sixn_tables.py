@@ -71,8 +71,7 @@ def sixn_sweep_table(result: TransformerSweep, model: str = "flop") -> Table:
     """One row per cell: depth, width, context, n_ctx / d_model, the measured cost per
     parameter per token (``flop/N``) and the relative error of the main formulas against
     ``model``."""
-    table = Table(title=f"The 6N rule over a sweep of {result.base_name}: relative error "
-                        f"against the measured {model} model, in %",
+    table = Table(title=f"Sweep of {result.base_name}: error (%) against measured {model}",
                   title_justify="left",
                   caption=f"{model}/N: measured per parameter per token. K6N: Kaplan 6N; "
                           "K3C: Kaplan 3·C_forward; Chin: Chinchilla App. F; 6N-nG: 6N with "
@@ -96,7 +95,7 @@ def sixn_sweep_table(result: TransformerSweep, model: str = "flop") -> Table:
 def sixn_compare_table(tables: Mapping[str, SixN], model: str = "flop") -> Table:
     """One row per formula, one column per spec: its relative error against ``model``,
     and the measured cost per parameter per token in the first row."""
-    table = Table(title=f"Relative error against the measured {model} model, per spec",
+    table = Table(title=f"Error against the measured {model} model, by spec",
                   title_justify="left")
     table.add_column("formula")
     for name in tables:
