@@ -67,7 +67,8 @@ def test_csv_and_markdown(cli: CliRunner) -> None:
     assert {r["name"] for r in rows} == {"gpt2-small", "gpt2-medium"}
     assert len(rows) == 2 * (2 + len(FORMULAS))
     md = cli.invoke(main, ["sixn", "gpt2-small", "--format", "markdown"]).stdout
-    assert md.startswith("## gpt2-small: the 6N rule")
+    assert md.startswith("## The 6N rule: published formulas beside the measured counts "
+                         "(gpt2-small)")
     assert "| Megatron, no recompute: 72·l·h²·(1 + s/6h + V/12lh)·B·s | 854,438,400 | exact" in md
 
 

@@ -70,8 +70,7 @@ def command(configs: tuple[str, ...], engine: str, fmt: str) -> None:
     def markdown() -> str:
         from cheapgrad.render.sixn import to_markdown
 
-        return "\n".join(to_markdown(t, heading="##").replace(
-            "## The 6N rule", f"## {name}: the 6N rule", 1) for name, t in tables.items())
+        return "\n".join(to_markdown(t, "##", name) for name, t in tables.items())
 
     def csv() -> str:
         from cheapgrad.render.sixn import to_csv

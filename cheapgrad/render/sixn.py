@@ -83,11 +83,12 @@ def common_omissions(t: SixN) -> tuple[str, ...]:
     return tuple(x for x in t.rows[0].leaves_out if all(x in r.leaves_out for r in t.rows))
 
 
-def to_markdown(t: SixN, heading: str = "##") -> str:
-    """A Markdown section: the measured facts, the formulas with their errors, and what
-    each formula leaves out."""
+def to_markdown(t: SixN, heading: str = "##", name: str | None = None) -> str:
+    """A Markdown section (its title after ``heading``, naming ``name`` when given): the
+    measured facts, the formulas with their errors, and what each formula leaves out."""
     shown = [m for m in COMPARED if m in t.measured]
-    lines = [f"{heading} {TITLE}", "", f"({UNITS})", ""]
+    title = TITLE + (f" ({name})" if name else "")
+    lines = [f"{heading} {title}", "", f"({UNITS})", ""]
     lines += [f"- {k}: {v}" for k, v in summary_pairs(t)]
     lines += ["", "| formula | per token | " + " | ".join(f"vs {m}" for m in shown)
               + " | leaves out | source |",
