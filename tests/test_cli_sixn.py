@@ -126,3 +126,14 @@ def test_transformer_sweep_bad_input(cli: CliRunner) -> None:
     one_line_error(cli.invoke(main, ["sweep", "gpt2-small", "--n-ctx", "0"]), "--n-ctx")
     one_line_error(cli.invoke(main, ["sweep", "gpt2-small", "--cost-model", "memory"]),
                    "flop or unit")
+    one_line_error(cli.invoke(main, ["sweep", "gpt2-small", "--engine", "array", "--n-ctx",
+                                     "64,128"]),
+                   "executing 2 transformers on the array engine", "--engine auto or shapes")
+
+
+def test_transformer_sweep_executes_small_cells(cli: CliRunner) -> None:
+    executed = invoke_json(cli, "sweep", "gpt-tiny", "--n-layer", "1,2", "--engine", "array",
+                           "--format", "json")
+    auto = invoke_json(cli, "sweep", "gpt-tiny", "--n-layer", "1,2", "--format", "json")
+    assert [c["n_layer"] for c in executed["cells"]] == [1, 2]
+    assert executed["cells"] == auto["cells"]   # auto executes these too: the same counts

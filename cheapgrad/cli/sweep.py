@@ -148,7 +148,7 @@ def command(config: str | None, depths: str | None, widths: str | None,
 
         sweep_transformer(any_spec, transformer_axes, engine=engine, fmt=fmt,
                           out_path=out_path, plot_path=plot_path, force=force,
-                          cost_model=cost_model)
+                          cost_model=cost_model, max_minutes=max_minutes)
         return
     given = [k for k, v in transformer_axes.items() if v is not None]
     if given:

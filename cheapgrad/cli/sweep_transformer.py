@@ -9,7 +9,13 @@ import click
 from rich.console import Console
 
 from cheapgrad.analysis.sweep.grid import MAX_DEPTH
-from cheapgrad.analysis.sweep.transformer import TransformerGrid, measure_with, transformer_sweep
+from cheapgrad.analysis.sweep.transformer import (
+    TransformerGrid,
+    cell_specs,
+    estimate_seconds,
+    measure_with,
+    transformer_sweep,
+)
 from cheapgrad.analysis.transformer import ENGINES
 from cheapgrad.cli.common import (
     TABLE_WIDTH,
@@ -20,6 +26,7 @@ from cheapgrad.cli.common import (
 )
 from cheapgrad.cli.common import console as make_console
 from cheapgrad.models.transformer_spec import MAX_DIM, TransformerSpec
+from cheapgrad.render.numbers import plural
 from cheapgrad.render.sixn_sweep import to_csv, to_json, to_markdown
 from cheapgrad.util import parse_int_list
 
@@ -37,7 +44,7 @@ def _explicit(name: str) -> bool:
 
 def sweep_transformer(spec: TransformerSpec, axes: dict[str, str | None], *, engine: str,
                       fmt: str, out_path: str | None, plot_path: str | None, force: bool,
-                      cost_model: str) -> None:
+                      cost_model: str, max_minutes: float) -> None:
     """Run and report a transformer sweep (the ``cheapgrad sweep`` options, resolved)."""
     limits = {"--n-layer": MAX_DEPTH, "--d-model": MAX_DIM, "--n-ctx": MAX_DIM}
     values = {k: None if v is None else parse_int_list(v, k, limits[k]) for k, v in axes.items()}
@@ -50,6 +57,13 @@ def sweep_transformer(spec: TransformerSpec, axes: dict[str, str | None], *, eng
     if used not in ENGINES:
         raise InputError(f"--engine {used}: a transformer is counted by one of "
                          f"{', '.join(ENGINES)}")
+    seconds = estimate_seconds(cell_specs(spec, grid), used)
+    if seconds > 60 * max_minutes:
+        cells = plural(grid.resolved(spec).size, "transformer")
+        raise InputError(f"executing {cells} on the {used} engine would take about "
+                         f"{seconds / 60:,.0f} minutes "
+                         f"(--max-minutes {max_minutes:g}); count them from their shapes "
+                         "with --engine auto or shapes")
     check_distinct(("--out", out_path), ("--plot", plot_path))
     if out_path is not None:
         check_writable(out_path, force)

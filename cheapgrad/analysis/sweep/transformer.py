@@ -34,7 +34,8 @@ from cheapgrad.analysis.costmodels import ModelCost
 from cheapgrad.analysis.flop_formulas import Architecture
 from cheapgrad.analysis.sixn import SixN, model_parameters, sixn_table
 from cheapgrad.analysis.sweep.grid import MAX_CELLS, SweepError
-from cheapgrad.analysis.transformer import run_transformer
+from cheapgrad.analysis.transformer import AUTO_EXECUTE_MAX_OPS, run_transformer
+from cheapgrad.analysis.transformer_shapes import shape_counts
 from cheapgrad.models.transformer_spec import TransformerSpec
 
 #: The axes of a transformer sweep (spec keys).
@@ -43,6 +44,13 @@ TRANSFORMER_AXES = ("n_layer", "d_model", "n_ctx")
 DEFAULT_N_CTX = (128, 256, 512, 1024, 2048, 4096, 8192)
 
 A = TypeVar("A", bound=Architecture)
+#: Counted ops per second of an executed transformer (array engine, gradient check
+#: included), measured on gpt-tiny variants of 28-54 million ops: 18-24 million per
+#: second on one core. Only for refusing grids that would run for long.
+EXECUTED_OPS_PER_SECOND = 1.5e7
+#: ... and of the scalar engine, about 100 times slower.
+SCALAR_OPS_PER_SECOND = 1.5e5
+
 #: What a cell's measurement gives: every cost model of the run, and its parameter count.
 Measure = Callable[[A], tuple[Mapping[str, ModelCost], int]]
 
@@ -147,6 +155,28 @@ class TransformerSweep:
                 "cells": [c.to_dict() for c in self.cells]}
 
 
+def predicted_ops(spec: TransformerSpec) -> int:
+    """The ops f and ∇f of ``spec`` count, from the closed form (a ReLU spec: those of
+    the same shapes with GELU, an estimate)."""
+    gelu = spec if spec.activation == "gelu" else dataclasses.replace(spec, activation="gelu")
+    return sum(n for comp in shape_counts(gelu).values() for kinds in comp.values()
+               for n, _ in kinds.values())
+
+
+def estimate_seconds(specs: list[TransformerSpec], engine: str) -> float:
+    """How long counting ``specs`` on ``engine`` takes, roughly: nothing from shapes
+    (``auto`` executes only up to :data:`~cheapgrad.analysis.transformer.
+    AUTO_EXECUTE_MAX_OPS` ops), executed ops at :data:`EXECUTED_OPS_PER_SECOND`."""
+    total = 0.0
+    for spec in specs:
+        ops = predicted_ops(spec)
+        if engine == "scalar":
+            total += ops / SCALAR_OPS_PER_SECOND
+        elif engine == "array" or (engine == "auto" and ops <= AUTO_EXECUTE_MAX_OPS):
+            total += ops / EXECUTED_OPS_PER_SECOND
+    return total
+
+
 def measure_with(engine: str = "auto") -> Measure[TransformerSpec]:
     """A cell's measurement: :func:`~cheapgrad.analysis.transformer.run_transformer` of
     the cell's spec on ``engine``, its cost models and the model's parameter count.
@@ -167,14 +197,20 @@ def measure_with(engine: str = "auto") -> Measure[TransformerSpec]:
     return measure
 
 
-def transformer_sweep(base: A, grid: TransformerGrid, measure: Measure[A]) -> TransformerSweep:
-    """Measure every cell of ``grid`` (resolved against ``base``) and tabulate it."""
+def cell_specs(base: A, grid: TransformerGrid) -> list[A]:
+    """The spec of every cell of ``grid`` (resolved against ``base``), in grid order."""
     g = grid.resolved(base)
     if g.size > MAX_CELLS:
         raise SweepError(f"{g.size:,} cells: at most {MAX_CELLS:,}")
-    specs = [cell_spec(base, n_layer, d_model, n_ctx)
-             for n_layer in g.n_layer or () for d_model in g.d_model or ()
-             for n_ctx in g.n_ctx or ()]
+    return [cell_spec(base, n_layer, d_model, n_ctx)
+            for n_layer in g.n_layer or () for d_model in g.d_model or ()
+            for n_ctx in g.n_ctx or ()]
+
+
+def transformer_sweep(base: A, grid: TransformerGrid, measure: Measure[A]) -> TransformerSweep:
+    """Measure every cell of ``grid`` (resolved against ``base``) and tabulate it."""
+    g = grid.resolved(base)
+    specs = cell_specs(base, grid)
     cells = []
     for spec in specs:
         models, n_params = measure(spec)
