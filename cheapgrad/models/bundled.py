@@ -10,9 +10,9 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from importlib.abc import Traversable
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 

@@ -51,19 +51,23 @@ MASKED = -1e9
 GELU_C = math.sqrt(2.0 / math.pi)
 
 
-def _linear(prefix: str, c_in: int, c_out: int, bias: bool) -> list[tuple[str, tuple[int, ...]]]:
-    out = [(f"{prefix}.weight", (c_in, c_out))]
+Shapes = list[tuple[str, tuple[int, ...]]]
+
+
+def _linear(prefix: str, c_in: int, c_out: int, bias: bool) -> Shapes:
+    out: Shapes = [(f"{prefix}.weight", (c_in, c_out))]
     return out + ([(f"{prefix}.bias", (c_out,))] if bias else [])
 
 
-def param_shapes(spec: TransformerSpec) -> list[tuple[str, tuple[int, ...]]]:
+def param_shapes(spec: TransformerSpec) -> Shapes:
     """nanoGPT's state-dict names, in its order, with this module's (in, out) shapes."""
     c, b = spec.d_model, spec.bias
 
-    def ln(prefix: str) -> list[tuple[str, tuple[int, ...]]]:
-        return [(f"{prefix}.weight", (c,))] + ([(f"{prefix}.bias", (c,))] if b else [])
+    def ln(prefix: str) -> Shapes:
+        one: Shapes = [(f"{prefix}.weight", (c,))]
+        return one + ([(f"{prefix}.bias", (c,))] if b else [])
 
-    out = [("transformer.wte.weight", (spec.vocab, c)),
+    out: Shapes = [("transformer.wte.weight", (spec.vocab, c)),
            ("transformer.wpe.weight", (spec.n_ctx, c))]
     for i in range(spec.n_layer):
         h = f"transformer.h.{i}"
