@@ -137,3 +137,17 @@ def test_transformer_sweep_executes_small_cells(cli: CliRunner) -> None:
     auto = invoke_json(cli, "sweep", "gpt-tiny", "--n-layer", "1,2", "--format", "json")
     assert [c["n_layer"] for c in executed["cells"]] == [1, 2]
     assert executed["cells"] == auto["cells"]   # auto executes these too: the same counts
+
+
+def test_run_on_a_transformer_shows_the_6n_table(cli: CliRunner) -> None:
+    doc = invoke_json(cli, "run", "gpt2-small", "--format", "json")
+    six = doc["sixn"]
+    assert six["measured"]["flop"]["per_token"] == GPT2_FLOP_PER_TOKEN
+    assert six["measured"]["unit"]["ratio"] == doc["ratio"]
+    assert [f["key"] for f in six["formulas"]] == list(FORMULAS)
+    table = cli.invoke(main, ["run", "gpt2-small"])
+    assert table.exit_code == 0, table.output
+    assert "The 6N rule: published formulas beside the measured counts" in table.stdout
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80
+    md = cli.invoke(main, ["run", "gpt-tiny", "--format", "markdown"]).stdout
+    assert "## The 6N rule: published formulas beside the measured counts" in md
