@@ -121,6 +121,7 @@ def test_transformer_sweep_bad_input(cli: CliRunner) -> None:
     one_line_error(cli.invoke(main, ["sweep", "gpt2-small", "--depths", "2"]),
                    "transformer spec")
     one_line_error(cli.invoke(main, ["sweep", "--n-ctx", "4"]), "MLP spec")
+    one_line_error(cli.invoke(main, ["sweep", "--engine", "shapes"]), "MLP sweep")
     one_line_error(cli.invoke(main, ["sweep", "gpt2-small", "--d-model", "100"]),
                    "head width 64")
     one_line_error(cli.invoke(main, ["sweep", "gpt2-small", "--n-ctx", "0"]), "--n-ctx")
@@ -137,6 +138,9 @@ def test_transformer_sweep_executes_small_cells(cli: CliRunner) -> None:
     auto = invoke_json(cli, "sweep", "gpt-tiny", "--n-layer", "1,2", "--format", "json")
     assert [c["n_layer"] for c in executed["cells"]] == [1, 2]
     assert executed["cells"] == auto["cells"]   # auto executes these too: the same counts
+    shapes = invoke_json(cli, "sweep", "gpt-tiny", "--n-layer", "1,2", "--engine", "shapes",
+                         "--format", "json")
+    assert shapes["cells"] == executed["cells"]
 
 
 def test_run_on_a_transformer_shows_the_6n_table(cli: CliRunner) -> None:

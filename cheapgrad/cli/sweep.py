@@ -85,7 +85,9 @@ def _finite_minutes(value: float) -> float:
                    "transformer axis given: 128 to 8192).")
 @click.option("--jobs", type=click.IntRange(min=1), metavar="N",
               help="Worker processes (default, and at most: the number of cores).")
-@engine_option()
+@engine_option(help="How ops are executed and counted; shapes: transformer cells counted "
+                    "from their shapes alone (a transformer sweep's default is auto).",
+               extra=("shapes",))
 @format_option()
 @click.option("--out", "out_path", metavar="FILE",
               help="Write the chosen format to FILE instead of the terminal.")
@@ -154,6 +156,9 @@ def command(config: str | None, depths: str | None, widths: str | None,
     if given:
         raise InputError(f"{given[0]}: {any_spec.name} is an MLP spec; --n-layer, --d-model "
                          "and --n-ctx sweep transformer specs (e.g. gpt2-small)")
+    if engine == "shapes":
+        raise InputError("--engine shapes counts transformer specs (model: transformer); "
+                         "an MLP sweep runs on array, scalar or auto")
     spec = any_spec
     if weights is not None:
         spec = dataclasses.replace(spec, cost_weights=weights)
