@@ -69,7 +69,8 @@ def test_csv_and_markdown(cli: CliRunner) -> None:
     md = cli.invoke(main, ["sixn", "gpt2-small", "--format", "markdown"]).stdout
     assert md.startswith("## The 6N rule: published formulas beside the measured counts "
                          "(gpt2-small)")
-    assert "| Megatron, no recompute: 72·l·h²·(1 + s/6h + V/12lh)·B·s | 854,438,400 | exact" in md
+    assert ("| Megatron, no recompute: 72·l·h²·(1 + s/6h + V/12lh)·B·s (for d_ff = 4h) | "
+            "854,438,400 | exact") in md
 
 
 def test_bad_input_is_one_line(cli: CliRunner) -> None:

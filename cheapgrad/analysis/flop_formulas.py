@@ -24,7 +24,8 @@ counts cheapgrad measures:
     Narayanan et al. 2021, *Efficient Large-Scale Language Model Training on GPU Clusters
     Using Megatron-LM*, Appendix: 72·B·s·l·h²·(1 + s/6h + V/12lh) without activation
     recomputation (Megatron-LM's ``num_floating_point_operations`` in ``training.py``
-    computes this form).
+    computes this form). Written, as in the paper, for an MLP of width 4h: with another
+    d_ff it misses the difference.
 ``megatron-recompute``
     The paper's headline form with recomputation, 96·B·s·l·h²·(1 + s/6h + V/16lh): it
     counts one more forward pass of the layers, so it prices a different computation.
@@ -218,11 +219,13 @@ FORMULAS: dict[str, Formula] = {f.key: f for f in (
             "Hoffmann et al. 2022, App. F; nanoGPT scaling_laws.ipynb",
             ("embeddings and logits", "biases", *_ELEMENTWISE, "backward assumed 2×"),
             _chinchilla_a4),
-    Formula("megatron", "Megatron, no recompute", "72·l·h²·(1 + s/6h + V/12lh)·B·s",
+    Formula("megatron", "Megatron, no recompute",
+            "72·l·h²·(1 + s/6h + V/12lh)·B·s (for d_ff = 4h)",
             "Narayanan et al. 2021, Appendix; Megatron-LM training.py",
             ("biases", "softmax", *_ELEMENTWISE, "backward assumed 2×"),
             _megatron),
-    Formula("megatron-recompute", "Megatron, recompute", "96·l·h²·(1 + s/6h + V/16lh)·B·s",
+    Formula("megatron-recompute", "Megatron, recompute",
+            "96·l·h²·(1 + s/6h + V/16lh)·B·s (for d_ff = 4h)",
             "Narayanan et al. 2021, Appendix",
             ("biases", "softmax", *_ELEMENTWISE, "adds a recomputed forward of the layers"),
             _megatron_recompute),

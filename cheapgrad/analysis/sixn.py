@@ -60,10 +60,10 @@ class Measured:
     holds: bool | None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON."""
+        """Plain data for JSON (a whole number of ops per token as an integer)."""
         return {
-            "model": self.model, "per_token": self.per_token,
-            "forward_per_token": self.forward_per_token,
+            "model": self.model, "per_token": _whole(self.per_token),
+            "forward_per_token": _whole(self.forward_per_token),
             "per_param_token": self.per_param_token,
             "ratio": self.ratio, "bound": self.bound, "holds": self.holds,
         }
@@ -119,6 +119,10 @@ class SixN:
             "measured": {k: m.to_dict() for k, m in self.measured.items()},
             "formulas": [r.to_dict() for r in self.rows],
         }
+
+
+def _whole(x: float) -> float | int:
+    return int(x) if float(x).is_integer() else x
 
 
 def _measured(m: ModelCost, tokens: int, n_params: int) -> Measured:
