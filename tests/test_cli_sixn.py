@@ -156,3 +156,16 @@ def test_run_on_a_transformer_shows_the_6n_table(cli: CliRunner) -> None:
     assert max(len(line) for line in table.stdout.splitlines()) <= 80
     md = cli.invoke(main, ["run", "gpt-tiny", "--format", "markdown"]).stdout
     assert "## The 6N rule: published formulas beside the measured counts" in md
+
+
+@pytest.mark.parametrize("name", ["gpt-tiny", "gpt2-small", "gpt2-xl"])
+def test_measured_shares_equal_their_closed_forms(cli: CliRunner, name: str) -> None:
+    (s,) = invoke_json(cli, "sixn", name, "--format", "json")["specs"]
+    spec, shares = s["spec"], s["shares"]
+    flop = s["measured"]["flop"]["per_token"]
+    d, L, T, V = spec["d_model"], spec["n_layer"], spec["n_ctx"], spec["vocab"]  # noqa: N806
+    assert shares["logits"] == pytest.approx(6 * d * V / flop, rel=1e-12)
+    assert shares["attention T×T"] == pytest.approx(12 * L * T * d / flop, rel=1e-12)
+    assert shares["weight products"] + shares["logits"] + shares["attention T×T"] == \
+        pytest.approx(1.0, rel=1e-12)
+    assert 0 < shares["elementwise ops"] < 0.07

@@ -39,7 +39,7 @@ from typing import Any
 from cheapgrad.analysis.costmodels import ModelCost
 from cheapgrad.analysis.flop_formulas import FORMULAS, Architecture, parameter_count
 from cheapgrad.analysis.transformer import TransformerResult
-from cheapgrad.models.transformer import param_shapes
+from cheapgrad.models.transformer import COMPONENTS, param_shapes
 from cheapgrad.models.transformer_spec import TransformerSpec
 
 #: The measured models the formulas are compared with, in column order.
@@ -102,6 +102,8 @@ class SixN:
     tokens: int
     n_params: int
     n_params_formula: int
+    #: Where the measured cost goes (:data:`SHARES`): share name -> fraction of f and ∇f.
+    shares: dict[str, float] = field(default_factory=dict)
 
     @property
     def params_agree(self) -> bool:
@@ -117,6 +119,7 @@ class SixN:
             "n_params_formula": self.n_params_formula,
             "params_agree": self.params_agree,
             "measured": {k: m.to_dict() for k, m in self.measured.items()},
+            "shares": dict(self.shares),
             "formulas": [r.to_dict() for r in self.rows],
         }
 
@@ -144,9 +147,10 @@ def relative_error(estimate: float, measured: float) -> float | None:
 
 
 def sixn_table(arch: Architecture, models: Mapping[str, ModelCost], tokens: int,
-               n_params: int) -> SixN:
+               n_params: int, shares: Mapping[str, float] | None = None) -> SixN:
     """The 6N table for ``arch``, given the cost models a run measured on ``tokens``
-    tokens (batch · n_ctx) and the parameter count of the model that was run."""
+    tokens (batch · n_ctx), the parameter count of the model that was run and, when
+    known, where its cost goes (``shares``, see :data:`SHARES`)."""
     if tokens <= 0:
         raise ValueError(f"tokens must be positive, got {tokens}")
     measured = {name: _measured(models[name], tokens, n_params)
@@ -158,7 +162,37 @@ def sixn_table(arch: Architecture, models: Mapping[str, ModelCost], tokens: int,
             f.key, f.label, f.formula, f.source, f.leaves_out, value,
             {name: relative_error(value, m.per_token) for name, m in measured.items()},
         ))
-    return SixN(tuple(rows), measured, tokens, n_params, parameter_count(arch))
+    return SixN(tuple(rows), measured, tokens, n_params, parameter_count(arch),
+                dict(shares or {}))
+
+
+#: The measured shares a transformer's table reports: name -> (cost model, components).
+#: The three flop shares are what the formulas disagree about (the weight products are
+#: the 6N of every formula; the T×T attention products and the logits are what some leave
+#: out); the elementwise share is the unit ops that no formula counts.
+SHARES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "weight products": ("flop", ("attn.qkv", "attn.proj", "mlp.fc", "mlp.proj")),
+    "attention T×T": ("flop", ("attn.scores", "attn.values")),
+    "logits": ("flop", ("head",)),
+    "elementwise ops": ("unit", ("embedding", "ln", "attn.softmax", "mlp.act", "residual",
+                                 "ln_f", "loss")),
+}
+
+
+def measured_shares(result: TransformerResult) -> dict[str, float]:
+    """Each of :data:`SHARES` as a fraction of f and ∇f under its model, from the
+    counts by component (flop: 2·m·n·k of the products; unit: every op)."""
+    flop = {c: 2 * sum(result.products[ph].get(c, 0) for ph in result.products)
+            for c in COMPONENTS}
+    unit = {c: sum(result.component_total(c, ph) for ph in ("forward", "backward"))
+            for c in COMPONENTS}
+    totals = {"flop": sum(flop.values()), "unit": sum(unit.values())}
+    out = {}
+    for name, (model, comps) in SHARES.items():
+        counts = flop if model == "flop" else unit
+        if totals[model]:
+            out[name] = sum(counts[c] for c in comps) / totals[model]
+    return out
 
 
 def model_parameters(spec: TransformerSpec) -> int:
@@ -178,4 +212,5 @@ def transformer_sixn(result: TransformerResult) -> SixN:
     (854438400.0, True)
     """
     spec = result.spec
-    return sixn_table(spec, result.cost_models(), spec.tokens, model_parameters(spec))
+    return sixn_table(spec, result.cost_models(), spec.tokens, model_parameters(spec),
+                      measured_shares(result))

@@ -67,6 +67,13 @@ def summary_pairs(t: SixN) -> list[tuple[str, str]]:
         f"nanoGPT's count is {t.n_params_formula:,}: they DIFFER")
     pairs = [("tokens", f"{t.tokens:,} (batch · n_ctx)"),
              ("parameters", f"N = {t.n_params:,} ({agree})")]
+    flop_shares = [f"{name} {100 * x:.1f} %" for name, x in t.shares.items()
+                   if name != "elementwise ops"]
+    if flop_shares:
+        pairs.append(("flop split", ", ".join(flop_shares)))
+    if "elementwise ops" in t.shares:
+        pairs.append(("elementwise", f"{100 * t.shares['elementwise ops']:.2f} % of the unit "
+                      "ops (LN, GELU, softmax, adds, loss)"))
     for m in t.measured.values():
         verdict = {True: "holds", False: "VIOLATED", None: "n/a"}[m.holds]
         pairs.append((f"{m.model} model", f"{numbers.count(round(m.per_token))} per token = "
