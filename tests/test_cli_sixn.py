@@ -85,6 +85,7 @@ def test_transformer_sweep_over_context(cli: CliRunner) -> None:
     doc = invoke_json(cli, "sweep", "gpt2-small", "--n-ctx", "256,1024,4096", "--format",
                       "json")
     assert doc["grid"] == {"n_layer": [12], "d_model": [768], "n_ctx": [256, 1024, 4096]}
+    assert doc["kind"] == "transformer" and doc["base"]["name"] == doc["name"] == "gpt2-small"
     assert doc["all_hold"] and doc["params_agree"]
     six_n = [next(f for f in c["formulas"] if f["key"] == "nanogpt-6n")["relative_error"]["flop"]
              for c in doc["cells"]]

@@ -137,6 +137,8 @@ class TransformerSweep:
     base_name: str
     grid: TransformerGrid
     cells: tuple[TransformerCell, ...]
+    #: The base spec as plain data (its ``to_dict()``, when it has one).
+    base: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def all_hold(self) -> bool:
@@ -150,7 +152,8 @@ class TransformerSweep:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON."""
-        return {"base": self.base_name, "grid": self.grid.to_dict(),
+        return {"kind": "transformer", "name": self.base_name, "base": self.base,
+                "grid": self.grid.to_dict(),
                 "all_hold": self.all_hold, "params_agree": self.params_agree,
                 "cells": [c.to_dict() for c in self.cells]}
 
@@ -217,4 +220,6 @@ def transformer_sweep(base: A, grid: TransformerGrid, measure: Measure[A]) -> Tr
         tokens = getattr(spec, "batch", 1) * spec.n_ctx
         cells.append(TransformerCell(spec.n_layer, spec.d_model, spec.n_ctx, spec.n_head,
                                      spec.d_ff, sixn_table(spec, models, tokens, n_params)))
-    return TransformerSweep(str(getattr(base, "name", "transformer")), g, tuple(cells))
+    to_dict = getattr(base, "to_dict", None)
+    return TransformerSweep(str(getattr(base, "name", "transformer")), g, tuple(cells),
+                            to_dict() if callable(to_dict) else {})
