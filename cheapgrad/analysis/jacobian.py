@@ -30,9 +30,9 @@ import numpy as np
 from cheapgrad.analysis import coloring
 from cheapgrad.analysis.second_order import Fn, record, vector
 from cheapgrad.core.counter import Counter, OpCounts, gc_paused
-from cheapgrad.core.forward import dep_order, directional
-from cheapgrad.core.number import tracing
-from cheapgrad.core.tape import backward
+from cheapgrad.core.forward import directional
+from cheapgrad.core.number import const, tracing
+from cheapgrad.core.tape import backward, backward_many, dep_order
 from cheapgrad.errors import CheapgradError
 
 #: The Jacobian modes.
@@ -44,6 +44,7 @@ class JacobianResult:
     """An m × n Jacobian, how it was computed and what it cost."""
 
     mode: str
+    dense: bool
     value: np.ndarray
     matrix: np.ndarray
     counter: Counter
@@ -75,8 +76,16 @@ class JacobianResult:
                                                                  self.counter.keys())}
 
 
-def jacobian(fn: Fn, x: Sequence[float], mode: str = "forward") -> JacobianResult:
-    """The Jacobian of ``fn`` at ``x`` by ``mode`` (one of :data:`JACOBIAN_MODES`)."""
+def jacobian(fn: Fn, x: Sequence[float], mode: str = "forward", *,
+             dense: bool = True) -> JacobianResult:
+    """The Jacobian of ``fn`` at ``x`` by ``mode`` (one of :data:`JACOBIAN_MODES`).
+
+    ``dense`` (the default) counts each pass as a pass with a dense seed vector does:
+    every node of the circuit gets a tangent (an adjoint), zeros included, so each pass
+    costs a full tangent (reverse) sweep. With ``dense=False`` a zero tangent or adjoint
+    costs nothing: a pass seeded at one input touches only what that input reaches (the
+    op count of a scalar tape that skips zeros; coloring then saves passes, not ops).
+    """
     if mode not in JACOBIAN_MODES:
         raise CheapgradError(f"unknown Jacobian mode {mode!r}: choose "
                              f"{', '.join(JACOBIAN_MODES)}")
@@ -90,7 +99,12 @@ def jacobian(fn: Fn, x: Sequence[float], mode: str = "forward") -> JacobianResul
         m = len(outs)
         value = np.array([o.v for o in outs])
         if mode == "reverse":
-            rows = [[g.v for g in backward(o, xs, counter)] for o in outs]
+            if dense:
+                rows = [[g.v for g in backward_many(
+                    [(o, const(1.0 if k == i else 0.0)) for k, o in enumerate(outs)],
+                    xs, counter)] for i in range(m)]
+            else:
+                rows = [[g.v for g in backward(o, xs, counter)] for o in outs]
             matrix = np.array(rows).reshape(m, n)
             passes = m
         else:
@@ -100,10 +114,11 @@ def jacobian(fn: Fn, x: Sequence[float], mode: str = "forward") -> JacobianResul
                 colors = coloring.greedy_coloring(pattern, n)
             else:
                 colors = list(range(n))
-            cols = [[t.v for t in directional(outs, xs, seed, counter, order=order)]
+            cols = [[t.v for t in directional(outs, xs, seed, counter, order=order,
+                                              dense=dense)]
                     for seed in coloring.seeds(colors)]
             compressed = np.array(cols).T.reshape(m, len(cols))
             matrix = (coloring.recover(compressed, pattern, colors, n) if mode == "colored"
                       else compressed)
             passes = len(cols)
-    return JacobianResult(mode, value, matrix, counter, passes, colors)
+    return JacobianResult(mode, dense, value, matrix, counter, passes, colors)

@@ -39,9 +39,9 @@ import numpy as np
 
 from cheapgrad.analysis import coloring
 from cheapgrad.core.counter import Counter, OpCounts, gc_paused
-from cheapgrad.core.forward import dep_order, directional
+from cheapgrad.core.forward import directional
 from cheapgrad.core.number import Num, const, tracing, var
-from cheapgrad.core.tape import backward
+from cheapgrad.core.tape import backward, dep_order
 from cheapgrad.errors import CheapgradError
 
 #: A function of a list of counted scalars: one counted number (f) or several (F).
@@ -235,10 +235,12 @@ class HessianResult(Costs):
         return max(self.colors, default=-1) + 1
 
 
-def hessian(fn: Fn, x: Sequence[float], *, compress: bool = True) -> HessianResult:
+def hessian(fn: Fn, x: Sequence[float], *, compress: bool = True,
+            dense: bool = True) -> HessianResult:
     """The Hessian of ``fn`` at ``x``: f and ∇f recorded once, then one forward-over-
     reverse tangent pass per column (``compress=False``) or per color of a greedy
-    column coloring of the gradient's structural pattern.
+    column coloring of the gradient's structural pattern. ``dense`` as in
+    :func:`cheapgrad.analysis.jacobian.jacobian`: each pass seeds every input.
 
     >>> r = hessian(lambda xs: xs[0] * xs[0] + xs[1] * xs[2], [1.0, 2.0, 3.0])
     >>> r.matrix.tolist(), r.passes
@@ -256,7 +258,7 @@ def hessian(fn: Fn, x: Sequence[float], *, compress: bool = True) -> HessianResu
         rows = coloring.pattern(g, xs)
         colors = coloring.greedy_coloring(rows, n) if compress else list(range(n))
         order = dep_order(g)
-        columns = [[t.v for t in directional(g, xs, seed, counter, order=order)]
+        columns = [[t.v for t in directional(g, xs, seed, counter, order=order, dense=dense)]
                    for seed in coloring.seeds(colors)]
     compressed = np.array(columns).T if columns else np.zeros((n, 0))
     matrix = coloring.recover(compressed, rows, colors, n)

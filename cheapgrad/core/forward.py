@@ -36,7 +36,7 @@ from typing import Any
 from cheapgrad.core import functions, ops
 from cheapgrad.core.counter import Counter
 from cheapgrad.core.number import Num, apply, const
-from cheapgrad.core.tape import DifferentiationError, circuit_nodes
+from cheapgrad.core.tape import DifferentiationError, circuit_nodes, dep_order
 
 #: Each op's counted fast path (the operator or function written out for it, which counts
 #: exactly what :func:`~cheapgrad.core.number.apply` counts); other ops go through apply.
@@ -173,46 +173,18 @@ def gradient(output: Num, inputs: Sequence[Num], counter: Counter,
             for i, x in enumerate(inputs)]
 
 
-def dep_order(outputs: Sequence[Num]) -> list[Num]:
-    """The nodes the ``outputs`` depend on through the variables (``dep``), operands
-    before results: one topological order for several outputs, found without recursion.
-
-    >>> from cheapgrad.core.number import tracing, var
-    >>> x = var(2.0)
-    >>> with tracing():
-    ...     y, z = x * x, x + 1.0
-    >>> [n.op.name if n.op else "x" for n in dep_order([y, z])]
-    ['x', 'mul', 'add']
-    """
-    order: list[Num] = []
-    done: set[Num] = set()
-    for out in outputs:
-        if not out.dep or out in done:
-            continue
-        stack: list[tuple[Num, bool]] = [(out, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-                continue
-            if node in done:
-                continue
-            done.add(node)
-            stack.append((node, True))
-            stack.extend((p, False) for p in reversed(node.parents) if p.dep and p not in done)
-    return order
-
-
 def directional(outputs: Sequence[Num], inputs: Sequence[Num], direction: Sequence[float],
                 counter: Counter, phase: str = "tangent",
-                order: list[Num] | None = None) -> list[Num]:
+                order: list[Num] | None = None, dense: bool = False) -> list[Num]:
     """One tangent pass over a recorded circuit with several outputs: the directional
     derivatives J·direction of every output, counted under ``(phase, None, "tangent")``.
 
     Unlike :func:`tangent`, the values are not recomputed: the pass reads the values the
     tape holds (the recorded nodes), so it counts only the tangent ops, as a dual-number
     pass run together with the function would count beyond the function. An input with
-    a zero direction gets no tangent (``None``, no op); the seeds are constants, so run
+    a zero direction gets no tangent (``None``, no op), unless ``dense``: then every
+    input is seeded, zeros included, and every node's tangent is computed, as a pass
+    with a dense tangent vector does. The seeds are constants, so run
     inside :func:`~cheapgrad.core.number.tracing` the tangents are recorded as a circuit
     that reverse mode can differentiate again.
 
@@ -235,7 +207,7 @@ def directional(outputs: Sequence[Num], inputs: Sequence[Num], direction: Sequen
             op = node.op
             if op is None:
                 d = direction[index[node]]
-                if d != 0.0:
+                if d != 0.0 or dense:
                     tan[node] = const(float(d))
                 continue
             ts = tuple(tan.get(p) for p in node.parents)
