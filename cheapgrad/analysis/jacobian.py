@@ -22,13 +22,12 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from cheapgrad.analysis import coloring
-from cheapgrad.analysis.second_order import Fn, record, vector
+from cheapgrad.analysis.second_order import Fn, Vector, phase_counts, record, vector
 from cheapgrad.core.counter import Counter, OpCounts, gc_paused
 from cheapgrad.core.forward import directional
 from cheapgrad.core.number import const, tracing
@@ -72,11 +71,10 @@ class JacobianResult:
 
     @property
     def phases(self) -> dict[str, OpCounts]:
-        return {p: self.counter.totals(p) for p in dict.fromkeys(k[0] for k in
-                                                                 self.counter.keys())}
+        return phase_counts(self.counter)
 
 
-def jacobian(fn: Fn, x: Sequence[float], mode: str = "forward", *,
+def jacobian(fn: Fn, x: Vector, mode: str = "forward", *,
              dense: bool = True) -> JacobianResult:
     """The Jacobian of ``fn`` at ``x`` by ``mode`` (one of :data:`JACOBIAN_MODES`).
 

@@ -44,6 +44,9 @@ from cheapgrad.core.number import Num, const, tracing, var
 from cheapgrad.core.tape import backward, dep_order
 from cheapgrad.errors import CheapgradError
 
+#: A vector of floats: a sequence or a numpy array.
+Vector = Sequence[float] | np.ndarray
+
 #: A function of a list of counted scalars: one counted number (f) or several (F).
 Fn = Callable[[list[Num]], Any]
 
@@ -94,7 +97,7 @@ def scalar_output(out: Any) -> Num:
     return outs[0]
 
 
-def vector(values: Sequence[float] | np.ndarray, n: int, what: str) -> np.ndarray:
+def vector(values: Vector, n: int, what: str) -> np.ndarray:
     """``values`` as a finite float vector of length n, or a one-line error."""
     try:
         arr = np.asarray(values, dtype=np.float64).ravel()
@@ -107,7 +110,7 @@ def vector(values: Sequence[float] | np.ndarray, n: int, what: str) -> np.ndarra
     return arr
 
 
-def record(fn: Fn, x: Sequence[float], counter: Counter) -> tuple[list[Num], list[Num]]:
+def record(fn: Fn, x: Vector, counter: Counter) -> tuple[list[Num], list[Num]]:
     """The inputs as variables and the outputs of ``fn`` traced (phase ``forward``)."""
     xs = [var(float(v)) for v in x]
     with tracing(), counter.scope("forward"):
@@ -118,7 +121,7 @@ def record(fn: Fn, x: Sequence[float], counter: Counter) -> tuple[list[Num], lis
 def phase_counts(counter: Counter) -> dict[str, OpCounts]:
     """The counter's totals per phase, in the order the phases first ran."""
     phases: list[str] = []
-    for key in counter.keys():
+    for key in counter.buckets:
         if key[0] not in phases:
             phases.append(key[0])
     return {p: counter.totals(p) for p in phases}
@@ -159,7 +162,7 @@ def _ratio(a: int, b: int) -> float:
     return a / b
 
 
-def gradient_costs(fn: Fn, x: Sequence[float]) -> tuple[float, np.ndarray, int, int]:
+def gradient_costs(fn: Fn, x: Vector) -> tuple[float, np.ndarray, int, int]:
     """f(x), ∇f(x) by reverse mode, cost(f) and cost(f, ∇f) (unit costs).
 
     >>> gradient_costs(lambda xs: xs[0] * xs[1], [2.0, 3.0])[1:]
@@ -183,7 +186,7 @@ class HvpResult(Costs):
     hvp: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
-def hvp(fn: Fn, x: Sequence[float], v: Sequence[float], mode: str = "fwd-rev") -> HvpResult:
+def hvp(fn: Fn, x: Vector, v: Vector, mode: str = "fwd-rev") -> HvpResult:
     """H(x)·v of the scalar function ``fn`` by ``mode`` (one of :data:`MODES`), counted."""
     if mode not in MODES:
         raise CheapgradError(f"unknown HVP mode {mode!r}: choose {', '.join(MODES)}")
@@ -216,7 +219,7 @@ def hvp(fn: Fn, x: Sequence[float], v: Sequence[float], mode: str = "fwd-rev") -
     return HvpResult(counter, cost_f, cost_fg, mode, value, np.array([e.v for e in hv]))
 
 
-def hvp_modes(fn: Fn, x: Sequence[float], v: Sequence[float]) -> list[HvpResult]:
+def hvp_modes(fn: Fn, x: Vector, v: Vector) -> list[HvpResult]:
     """H·v by every mode of :data:`MODES`, side by side."""
     return [hvp(fn, x, v, mode) for mode in MODES]
 
@@ -235,7 +238,7 @@ class HessianResult(Costs):
         return max(self.colors, default=-1) + 1
 
 
-def hessian(fn: Fn, x: Sequence[float], *, compress: bool = True,
+def hessian(fn: Fn, x: Vector, *, compress: bool = True,
             dense: bool = True) -> HessianResult:
     """The Hessian of ``fn`` at ``x``: f and ∇f recorded once, then one forward-over-
     reverse tangent pass per column (``compress=False``) or per color of a greedy

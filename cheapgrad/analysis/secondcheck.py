@@ -106,7 +106,11 @@ def jacobian_by_differences(fn: Fn, x: np.ndarray) -> np.ndarray:
     """Every column of the Jacobian by central differences of F (a Richardson step)."""
     n = len(x)
     h = _step(x)
-    cols = [_richardson(lambda t, j=j: values(fn, x + t * np.eye(n)[j]), h) for j in range(n)]
+
+    def along(j: int) -> Callable[[float], np.ndarray]:
+        return lambda t: values(fn, x + t * np.eye(n)[j])
+
+    cols = [_richardson(along(j), h) for j in range(n)]
     return np.array(cols).T if cols else np.zeros((0, n))
 
 

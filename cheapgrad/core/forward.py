@@ -173,7 +173,7 @@ def gradient(output: Num, inputs: Sequence[Num], counter: Counter,
             for i, x in enumerate(inputs)]
 
 
-def directional(outputs: Sequence[Num], inputs: Sequence[Num], direction: Sequence[float],
+def directional(outputs: Sequence[Num], inputs: Sequence[Num], direction: Any,
                 counter: Counter, phase: str = "tangent",
                 order: list[Num] | None = None, dense: bool = False) -> list[Num]:
     """One tangent pass over a recorded circuit with several outputs: the directional

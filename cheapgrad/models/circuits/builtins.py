@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from cheapgrad.core.functions import exp, log
+from cheapgrad.core.functions import exp, log, tanh
 from cheapgrad.core.number import Num
 from cheapgrad.errors import CheapgradError
 from cheapgrad.models.circuit import Circuit
@@ -246,7 +246,7 @@ def mlp2(n: int = 4, seed: int = 0) -> Circuit:
                 a = b1[j]
                 for i in range(d):
                     a = a + w1[j * d + i] * row[i]
-                y = y + w2[j] * a.tanh()
+                y = y + w2[j] * tanh(a)
             loss = loss + (y - t) ** 2
         assert isinstance(loss, Num)
         return loss / float(k)
