@@ -16,13 +16,14 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from cheapgrad.analysis import secondcheck
+from cheapgrad.analysis.costmodels import nonscalar_cost
 from cheapgrad.analysis.jacobian import JacobianResult, jacobian
 from cheapgrad.analysis.second_order import (
     MODES,
@@ -30,12 +31,13 @@ from cheapgrad.analysis.second_order import (
     HessianResult,
     HvpResult,
     Vector,
-    gradient_costs,
     hessian,
     hvp,
     vector,
 )
 from cheapgrad.analysis.secondcheck import Check
+from cheapgrad.analysis.weights import weighted_cost, weights_with_defaults
+from cheapgrad.core.counter import OpCounts
 from cheapgrad.core.numarray import NumArray
 from cheapgrad.core.number import Num
 from cheapgrad.errors import CheapgradError
@@ -157,11 +159,6 @@ def jacobian_report(name: str, fn: Fn, x: Vector, *,
     return report
 
 
-def gradient_only(fn: Fn, x: Vector) -> tuple[float, np.ndarray, int, int]:
-    """f(x), ∇f(x), cost(f), cost(f, ∇f) (see :func:`~.second_order.gradient_costs`)."""
-    return gradient_costs(fn, _inputs(x))
-
-
 def program_function(f: Callable[..., Any], arrays: dict[str, np.ndarray]) -> Fn:
     """A numpy program ``f(*arrays)`` as a function of the flat list of its inputs'
     elements, run on object arrays of counted scalars (the scalar engine); its output
@@ -200,3 +197,34 @@ def _names(inputs: Sequence[str] | None, n: int) -> tuple[str, ...]:
     if inputs is not None and len(inputs) == n:
         return tuple(inputs)
     return tuple(f"x{i}" for i in range(1, n + 1))
+
+
+#: The cost models a derivative report is priced in.
+PRICES = ("unit", "nonscalar", "weighted")
+
+
+def price(counts: OpCounts, model: str, weights: Mapping[str, float] | None = None) -> float:
+    """``counts`` in cost model ``model`` (one of :data:`PRICES`): every op one, the
+    nonscalar multiplications and divisions (Baur and Strassen), or by ``weights`` (the
+    default weights when None).
+
+    >>> from cheapgrad.core.counter import OpCounts
+    >>> c = OpCounts({"add": 2, "mul": 1}, {"mul": 1})
+    >>> price(c, "unit"), price(c, "nonscalar"), price(c, "weighted")
+    (3, 1, 3.4)
+    """
+    if model == "unit":
+        return counts.total
+    if model == "nonscalar":
+        return nonscalar_cost(counts)
+    if model == "weighted":
+        return weighted_cost(counts, weights_with_defaults(weights))
+    raise CheapgradError(f"derivative reports are priced in {', '.join(PRICES)}, "
+                         f"not {model!r}")
+
+
+def priced_ratio(a: OpCounts, b: OpCounts, model: str,
+                 weights: Mapping[str, float] | None = None) -> float | None:
+    """price(a) / price(b), None when b is free."""
+    pb = price(b, model, weights)
+    return None if pb == 0 else price(a, model, weights) / pb

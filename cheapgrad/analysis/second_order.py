@@ -129,12 +129,22 @@ def phase_counts(counter: Counter) -> dict[str, OpCounts]:
 
 @dataclass
 class Costs:
-    """What a derivative cost: the counter (phases and kinds), and the baseline
-    cost(f) and cost(f, ∇f) (unit costs, measured on the same function)."""
+    """What a derivative cost: the counter (phases and kinds), and the baseline counts
+    of f and of f with ∇f (measured by a plain gradient run of the same function)."""
 
     counter: Counter
-    cost_f: int
-    cost_f_and_grad: int
+    f_counts: OpCounts
+    f_and_grad_counts: OpCounts
+
+    @property
+    def cost_f(self) -> int:
+        """cost(f), unit."""
+        return self.f_counts.total
+
+    @property
+    def cost_f_and_grad(self) -> int:
+        """cost(f, ∇f), unit."""
+        return self.f_and_grad_counts.total
 
     @property
     def cost(self) -> int:
@@ -162,19 +172,19 @@ def _ratio(a: int, b: int) -> float:
     return a / b
 
 
-def gradient_costs(fn: Fn, x: Vector) -> tuple[float, np.ndarray, int, int]:
-    """f(x), ∇f(x) by reverse mode, cost(f) and cost(f, ∇f) (unit costs).
+def gradient_costs(fn: Fn, x: Vector) -> tuple[float, np.ndarray, OpCounts, OpCounts]:
+    """f(x), ∇f(x) by reverse mode, and the counts of f and of f with ∇f.
 
-    >>> gradient_costs(lambda xs: xs[0] * xs[1], [2.0, 3.0])[1:]
-    (array([3., 2.]), 1, 3)
+    >>> v, g, f, fg = gradient_costs(lambda xs: xs[0] * xs[1], [2.0, 3.0])
+    >>> g.tolist(), f.total, fg.total
+    ([3.0, 2.0], 1, 3)
     """
     counter = Counter()
     with gc_paused():
         xs, outs = record(fn, x, counter)
         y = scalar_output(outs)
         g = backward(y, xs, counter)
-    return y.v, np.array([e.v for e in g]), counter.totals("forward").total, \
-        counter.totals().total
+    return y.v, np.array([e.v for e in g]), counter.totals("forward"), counter.totals()
 
 
 @dataclass
