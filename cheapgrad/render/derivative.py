@@ -127,7 +127,7 @@ def cost_columns(report: Report, models: Sequence[str]) -> list[str]:
         per = ["cost", "÷ f", "÷ (f,∇f)"]
     heads = ["mode", "passes"]
     for m in models:
-        heads += [h if m == "unit" else f"{h} [{m}]" for h in per]
+        heads += [h if m == "unit" else f"{h} ({m})" for h in per]
     return heads
 
 

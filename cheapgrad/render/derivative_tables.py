@@ -25,12 +25,16 @@ from cheapgrad.render.derivative import (
 
 def derivative_tables(report: Report, models: Sequence[str] = ("unit",),
                       weights: Weights = None) -> Group:
-    """The report as rich tables."""
-    cost = Table(title=title(report), title_justify="left")
-    for i, head in enumerate(cost_columns(report, models)):
-        cost.add_column(head, justify="left" if i == 0 else "right")
-    for cells in cost_cells(report, models, weights):
-        cost.add_row(*cells)
+    """The report as rich tables: one cost table per cost model (80 columns)."""
+    costs = []
+    for model in models:
+        cost = Table(title=title(report) + ("" if model == "unit" else f", {model} cost"),
+                     title_justify="left")
+        for i, head in enumerate(cost_columns(report, ["unit"])):
+            cost.add_column(head, justify="left" if i == 0 else "right")
+        for cells in cost_cells(report, [model], weights):
+            cost.add_row(*cells)
+        costs.append(cost)
     rows = mode_rows(report, weights)
     phases: list[str] = []
     for row in rows:
@@ -50,4 +54,4 @@ def derivative_tables(report: Report, models: Sequence[str] = ("unit",),
                        "ok" if c["passed"] else "FAILED")
     verdict = Text("every check passed" if report.passed else "a check FAILED",
                    style="green" if report.passed else "bold red")
-    return Group(cost, by_phase, checks, Text("\n".join(entries(report))), verdict)
+    return Group(*costs, by_phase, checks, Text("\n".join(entries(report))), verdict)
