@@ -31,7 +31,7 @@ from cheapgrad.errors import CheapgradError
 from cheapgrad.models.circuits import VECTOR_BUILTINS, builtin, mlp2, vector_builtin
 
 SCALAR_BUILTINS = [("product", 6), ("horner", 4), ("det", 3), ("softmax-ce", 5),
-                   ("rosenbrock", 8), ("mlp2", 2)]
+                   ("rosen", 8), ("mlp2", 2)]
 
 
 @pytest.mark.parametrize(("name", "n"), SCALAR_BUILTINS)
@@ -95,7 +95,7 @@ def test_hvp_of_a_function_linear_in_the_inputs_is_zero() -> None:
 def test_hvp_per_gradient_stays_bounded_as_n_grows() -> None:
     # Pearlmutter: H·v costs a small multiple of a gradient, whatever n
     for n in (10, 40, 160):
-        c = builtin("rosenbrock", n)
+        c = builtin("rosen", n)
         ratios = [hvp(c.fn, c.values, np.ones(n), m).ratio_grad for m in MODES]
         assert all(1.0 < r < 3.0 for r in ratios), (n, ratios)
 
@@ -144,7 +144,7 @@ def test_sparse_accounting_skips_zero_tangents() -> None:
 
 
 def test_rosenbrock_hessian_is_tridiagonal_and_takes_three_passes() -> None:
-    c = builtin("rosenbrock", 30)
+    c = builtin("rosen", 30)
     r = hessian(c.fn, c.values)
     assert r.passes == 3
     np.testing.assert_allclose(r.matrix, c.hessian(np.array(c.values)), rtol=EXACT)

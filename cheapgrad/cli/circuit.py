@@ -154,7 +154,7 @@ def command(target: str | None, n: int | None, seed: int | None, spec_name: str 
       cheapgrad circuit product --n 100 --cost-model all
       cheapgrad circuit model.py:loss --engine array --format json
       cheapgrad circuit np-attention
-      cheapgrad circuit rosenbrock --derivative hvp --direction 1,0,0,0,0,0,0,0,0,0
+      cheapgrad circuit rosen --derivative hvp --direction 1,0,0,0,0,0,0,0,0,0
       cheapgrad circuit banded --n 50 --derivative jacobian
     """
     if list_only:

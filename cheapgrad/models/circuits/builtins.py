@@ -9,7 +9,7 @@ det           det A by Gaussian elimination without pivoting (A an    a_1_1 … 
               n×n diagonally dominant random matrix, I + U(−1,1)/n)    (row-major)
 softmax-ce    −log softmax(z)_1 = log Σ exp(zj) − z1 (target class 1)  z1 … zn
 mlp           the squared loss of an MLP spec (:mod:`.mlp`)            w{l}_{j}_{i}, b{l}_{j}
-rosenbrock    Σ 100(x_{i+1} − x_i²)² + (1 − x_i)²                      x1 … xn
+rosen         Σ 100(x_{i+1} − x_i²)² + (1 − x_i)² (chained Rosenbrock)  x1 … xn
 mlp2          a 2-layer tanh MLP's mean squared loss on 8 fixed        w1_j_i, b1_j, w2_j, b2
               points of 4 features, n hidden units
 ============  =======================================================  ===================
@@ -217,7 +217,7 @@ def rosenbrock(n: int = 10, seed: int = 0) -> Circuit:
         return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
 
     return Circuit(
-        name=f"rosenbrock-{n}", inputs=tuple(f"x{i}" for i in range(1, n + 1)),
+        name=f"rosen-{n}", inputs=tuple(f"x{i}" for i in range(1, n + 1)),
         values=tuple(x0.tolist()), fn=fn, hessian=hessian,
         description=f"Rosenbrock's function of {n} variables",
         reference=reference, reference_name="closed form",
@@ -279,8 +279,8 @@ BUILTINS: dict[str, Builtin] = {
                 "z1 … zn", 10, 100_000, softmax_ce),
         Builtin("mlp", "the squared loss of an MLP spec (--spec, default lecture)",
                 "w{l}_{j}_{i}, b{l}_{j}", 0, 0, _make_mlp),
-        Builtin("rosenbrock", "Rosenbrock's function of n variables", "x1 … xn", 10, 100_000,
-                rosenbrock),
+        Builtin("rosen", "Rosenbrock's function of n variables (chained)", "x1 … xn", 10,
+                100_000, rosenbrock),
         Builtin("mlp2", "2-layer tanh MLP loss, n hidden units, 8 points of 4 features",
                 "w1_j_i, b1_j, w2_j, b2", 4, 1_000, mlp2),
     )
@@ -293,7 +293,7 @@ def builtin(name: str, n: int | None = None, seed: int = 0) -> Circuit:
     size = b.default_n if n is None else n
     if name == "mlp":
         raise CheapgradError("the mlp circuit is built from a spec, not from n")
-    lowest = {"horner": 0, "rosenbrock": 2}.get(name, 1)
+    lowest = {"horner": 0, "rosen": 2}.get(name, 1)
     if not lowest <= size <= b.max_n:
         raise CheapgradError(f"--n for {name} must be between {lowest} and {b.max_n:,}, "
                              f"got {size:,}")
