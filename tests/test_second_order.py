@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
+from conftest import invoke_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_array_property import BINARY, UNARY, program
@@ -23,6 +25,7 @@ from cheapgrad.analysis.derivatives import (
 from cheapgrad.analysis.jacobian import jacobian
 from cheapgrad.analysis.second_order import MODES, hessian, hvp
 from cheapgrad.analysis.secondcheck import EXACT
+from cheapgrad.cli.app import main
 from cheapgrad.core.counter import Counter
 from cheapgrad.core.forward import directional
 from cheapgrad.core.number import tracing, var
@@ -226,3 +229,22 @@ def test_random_numpy_programs_hvp_hessian_and_jacobian_pass_their_checks(
 
     jr = jacobian_report("p", program_function(vector_f, arrays), x)
     assert jr.passed, [ch for ch in jr.checks if not ch.passed]
+
+
+def test_second_order_audit_sets_each_published_constant_beside_its_measurement(
+        cli: CliRunner) -> None:
+    doc = invoke_json(cli, "audit", "--second-order", "--format", "json")
+    rows = doc["published"]
+    assert [r["source"].split(" ")[0] for r in rows] == [
+        "Pearlmutter", "JAX", "JAX", "JAX", "Griewank", "Griewank", "Griewank"]
+    assert all(r["verified"] for r in rows[:4]) and not any(r["verified"] for r in rows[4:])
+    gw_grad = rows[5]
+    assert gw_grad["holds"] is True and "unverified" in gw_grad["verdict"]
+    circuits = [m["circuit"] for m in doc["measured"]]
+    assert circuits == ["product-10", "horner-10", "softmax-ce-10", "rosen-10", "mlp2-10",
+                        "det-6"]
+    # Speelpenning's product: f and its gradient cost exactly 3× f in unit ops
+    assert doc["measured"][0]["unit"]["gradient"] == 3.0
+    result = cli.invoke(main, ["audit", "--second-order"])
+    assert result.exit_code == 0
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
