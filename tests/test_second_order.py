@@ -248,3 +248,10 @@ def test_second_order_audit_sets_each_published_constant_beside_its_measurement(
     result = cli.invoke(main, ["audit", "--second-order"])
     assert result.exit_code == 0
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
+
+
+def test_the_package_exports_the_second_order_api() -> None:
+    import cheapgrad
+
+    assert cheapgrad.hvp is cg.hvp and cheapgrad.hessian is cg.hessian
+    assert cheapgrad.jacobian is cg.jacobian
