@@ -122,7 +122,8 @@ def command(config: str | None, depths: str | None, widths: str | None,
     and --n-ctx instead: every cell is counted (engine auto: from shapes when executing
     would take long) and tabulated as in `cheapgrad sixn`, each published formula's
     relative error against the measured flop model (--cost-model unit: the unit model);
-    --plot draws each formula's error against n_ctx / d_model.
+    --plot draws each formula's error against n_ctx / d_model. Its cells run one after
+    the other in this process (from shapes each takes milliseconds; --jobs is not used).
 
     Exit code 0 when every bound holds and every check passes, 1 otherwise (a failed
     cell included), 2 for bad input, 130 when interrupted (the finished cells are still
