@@ -104,7 +104,8 @@ def test_component_labels_charge_backward_to_the_forward_node(engine: str) -> No
                     methods=False)
     assert r.lines["outer"] == {"forward": {"mul": 3}, "backward": {"mul": 6}}
     assert r.lines["inner"] == {"forward": {"tanh": 3}, "backward": {"mul": 6, "sub": 3}}
-    assert set(r.lines) == {"outer", "inner", "test_transformer.py:97"} or len(r.lines) == 3
+    (rest,) = set(r.lines) - {"outer", "inner"}  # outside every component: its line
+    assert rest.startswith("test_transformer.py:")
 
 
 # --- the model: both engines, the gradient, the closed form ----------------------------------
@@ -114,7 +115,7 @@ def test_engines_agree_by_component_and_gradient() -> None:
     a, s = _executed(TINY, "array"), _executed(TINY, "scalar")
     assert a["lines"] == s["lines"]
     assert a["totals"] == s["totals"]
-    assert set(a["lines"]) == set(COMPONENTS) - {"residual"} | {"residual"}  # type: ignore
+    assert set(a["lines"]) == set(COMPONENTS)  # type: ignore[arg-type]
     assert abs(a["value"] - s["value"]) < 1e-12  # type: ignore[operator]
     for name, g in a["grads"].items():  # type: ignore[attr-defined]
         assert np.allclose(g, s["grads"][name], rtol=0, atol=1e-12)  # type: ignore[index]
