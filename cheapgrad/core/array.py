@@ -150,15 +150,21 @@ def elementwise(op: Op, *operands: Any) -> CArray:
         args = [a]
     else:
         args = [CArray.lift(x) for x in operands]
-    with np.errstate(all="ignore"):
-        v = _NP[op.name](*(x.v for x in args), *((k,) if op.name == "pow" else ()))
+    fn, vals = _NP[op.name], [x.v for x in args] + ([k] if op.name == "pow" else [])
+    try:  # numpy's floating-point flags say whether any element left float64's range
+        with np.errstate(all="raise", under="ignore"):
+            v, flagged = fn(*vals), False
+    except FloatingPointError:
+        with np.errstate(all="ignore"):
+            v, flagged = fn(*vals), True
     shape = v.shape
     live: Mask = True
     dep: Mask = False
     for x in args:
         live = both(live, x.live)
         dep = either(dep, x.dep)
-    _check(op, live, v, args)
+    if flagged:  # which elements, and are they live (the reverse sweep's partial arrays)
+        _check(op, live, v, args)
     n = tally(live, shape)
     ns = 0
     policy = op.nonscalar
@@ -300,21 +306,42 @@ def move(fn: Callable[..., Any], args: list[Any], data: list[int], kwargs: dict[
         else:
             vargs[pos], iargs[pos] = convert(x)
     vout, iout = fn(*vargs, **kwargs), fn(*iargs, **kwargs)
+    perm = fn in _BIJECTIVE and len(sources) == 1 and len(data) == 1
     if isinstance(vout, list):
-        return [_gathered(v, i, sources, live) for v, i in zip(vout, iout, strict=True)]
-    return _gathered(vout, iout, sources, live)
+        return [_gathered(v, i, sources, live, perm) for v, i in zip(vout, iout, strict=True)]
+    return _gathered(vout, iout, sources, live, perm)
 
 
-def _gathered(v: Any, idx: Any, sources: list[tuple[CArray, int]], live: Mask) -> CArray:
+#: Data movement that puts every element of its one array operand in exactly one place
+#: (its reverse is a scatter, not a sum).
+_BIJECTIVE = frozenset({np.reshape, np.transpose, np.swapaxes, np.moveaxis, np.ravel,
+                        np.squeeze, np.expand_dims})
+
+
+def _gathered(v: Any, idx: Any, sources: list[tuple[CArray, int]], live: Mask,
+              perm: bool) -> CArray:
     src = np.asarray(idx, dtype=np.int64) - 1
-    masks = []
-    for attr, default in (("dep", False), ("live", True)):
-        flat = np.concatenate([np.ravel(full(getattr(s, attr), s.shape)) for s, _ in sources]
-                              + [np.array([default])])
-        masks.append(norm(flat[src]))  # a constant (-1) reads the default at the end
-    dep, lv = masks
-    return CArray(v, dep, both(lv, live),
-                  _node("move", tuple(s for s, _ in sources), src, dep))
+    uniform = not any(isinstance(s.dep, np.ndarray) or isinstance(s.live, np.ndarray)
+                      for s, _ in sources)
+    kinds = {(s.dep, s.live) for s, _ in sources} if uniform else set()
+    if len(kinds) == 1:
+        (d, lv), = kinds  # uniform masks: only the constants (-1) differ, if any
+        if d is False and lv is True:
+            dep, lvm = False, True
+        else:
+            const = src < 0
+            some = bool(const.any())
+            dep = norm(~const) if d and some else d
+            lvm = True if lv or not some else norm(const)
+    else:
+        masks = []
+        for attr, default in (("dep", False), ("live", True)):
+            flat = np.concatenate([np.ravel(full(getattr(s, attr), s.shape))
+                                   for s, _ in sources] + [np.array([default])])
+            masks.append(norm(flat[src]))  # a constant (-1) reads the default at the end
+        dep, lvm = masks
+    return CArray(v, dep, both(lvm, live),
+                  _node("move", tuple(s for s, _ in sources), (src, perm), dep))
 
 
 def _pick(cond: np.ndarray, ma: Mask, mb: Mask, shape: tuple[int, ...]) -> Mask:

@@ -93,7 +93,7 @@ def _elementwise(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
             raise DifferentiationError(f"op '{op.name}' has no derivative rule")
         g = CArray(gv, gdep, mask)
         out = CArray(node.v, node.dep, mask)
-        ops = [CArray(np.broadcast_to(a.v, shape), full(a.dep, shape), mask) for a in args]
+        ops = [CArray(np.broadcast_to(a.v, shape), a.dep, mask) for a in args]
         with np.errstate(all="ignore"):
             cs = rule(g, out, *ops, *rest)
         for i, c in enumerate(cs[:len(args)]):
@@ -207,12 +207,14 @@ def _uniform_matmul(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
 
 def _sum(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
          ) -> list[Contribution]:
-    present = full(present, node.shape)
     (a,), (axes, keepdims), _ = node.node[1:]  # type: ignore[index]
 
     def spread(x: np.ndarray) -> np.ndarray:
         return np.broadcast_to(x if keepdims else np.expand_dims(x, axes), a.shape)
 
+    if present is True and a.dep is True and not isinstance(gdep, np.ndarray):
+        return [(a, spread(gv), 1, gdep)]  # dense: one contribution to every element
+    present = full(present, node.shape)
     mask = spread(present) & full(a.dep, a.shape)
     return [(a, np.where(mask, spread(gv), 0.0), mask.astype(np.int64),
              norm(spread(full(gdep, node.shape)) & mask))]
@@ -220,7 +222,12 @@ def _sum(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
 
 def _move(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
           ) -> list[Contribution]:
-    sources, src, _ = node.node[1:]  # type: ignore[index]
+    sources, (src, perm), _ = node.node[1:]  # type: ignore[index]
+    if perm and present is True and node.dep is True and not isinstance(gdep, np.ndarray):
+        s = sources[0]  # every element moved to exactly one place: scatter the adjoint back
+        vals = np.empty(s.size)
+        vals[src.ravel()] = gv.ravel()
+        return [(s, vals.reshape(s.shape), 1, gdep)]
     sel = full(present, node.shape) & full(node.dep, node.shape)
     out: list[Contribution] = []
     off = 0
