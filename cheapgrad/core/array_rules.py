@@ -60,14 +60,27 @@ def _unbroadcast(x: np.ndarray, shape: tuple[int, ...], how: str) -> np.ndarray:
 
 def _contribution(a: CArray, vals: np.ndarray, mask: Mask, dep: Mask, shape: tuple[int, ...]
                   ) -> Contribution:
+    """Values ``vals`` (garbage outside ``mask``) of shape ``shape`` summed into operand
+    ``a``: the values, how many contributions each element of ``a`` received (an int
+    when uniform; a bool array counts 0 or 1), and the dep mask."""
     if mask is True:
         cnt = int(np.prod(shape, dtype=np.int64)) // max(1, a.size)  # uniform reuse
         d = dep if not isinstance(dep, np.ndarray) else norm(_unbroadcast(dep, a.shape, "any"))
         return a, _unbroadcast(np.broadcast_to(vals, shape), a.shape, "sum"), cnt, d
+    mask = np.broadcast_to(mask, shape)
     v = np.where(mask, vals, 0.0)
-    return (a, _unbroadcast(v, a.shape, "sum"),
-            _unbroadcast(mask.astype(np.int64), a.shape, "sum"),
-            norm(_unbroadcast(full(dep, shape) & mask, a.shape, "any")))
+    if a.shape == shape:
+        cnt: Any = mask
+    else:
+        cnt = _unbroadcast(mask.astype(np.int64), a.shape, "sum")
+    d = mask if dep is True else (dep if dep is False else full(dep, shape) & mask)
+    return (a, _unbroadcast(v, a.shape, "sum"), cnt,
+            norm(_unbroadcast(d, a.shape, "any")) if d is not False else False)
+
+
+#: Binary ops whose table rule is the pair of their one-sided rules, sharing nothing: the
+#: contribution to each operand is computed over the elements that operand needs alone.
+SEPARABLE = frozenset({"add", "sub", "mul"})
 
 
 def _elementwise(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
@@ -77,10 +90,12 @@ def _elementwise(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
     needs = [both(present, a.dep if not isinstance(a.dep, np.ndarray)
                   else np.broadcast_to(a.dep, shape)) for a in args]
     rest = [] if k is None else [k]
-    acc: dict[int, list[Any]] = {}
+    parts: dict[int, list[tuple[Any, Mask, Mask]]] = {}
     groups: list[tuple[Mask, tuple[bool, ...]]] = []
     if len(args) == 1:
         groups.append((needs[0], (True,)))
+    elif op.name in SEPARABLE:
+        groups += [(needs[0], (True, False)), (needs[1], (False, True))]
     else:
         na, nb = needs
         groups += [(both(na, nb), (True, True)),
@@ -97,20 +112,21 @@ def _elementwise(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
         with np.errstate(all="ignore"):
             cs = rule(g, out, *ops, *rest)
         for i, c in enumerate(cs[:len(args)]):
-            if c is None or not which[i]:
-                continue
-            if mask is True:  # the whole array: one group
-                acc[i] = [c.v, True, c.dep]
-                continue
-            cv = np.broadcast_to(c.v, shape)
-            cd = full(c.dep, shape) & mask
-            if i in acc:
-                acc[i][0] = np.where(mask, cv, acc[i][0])
-                acc[i][1] = acc[i][1] | mask
-                acc[i][2] = acc[i][2] | cd
-            else:
-                acc[i] = [np.where(mask, cv, 0.0), full(mask, shape).copy(), cd]
-    return [_contribution(args[i], v, mm, d, shape) for i, (v, mm, d) in acc.items()]
+            if c is not None and which[i]:
+                parts.setdefault(i, []).append((c.v, mask, c.dep))
+    out_: list[Contribution] = []
+    for i, ps in parts.items():
+        if len(ps) == 1:
+            v, mm, d = ps[0]
+        else:  # disjoint groups: merge them
+            v, mm, d = np.zeros(shape), np.zeros(shape, bool), np.zeros(shape, bool)
+            for pv, pm, pd in ps:
+                v = np.where(pm, pv, v)
+                mm = mm | pm
+                d = d | (full(pd, shape) & pm)
+            d = norm(d)
+        out_.append(_contribution(args[i], v, mm, d, shape))
+    return out_
 
 
 def _not(m: Mask) -> Mask:
@@ -334,6 +350,7 @@ def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
                     fresh = (c > 0) & (old[1] == 0)
                     charge("add", total - int(np.count_nonzero(np.broadcast_to(fresh, s.shape))))
                     old[0] = old[0] + v
-                    old[1] = old[1] + c
+                    old[1] = old[1] + c if isinstance(c, int) and isinstance(old[1], int) \
+                        else np.add(old[1], c, dtype=np.int64)
                     old[2] = either(old[2], d)
     return [found[id(x)] if id(x) in found else np.zeros(x.shape) for x in inputs]
