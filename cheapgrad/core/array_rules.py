@@ -37,7 +37,8 @@ from typing import Any
 import numpy as np
 
 from cheapgrad.core.array import CArray
-from cheapgrad.core.array_masks import Mask, both, charge, either, full, norm, untraced
+from cheapgrad.core.array_masks import (Mask, both, charge, either, full, norm, tally,
+                                         untraced)
 from cheapgrad.core.counter import Counter
 from cheapgrad.core.tape import DifferentiationError, rule_for
 
@@ -312,17 +313,18 @@ def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
     if not isinstance(output, CArray) or output.shape != ():
         raise DifferentiationError("the function must return a counted scalar (a 0-d "
                                    f"counted array), got {type(output).__name__}")
+    # each adjoint: its values, which elements some contribution reached (a mask: only
+    # those cost anything in the sweep) and its dep mask
     adj: dict[int, list[Any]] = {}
     if output.dep is not False:
-        adj[id(output)] = [np.ones(()), np.ones((), np.int64), False]
+        adj[id(output)] = [np.ones(()), True, False]
     found: dict[int, np.ndarray] = {}
     input_ids = {id(x) for x in inputs}
     for node in _toposort(output) if output.dep is not False else []:
         entry = adj.pop(id(node), None)
         if entry is None:
             continue
-        vals, cnt, dep = entry
-        present = (cnt > 0) if isinstance(cnt, int) else norm(cnt > 0)
+        vals, present, dep = entry
         if node.node is None:
             if id(node) not in input_ids:
                 raise DifferentiationError("the output depends on a counted array that is "
@@ -339,18 +341,22 @@ def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
             contributions = RULES[kind](node, vals, present, dep)
         with counter.scope(phase, "accumulate", part), untraced(line):
             for s, v, c, d in contributions:
-                old = adj.get(id(s))
-                total = c * s.size if isinstance(c, int) else int(c.sum())
-                if old is None:
-                    reached = (s.size if c > 0 else 0) if isinstance(c, int) \
-                        else int(np.count_nonzero(c))
-                    charge("add", total - reached)
-                    adj[id(s)] = [v, c, d]
+                # c contributions to each element: the first one to reach an element is
+                # assigned, every other costs one add
+                if isinstance(c, int):
+                    total, reached = c * s.size, c > 0
                 else:
-                    fresh = (c > 0) & (old[1] == 0)
-                    charge("add", total - int(np.count_nonzero(np.broadcast_to(fresh, s.shape))))
+                    total = int(np.count_nonzero(c)) if c.dtype == bool else int(c.sum())
+                    reached = c if c.dtype == bool else c > 0
+                    reached = norm(reached) if reached.shape == s.shape else norm(
+                        np.broadcast_to(reached, s.shape))
+                old = adj.get(id(s))
+                if old is None:
+                    charge("add", total - tally(reached, s.shape))
+                    adj[id(s)] = [v, reached, d]
+                else:
+                    charge("add", total - tally(both(reached, _not(old[1])), s.shape))
                     old[0] = old[0] + v
-                    old[1] = old[1] + c if isinstance(c, int) and isinstance(old[1], int) \
-                        else np.add(old[1], c, dtype=np.int64)
+                    old[1] = either(old[1], reached)
                     old[2] = either(old[2], d)
     return [found[id(x)] if id(x) in found else np.zeros(x.shape) for x in inputs]
