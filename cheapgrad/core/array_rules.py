@@ -130,6 +130,10 @@ def _elementwise(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
     return out_
 
 
+def _view(m: Mask, shape: tuple[int, ...]) -> Mask:
+    return m if not isinstance(m, np.ndarray) else np.broadcast_to(m, shape)
+
+
 def _not(m: Mask) -> Mask:
     return (not m) if not isinstance(m, np.ndarray) else norm(~m)
 
@@ -180,12 +184,14 @@ def _uniform_matmul(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
     (the shapes alone when every element is present)."""
     a, b = node.node[1]  # type: ignore[index]
     shape = node.shape
-    g0 = gv if present is True else np.where(present, gv, 0.0)
+    g0 = gv  # an adjoint is zero wherever no contribution reached it
     p: Any = None if present is True else full(present, shape)
     out: list[Contribution] = []
     for x, other, vals, per, side in (
-            (a, b, lambda: np.matmul(g0, _swap(b.v)), lambda: p.sum(-1)[..., None], -1),
-            (b, a, lambda: np.matmul(_swap(a.v), g0), lambda: p.sum(-2)[..., None, :], -2)):
+            (a, b, lambda: np.matmul(g0, _swap(b.v)),
+             lambda: np.count_nonzero(p, axis=-1)[..., None], -1),
+            (b, a, lambda: np.matmul(_swap(a.v), g0),
+             lambda: np.count_nonzero(p, axis=-2)[..., None, :], -2)):
         if x.dep is False:
             continue
         full_shape = shape[:-2] + x.shape[-2:]
@@ -253,10 +259,19 @@ def _move(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
         m = sel & (src >= off) & (src < off + s.size)
         if m.any():
             idx = src[m] - off
-            vals = np.bincount(idx, weights=gv[m], minlength=s.size).reshape(s.shape)
-            cnt = np.bincount(idx, minlength=s.size).reshape(s.shape)
-            dep = np.bincount(idx, weights=gd[m], minlength=s.size).reshape(s.shape) > 0
-            out.append((s, vals, cnt, norm(dep)))
+            hit = np.zeros(s.size, bool)
+            hit[idx] = True
+            if np.count_nonzero(hit) == idx.size:  # each element moved at most once
+                vals = np.zeros(s.size)
+                vals[idx] = gv[m]
+                cnt: Any = hit.reshape(s.shape)
+                dep = np.zeros(s.size, bool)
+                dep[idx] = gd[m]
+            else:
+                vals = np.bincount(idx, weights=gv[m], minlength=s.size)
+                cnt = np.bincount(idx, minlength=s.size).reshape(s.shape)
+                dep = np.bincount(idx, weights=gd[m], minlength=s.size) > 0
+            out.append((s, vals.reshape(s.shape), cnt, norm(dep.reshape(s.shape))))
         off += s.size
     return out
 
@@ -270,8 +285,8 @@ def _select(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
     for x, side in ((a, cond), (b, ~cond)):
         if x.dep is False:
             continue
-        mask = full(present, shape) & side & full(x.dep, shape)
-        if mask.any():
+        mask = both(both(present, side), _view(x.dep, shape))
+        if mask is not False:
             out.append(_contribution(x, gv, mask, gdep, shape))
     return out
 
