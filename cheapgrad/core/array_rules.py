@@ -69,7 +69,7 @@ def _contribution(a: CArray, vals: np.ndarray, mask: Mask, dep: Mask, shape: tup
         d = dep if not isinstance(dep, np.ndarray) else norm(_unbroadcast(dep, a.shape, "any"))
         return a, _unbroadcast(np.broadcast_to(vals, shape), a.shape, "sum"), cnt, d
     mask = np.broadcast_to(mask, shape)
-    v = np.where(mask, vals, 0.0)
+    v = _masked(vals, mask, shape)
     if a.shape == shape:
         cnt: Any = mask
     else:
@@ -122,12 +122,19 @@ def _elementwise(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
         else:  # disjoint groups: merge them
             v, mm, d = np.zeros(shape), np.zeros(shape, bool), np.zeros(shape, bool)
             for pv, pm, pd in ps:
-                v = np.where(pm, pv, v)
+                np.copyto(v, np.broadcast_to(pv, shape), where=pm)
                 mm = mm | pm
                 d = d | (full(pd, shape) & pm)
             d = norm(d)
         out_.append(_contribution(args[i], v, mm, d, shape))
     return out_
+
+
+def _masked(vals: np.ndarray, mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``vals`` where ``mask``, else 0 (``np.where`` at half the cost)."""
+    v = np.zeros(shape)
+    np.copyto(v, np.broadcast_to(vals, shape), where=mask)
+    return v
 
 
 def _view(m: Mask, shape: tuple[int, ...]) -> Mask:
@@ -186,6 +193,11 @@ def _uniform_matmul(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
     shape = node.shape
     g0 = gv  # an adjoint is zero wherever no contribution reached it
     p: Any = None if present is True else full(present, shape)
+    pg: Any = None  # the present results whose adjoint depends on the inputs
+    if isinstance(gdep, np.ndarray):
+        pg = full(present, shape) & gdep
+        pg = present if isinstance(present, np.ndarray) and np.array_equal(pg, present) \
+            else norm(pg)
     out: list[Contribution] = []
     for x, other, vals, per, side in (
             (a, b, lambda: np.matmul(g0, _swap(b.v)),
@@ -208,13 +220,16 @@ def _uniform_matmul(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
             ns = 0
         elif gdep is True:
             ns = muls
+        elif pg is True or pg is present:
+            ns = muls
         else:  # k products per present result whose adjoint depends on the inputs
-            ns = a.shape[-1] * int(np.count_nonzero(full(present, shape) & gdep))
+            ns = a.shape[-1] * int(np.count_nonzero(pg))
         charge("mul", muls, ns)
         dep = either(gdep, other.dep)
-        if isinstance(dep, np.ndarray):  # some adjoints depend: which elements they reach
-            pg = (full(present, shape) & gdep).astype(np.float64)
-            hit = pg.sum(side)[..., None] if side == -1 else pg.sum(-2)[..., None, :]
+        if isinstance(dep, np.ndarray) and pg is not True and pg is not present:
+            # some adjoints depend: which elements of x they reach
+            hit = np.count_nonzero(pg, axis=side)
+            hit = hit[..., None] if side == -1 else hit[..., None, :]
             dep = norm(_unbroadcast(np.broadcast_to(hit > 0, full_shape), x.shape, "any"))
             out.append((x, _unbroadcast(vals(), x.shape, "sum"),
                         cnt if isinstance(cnt, int) or cnt.shape == x.shape
@@ -239,7 +254,7 @@ def _sum(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
         return [(a, spread(gv), 1, gdep)]  # dense: one contribution to every element
     present = full(present, node.shape)
     mask = spread(present) & full(a.dep, a.shape)
-    return [(a, np.where(mask, spread(gv), 0.0), mask.astype(np.int64),
+    return [(a, _masked(spread(gv), mask, a.shape), mask,
              norm(spread(full(gdep, node.shape)) & mask))]
 
 
