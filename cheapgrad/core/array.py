@@ -70,6 +70,19 @@ class CArray(Front):
         self.live = shaped(norm(live), self.v.shape)
         self.node = node
 
+    @classmethod
+    def made(cls, v: np.ndarray, dep: Mask, live: Mask, node: tuple[Any, ...] | None = None
+             ) -> CArray:
+        """A result of the engine itself: ``v`` a float64 array, the masks normalized
+        (:func:`~cheapgrad.core.array_masks.norm`) and broadcastable to ``v``."""
+        r = object.__new__(cls)
+        r.v, r.node = v, node
+        r.dep = dep if not isinstance(dep, np.ndarray) or dep.shape == v.shape \
+            else np.broadcast_to(dep, v.shape)
+        r.live = live if not isinstance(live, np.ndarray) or live.shape == v.shape \
+            else np.broadcast_to(live, v.shape)
+        return r
+
     def __repr__(self) -> str:
         return f"CArray({self.v!r})"
 
@@ -174,11 +187,12 @@ def elementwise(op: Op, *operands: Any) -> CArray:
         ns = tally(both(live, args[1].dep), shape)
     elif policy is _ops.by_repeated_squaring:
         ns = _ops.power_chain(k) * tally(both(live, args[0].dep), shape)
-    charge(op.name, n, ns)
+    at = _m.line()
+    charge(op.name, n, ns, at=at)
     node = None
     if _m._TRACING and dep is not False:
-        node = ("elementwise", tuple(args), (op, k if op.name == "pow" else None), _m.line())
-    return CArray(v, dep, live, node)
+        node = ("elementwise", tuple(args), (op, k if op.name == "pow" else None), at)
+    return CArray.made(np.asarray(v, dtype=np.float64), dep, live, node)
 
 
 

@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Iterator
@@ -46,10 +47,12 @@ def _user_line() -> str:
     return f"{os.path.basename(f.f_code.co_filename)}:{f.f_lineno}"
 
 
-def charge(kind: str, n: int, nonscalar: int = 0, matvec: bool = False) -> None:
+def charge(kind: str, n: int, nonscalar: int = 0, matvec: bool = False,
+           at: str | None = None) -> None:
     """Count ``n`` ops of ``kind`` (``nonscalar`` of them nonscalar), and by source line
     when lines are being recorded; the ops of a matrix product (``matvec``) go to the
-    tally of :func:`matvec_bucket` when one is set (what the flop model reads)."""
+    tally of :func:`matvec_bucket` when one is set (what the flop model reads); ``at``:
+    the line, when the caller has it already."""
     if n:
         if matvec and _MATVEC is not None:
             i = OPS[kind].index
@@ -58,7 +61,7 @@ def charge(kind: str, n: int, nonscalar: int = 0, matvec: bool = False) -> None:
         else:
             count(kind, n, nonscalar)
         if _LINES is not None:
-            cell = _LINES.setdefault(_user_line(), {}).setdefault(kind, [0, 0])
+            cell = _LINES.setdefault(at or _user_line(), {}).setdefault(kind, [0, 0])
             cell[0] += n
             cell[1] += nonscalar
 
@@ -75,28 +78,34 @@ def matvec_bucket(tally: list[int] | None) -> Iterator[None]:
         _MATVEC = previous
 
 
-@contextmanager
-def tracing(lines: dict[str, dict[str, list[int]]] | None = None) -> Iterator[None]:
+class _Switch:
+    """Sets the module's recording state for a block and restores it after (a class:
+    the reverse sweep enters one per node)."""
+
+    __slots__ = ("state", "saved")
+
+    def __init__(self, state: tuple[Any, ...]) -> None:
+        self.state = state
+        self.saved: tuple[Any, ...] = ()
+
+    def __enter__(self) -> None:
+        global _TRACING, _LINES, _LINE
+        self.saved = _TRACING, _LINES, _LINE
+        _TRACING, _LINES, _LINE = self.state
+
+    def __exit__(self, *exc: object) -> None:
+        global _TRACING, _LINES, _LINE
+        _TRACING, _LINES, _LINE = self.saved
+
+
+def tracing(lines: dict[str, dict[str, list[int]]] | None = None) -> _Switch:
     """Record each result's node for reverse mode (and counts by line into ``lines``)."""
-    global _TRACING, _LINES
-    previous = _TRACING, _LINES
-    _TRACING, _LINES = True, lines
-    try:
-        yield
-    finally:
-        _TRACING, _LINES = previous
+    return _Switch((True, lines, _LINE))
 
 
-@contextmanager
-def untraced(line: str | None) -> Iterator[None]:
+def untraced(line: str | None) -> _Switch:
     """Run without recording nodes, charging every count to ``line`` (reverse sweep)."""
-    global _TRACING, _LINE
-    previous = _TRACING, _LINE
-    _TRACING, _LINE = False, line
-    try:
-        yield
-    finally:
-        _TRACING, _LINE = previous
+    return _Switch((False, _LINES, line))
 
 
 # --- masks ---------------------------------------------------------------------------------
@@ -143,7 +152,7 @@ def full(m: Mask, shape: tuple[int, ...]) -> np.ndarray:
 def tally(m: Mask, shape: tuple[int, ...]) -> int:
     """How many elements of ``shape`` the mask selects."""
     if m is True:
-        return int(np.prod(shape, dtype=np.int64))
+        return math.prod(shape)
     if m is False:
         return 0
     return int(np.count_nonzero(np.broadcast_to(m, shape)))

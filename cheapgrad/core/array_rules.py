@@ -31,6 +31,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -65,9 +66,11 @@ def _contribution(a: CArray, vals: np.ndarray, mask: Mask, dep: Mask, shape: tup
     ``a``: the values, how many contributions each element of ``a`` received (an int
     when uniform; a bool array counts 0 or 1), and the dep mask."""
     if mask is True:
-        cnt = int(np.prod(shape, dtype=np.int64)) // max(1, a.size)  # uniform reuse
+        cnt = math.prod(shape) // max(1, a.size)  # uniform reuse
         d = dep if not isinstance(dep, np.ndarray) else norm(_unbroadcast(dep, a.shape, "any"))
-        return a, _unbroadcast(np.broadcast_to(vals, shape), a.shape, "sum"), cnt, d
+        if vals.shape != shape:
+            vals = np.broadcast_to(vals, shape)
+        return a, _unbroadcast(vals, a.shape, "sum"), cnt, d
     mask = np.broadcast_to(mask, shape)
     v = _masked(vals, mask, shape)
     if a.shape == shape:
@@ -107,9 +110,10 @@ def _elementwise(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
         rule = rule_for(op, which) if len(args) == 2 else op.vjp
         if rule is None:
             raise DifferentiationError(f"op '{op.name}' has no derivative rule")
-        g = CArray(gv, gdep, mask)
-        out = CArray(node.v, node.dep, mask)
-        ops = [CArray(np.broadcast_to(a.v, shape), a.dep, mask) for a in args]
+        g = CArray.made(gv, gdep, mask)
+        out = CArray.made(node.v, node.dep, mask)
+        ops = [CArray.made(a.v if a.shape == shape else np.broadcast_to(a.v, shape), a.dep,
+                           mask) for a in args]
         with np.errstate(all="ignore"):
             cs = rule(g, out, *ops, *rest)
         for i, c in enumerate(cs[:len(args)]):
@@ -386,7 +390,7 @@ def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
                     adj[id(s)] = [v, reached, d]
                 else:
                     charge("add", total - tally(both(reached, _not(old[1])), s.shape))
-                    old[0] = old[0] + v
+                    old[0] = np.asarray(old[0] + v)
                     old[1] = either(old[1], reached)
                     old[2] = either(old[2], d)
     return [found[id(x)] if id(x) in found else np.zeros(x.shape) for x in inputs]
