@@ -30,6 +30,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -251,7 +252,7 @@ def reduce(kind: str, a: CArray, axis: Any, keepdims: bool) -> CArray:
     """``sum`` (k − 1 ``add`` per result), ``max``/``min`` (k − 1 ``cmp``, then selection)."""
     _fully_live(a)
     axes = _axes(axis, a.ndim)
-    k = int(np.prod([a.shape[i] for i in axes], dtype=np.int64))
+    k = math.prod(a.shape[i] for i in axes)
     if k == 0:
         raise UnsupportedOperation(f"np.{kind} of an empty array")
     if kind == "sum":
@@ -273,6 +274,12 @@ def reduce(kind: str, a: CArray, axis: Any, keepdims: bool) -> CArray:
             y = np.expand_dims(y, axes)
         return y
 
+    if axes == tuple(range(len(rest), a.ndim)):  # trailing axes: where the picks sit
+        src = np.arange(0, a.size, k).reshape(pick.shape) + pick
+        idx = src[..., 0] if not keepdims else src.reshape(
+            tuple(a.shape[i] if i in rest else 1 for i in range(a.ndim)))
+        v = np.take_along_axis(flat, pick, -1)[..., 0]
+        return _gathered(v.reshape(idx.shape), idx + 1, [(a, 0)], True, False)
     out = move(choose, [a], [0], {})
     assert isinstance(out, CArray)
     return out
@@ -299,6 +306,21 @@ def move(fn: Callable[..., Any], args: list[Any], data: list[int], kwargs: dict[
          live: Mask = True) -> Any:
     """Free data movement: ``fn`` applied to the values and to a map of where each
     element comes from (its source array and flat index, or a constant)."""
+    x = args[data[0]]
+    if fn in _BIJECTIVE and len(data) == 1 and isinstance(x, CArray) \
+            and not isinstance(x.dep, np.ndarray) and not isinstance(x.live, np.ndarray):
+        # uniform masks, one array: the values move, the masks stay; where each element
+        # came from is worked out only if the reverse sweep needs it
+        vargs = list(args)
+        vargs[data[0]] = x.v
+
+        def where_from() -> np.ndarray:
+            iargs = list(args)
+            iargs[data[0]] = np.arange(x.size).reshape(x.shape)
+            return np.asarray(fn(*iargs, **kwargs))
+
+        return CArray.made(np.asarray(fn(*vargs, **kwargs), dtype=np.float64), x.dep,
+                           both(x.live, live), _node("move", (x,), (where_from, True), x.dep))
     sources: list[tuple[CArray, int]] = []
     vargs, iargs = list(args), list(args)
 
@@ -359,8 +381,8 @@ def _gathered(v: Any, idx: Any, sources: list[tuple[CArray, int]], live: Mask,
 
 
 def _pick(cond: np.ndarray, ma: Mask, mb: Mask, shape: tuple[int, ...]) -> Mask:
-    if not isinstance(ma, np.ndarray) and not isinstance(mb, np.ndarray) and ma == mb:
-        return ma
+    if not isinstance(ma, np.ndarray) and not isinstance(mb, np.ndarray):
+        return ma if ma == mb else norm(cond if ma else ~cond)
     return norm(np.where(cond, full(ma, shape), full(mb, shape)))
 
 

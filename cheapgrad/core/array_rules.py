@@ -265,6 +265,8 @@ def _sum(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
 def _move(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
           ) -> list[Contribution]:
     sources, (src, perm), _ = node.node[1:]  # type: ignore[index]
+    if callable(src):  # a bijective move of uniform masks: where each element came from
+        src = src()
     if perm and present is True and node.dep is True and not isinstance(gdep, np.ndarray):
         s = sources[0]  # every element moved to exactly one place: scatter the adjoint back
         vals = np.empty(s.size)
