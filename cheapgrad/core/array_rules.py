@@ -38,8 +38,7 @@ from typing import Any
 import numpy as np
 
 from cheapgrad.core.array import CArray
-from cheapgrad.core.array_masks import (Mask, both, charge, either, full, norm, tally,
-                                         untraced)
+from cheapgrad.core.array_masks import Mask, both, charge, either, full, norm, tally, untraced
 from cheapgrad.core.counter import Counter
 from cheapgrad.core.tape import DifferentiationError, rule_for
 
@@ -65,6 +64,7 @@ def _contribution(a: CArray, vals: np.ndarray, mask: Mask, dep: Mask, shape: tup
     """Values ``vals`` (garbage outside ``mask``) of shape ``shape`` summed into operand
     ``a``: the values, how many contributions each element of ``a`` received (an int
     when uniform; a bool array counts 0 or 1), and the dep mask."""
+    cnt: Any
     if mask is True:
         cnt = math.prod(shape) // max(1, a.size)  # uniform reuse
         d = dep if not isinstance(dep, np.ndarray) else norm(_unbroadcast(dep, a.shape, "any"))
@@ -74,7 +74,7 @@ def _contribution(a: CArray, vals: np.ndarray, mask: Mask, dep: Mask, shape: tup
     mask = np.broadcast_to(mask, shape)
     v = _masked(vals, mask, shape)
     if a.shape == shape:
-        cnt: Any = mask
+        cnt = mask
     else:
         cnt = _unbroadcast(mask.astype(np.int64), a.shape, "sum")
     d = mask if dep is True else (dep if dep is False else full(dep, shape) & mask)
@@ -222,9 +222,7 @@ def _uniform_matmul(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
             muls = int(cnt.sum())
         if other.dep is False or gdep is False:
             ns = 0
-        elif gdep is True:
-            ns = muls
-        elif pg is True or pg is present:
+        elif gdep is True or pg is True or pg is present:
             ns = muls
         else:  # k products per present result whose adjoint depends on the inputs
             ns = a.shape[-1] * int(np.count_nonzero(pg))
