@@ -73,10 +73,7 @@ def _contribution(a: CArray, vals: np.ndarray, mask: Mask, dep: Mask, shape: tup
         return a, _unbroadcast(vals, a.shape, "sum"), cnt, d
     mask = np.broadcast_to(mask, shape)
     v = _masked(vals, mask, shape)
-    if a.shape == shape:
-        cnt = mask
-    else:
-        cnt = _unbroadcast(mask.astype(np.int64), a.shape, "sum")
+    cnt = mask if a.shape == shape else _unbroadcast(mask.astype(np.int64), a.shape, "sum")
     d = mask if dep is True else (dep if dep is False else full(dep, shape) & mask)
     return (a, _unbroadcast(v, a.shape, "sum"), cnt,
             norm(_unbroadcast(d, a.shape, "any")) if d is not False else False)
