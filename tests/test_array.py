@@ -134,3 +134,17 @@ def test_array_results_name_the_check_as_every_result_does() -> None:
     r = cheapgrad.grad(lambda w, x: np.tanh(w @ x).sum())(np.full((3, 4), 0.1), np.arange(4.0))
     assert r.gradient_check is r.check and r.gradient_check.passed
     assert set(r.gradients) == {"w", "x"} and r.gradients["w"].shape == (3, 4)
+
+
+def test_every_bundled_example_files_each_op_under_the_same_line_and_bucket() -> None:
+    # the adds of accumulation go to the op that made each later contribution, the
+    # earliest op's contribution assigned, whatever order either sweep walks in (before
+    # this, np-layernorm's lines 59-60 and the attention head's buckets differed)
+    from cheapgrad.models.programs import EXAMPLES
+
+    for name, (f, make) in EXAMPLES.items():
+        a, s = (run_program(f, make(), engine=e, check=False) for e in ("array", "scalar"))
+        assert a.lines == s.lines, name
+        assert a.per_op() == s.per_op(), name
+        assert {k: v for k, v in a.counter.buckets.items() if any(v)} == {
+            k: v for k, v in s.counter.buckets.items() if any(v)}, name

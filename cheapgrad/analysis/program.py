@@ -38,7 +38,7 @@ from cheapgrad.analysis.result import BOUND, Ratio
 from cheapgrad.core import numarray, numarray_sweep, number, tape
 from cheapgrad.core.array import CArray
 from cheapgrad.core.array_masks import matvec_bucket, tracing
-from cheapgrad.core.array_rules import backward
+from cheapgrad.core.array_sweep import backward
 from cheapgrad.core.counter import Counter, OpCounts, gc_paused
 from cheapgrad.core.numarray import NumArray
 from cheapgrad.errors import CheapgradError, NumericalError

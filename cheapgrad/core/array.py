@@ -192,13 +192,15 @@ def elementwise(op: Op, *operands: Any) -> CArray:
     charge(op.name, n, ns, at=at)
     node = None
     if _m._TRACING and dep is not False:
-        node = ("elementwise", tuple(args), (op, k if op.name == "pow" else None), at)
+        node = ("elementwise", tuple(args), (op, k if op.name == "pow" else None), at,
+                next(_m.SEQ))
     return CArray.made(np.asarray(v, dtype=np.float64), dep, live, node)
 
 
 
 def _node(kind: str, parents: tuple[CArray, ...], extra: Any, dep: Mask) -> Any:
-    return (kind, parents, extra, _m.line()) if _m._TRACING and dep is not False else None
+    return (kind, parents, extra, _m.line(), next(_m.SEQ)) \
+        if _m._TRACING and dep is not False else None
 
 
 def _fully_live(*xs: CArray) -> None:

@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import sys
@@ -35,6 +36,8 @@ _LINES: dict[str, dict[str, list[int]]] | None = None
 _LINE: str | None = None
 _MATVEC: list[int] | None = None
 _SKIP = (os.path.dirname(__file__), os.path.dirname(np.__file__))
+#: Numbers the recorded nodes in program order (who is "first" into an adjoint).
+SEQ = itertools.count()
 
 
 

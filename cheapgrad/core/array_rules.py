@@ -1,8 +1,10 @@
 """Reverse mode of counted arrays: one reverse rule per node kind, measured.
 
-The sweep mirrors :func:`cheapgrad.core.tape.backward` element by element. An adjoint
-is a float array, its *presence* (how many contributions each element received: only
-elements an adjoint reaches cost anything) and its ``dep`` mask. The rules:
+The rules mirror :func:`cheapgrad.core.tape.backward` element by element; the sweep
+that walks them is :mod:`cheapgrad.core.array_sweep`. A rule gets the node's adjoint
+(a float array, zero wherever no contribution reached it), which elements are
+*present* (reached: only those cost anything) and the adjoint's ``dep`` mask, and
+returns its contributions to the node's operands:
 
 * ``elementwise``: the op table's own ``vjp`` (:mod:`cheapgrad.core.ops`), or the
   one-sided rule of :data:`cheapgrad.core.tape.ONE_SIDED` where one operand element is
@@ -10,42 +12,44 @@ elements an adjoint reaches cost anything) and its ``dep`` mask. The rules:
   backward pass is counted by the same ops as the forward one;
 * ``matmul``: per present result element and term, ``g·b`` for a dependent ``a`` and
   ``g·a`` for a dependent ``b`` (one ``mul`` each), counted from the masks;
-* ``sum`` and ``move`` (data movement and selection): route the adjoint, no op.
+* ``sum``: routes the adjoint, no op;
+* ``move`` and ``select`` (data movement and selection, :data:`TRANSPARENT`): route the
+  adjoint, no op, each contribution keeping its owner (the op that made it).
 
-The first contribution to an element's adjoint is assigned, each later one costs one
-``add`` (a broadcast operand used by n results receives n contributions).
+A contribution says how many times each element of the operand receives it (a
+broadcast operand used by n results receives n); the sweep charges the adds.
 
 Example::
 
     >>> import numpy as np
     >>> from cheapgrad.core.array import CArray
     >>> from cheapgrad.core.array_masks import tracing
-    >>> from cheapgrad.core.counter import Counter
-    >>> c = Counter()
     >>> x = CArray(np.array([1.0, 2.0]), dep=True)
-    >>> with tracing(), c.scope("forward"):
-    ...     y = (x * x).sum()
-    >>> [g.tolist() for g in backward(y, [x], c)], c.totals("backward").nonzero()
-    ([[2.0, 4.0]], {'add': 2, 'mul': 4})
+    >>> with tracing():
+    ...     y = x * 3.0
+    >>> [(s is x, v.tolist(), n) for s, v, n, _ in RULES["elementwise"](
+    ...     y, np.ones(2), True, False)]
+    [(True, [3.0, 3.0], 1)]
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from cheapgrad.core.array import CArray
-from cheapgrad.core.array_masks import Mask, both, charge, either, full, norm, tally, untraced
-from cheapgrad.core.counter import Counter
+from cheapgrad.core.array_masks import Mask, both, charge, either, full, norm
 from cheapgrad.core.tape import DifferentiationError, rule_for
 
 # A contribution to one operand: (operand, values, counts per element (an int when
 # uniform), dep mask).
 Contribution = tuple[CArray, np.ndarray, Any, Mask]
 Rule = Callable[[CArray, np.ndarray, Mask, Mask], list[Contribution]]
+# ... and the owner of its elements (a node's number, see :mod:`array_sweep`).
+Owned = tuple[CArray, np.ndarray, Any, Mask, int]
 
 
 def _unbroadcast(x: np.ndarray, shape: tuple[int, ...], how: str) -> np.ndarray:
@@ -86,7 +90,7 @@ SEPARABLE = frozenset({"add", "sub", "mul"})
 
 def _elementwise(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
                  ) -> list[Contribution]:
-    _, args, (op, k), _ = node.node  # type: ignore[misc]
+    args, (op, k) = node.node[1:3]  # type: ignore[index]
     shape = node.shape
     needs = [both(present, a.dep if not isinstance(a.dep, np.ndarray)
                   else np.broadcast_to(a.dep, shape)) for a in args]
@@ -244,7 +248,7 @@ def _uniform_matmul(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
 
 def _sum(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
          ) -> list[Contribution]:
-    (a,), (axes, keepdims), _ = node.node[1:]  # type: ignore[index]
+    (a,), (axes, keepdims) = node.node[1:3]  # type: ignore[index]
 
     def spread(x: np.ndarray) -> np.ndarray:
         return np.broadcast_to(x if keepdims else np.expand_dims(x, axes), a.shape)
@@ -257,137 +261,68 @@ def _sum(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
              norm(spread(full(gdep, node.shape)) & mask))]
 
 
-def _move(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
-          ) -> list[Contribution]:
-    sources, (src, perm), _ = node.node[1:]  # type: ignore[index]
+def _owners(owner: Any, mask: Mask, shape: tuple[int, ...]) -> list[tuple[int, Mask]]:
+    """``mask`` split by the owner of each element (see :mod:`array_sweep`)."""
+    if not isinstance(owner, np.ndarray):
+        return [(owner, mask)] if mask is not False else []
+    o, m = np.broadcast_to(owner, shape), full(mask, shape)
+    return [(int(u), norm(m & (o == u))) for u in np.unique(o[m])]
+
+
+def _move(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask, owner: Any
+          ) -> list[Owned]:
+    sources, (src, perm) = node.node[1:3]  # type: ignore[index]
     if callable(src):  # a bijective move of uniform masks: where each element came from
         src = src()
-    if perm and present is True and node.dep is True and not isinstance(gdep, np.ndarray):
+    if perm and present is True and node.dep is True and not isinstance(gdep, np.ndarray) \
+            and not isinstance(owner, np.ndarray):
         s = sources[0]  # every element moved to exactly one place: scatter the adjoint back
         vals = np.empty(s.size)
         vals[src.ravel()] = gv.ravel()
-        return [(s, vals.reshape(s.shape), 1, gdep)]
-    sel = full(present, node.shape) & full(node.dep, node.shape)
-    out: list[Contribution] = []
-    off = 0
+        return [(s, vals.reshape(s.shape), 1, gdep, owner)]
+    out: list[Owned] = []
     gd = full(gdep, node.shape)
-    for s in sources:
-        m = sel & (src >= off) & (src < off + s.size)
-        if m.any():
-            idx = src[m] - off
-            hit = np.zeros(s.size, bool)
-            hit[idx] = True
-            if np.count_nonzero(hit) == idx.size:  # each element moved at most once
-                vals = np.zeros(s.size)
-                vals[idx] = gv[m]
-                cnt: Any = hit.reshape(s.shape)
-                dep = np.zeros(s.size, bool)
-                dep[idx] = gd[m]
-            else:
-                vals = np.bincount(idx, weights=gv[m], minlength=s.size)
-                cnt = np.bincount(idx, minlength=s.size).reshape(s.shape)
-                dep = np.bincount(idx, weights=gd[m], minlength=s.size) > 0
-            out.append((s, vals.reshape(s.shape), cnt, norm(dep.reshape(s.shape))))
-        off += s.size
+    for who, mask in _owners(owner, both(present, node.dep), node.shape):
+        sel = full(mask, node.shape)
+        off = 0
+        for s in sources:
+            m = sel & (src >= off) & (src < off + s.size)
+            if m.any():
+                idx = src[m] - off
+                hit = np.zeros(s.size, bool)
+                hit[idx] = True
+                if np.count_nonzero(hit) == idx.size:  # each element moved at most once
+                    vals = np.zeros(s.size)
+                    vals[idx] = gv[m]
+                    cnt: Any = hit.reshape(s.shape)
+                    dep = np.zeros(s.size, bool)
+                    dep[idx] = gd[m]
+                else:
+                    vals = np.bincount(idx, weights=gv[m], minlength=s.size)
+                    cnt = np.bincount(idx, minlength=s.size).reshape(s.shape)
+                    dep = np.bincount(idx, weights=gd[m], minlength=s.size) > 0
+                out.append((s, vals.reshape(s.shape), cnt, norm(dep.reshape(s.shape)), who))
+            off += s.size
     return out
 
 
-def _select(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
-            ) -> list[Contribution]:
+def _select(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask, owner: Any
+            ) -> list[Owned]:
     a, b = node.node[1]  # type: ignore[index]
     cond = node.node[2]  # type: ignore[index]
     shape = node.shape
-    out: list[Contribution] = []
+    out: list[Owned] = []
     for x, side in ((a, cond), (b, ~cond)):
         if x.dep is False:
             continue
-        mask = both(both(present, side), _view(x.dep, shape))
-        if mask is not False:
-            out.append(_contribution(x, gv, mask, gdep, shape))
+        for who, mask in _owners(owner, both(both(present, side), _view(x.dep, shape)),
+                                 shape):
+            out.append((*_contribution(x, gv, mask, gdep, shape), who))
     return out
 
 
 #: The reverse rule of each node kind (the elementwise ones use the op table's rules).
-RULES: dict[str, Rule] = {"elementwise": _elementwise, "matmul": _matmul, "sum": _sum,
-                          "move": _move, "select": _select}
-
-
-def _toposort(end: CArray) -> list[CArray]:
-    uses: dict[int, int] = {}
-    stack = [end]
-    while stack:
-        n = stack.pop()
-        if id(n) in uses:
-            uses[id(n)] += 1
-            continue
-        uses[id(n)] = 1
-        if n.node is not None:
-            stack.extend(p for p in n.node[1] if p.dep is not False)
-    order, ready = [], [end]
-    while ready:
-        n = ready.pop()
-        order.append(n)
-        if n.node is not None:
-            for p in n.node[1]:
-                if p.dep is False:
-                    continue
-                uses[id(p)] -= 1
-                if uses[id(p)] == 0:
-                    ready.append(p)
-    return order
-
-
-def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
-             phase: str = "backward") -> list[np.ndarray]:
-    """∂output/∂input for each input array (zeros where the output does not depend on
-    it), every op of the sweep counted in ``counter`` under ``(phase, None, kind)``."""
-    if not isinstance(output, CArray) or output.shape != ():
-        raise DifferentiationError("the function must return a counted scalar (a 0-d "
-                                   f"counted array), got {type(output).__name__}")
-    # each adjoint: its values, which elements some contribution reached (a mask: only
-    # those cost anything in the sweep) and its dep mask
-    adj: dict[int, list[Any]] = {}
-    if output.dep is not False:
-        adj[id(output)] = [np.ones(()), True, False]
-    found: dict[int, np.ndarray] = {}
-    input_ids = {id(x) for x in inputs}
-    for node in _toposort(output) if output.dep is not False else []:
-        entry = adj.pop(id(node), None)
-        if entry is None:
-            continue
-        vals, present, dep = entry
-        if node.node is None:
-            if id(node) not in input_ids:
-                raise DifferentiationError("the output depends on a counted array that is "
-                                           "not an input or was made outside tracing()")
-            found[id(node)] = vals
-            continue
-        kind, line = node.node[0], node.node[3]
-        # a matrix product's sweep is counted under part "matvec" (the flop model's), an
-        # elementwise op's under its op's name; the adds that sum contributions into
-        # adjoints under layer "accumulate" (the scalar engine attributes them alike)
-        part = "matvec" if kind == "matmul" else (
-            node.node[2][0].name if kind == "elementwise" else kind)
-        with counter.scope(phase, None, part), untraced(line):
-            contributions = RULES[kind](node, vals, present, dep)
-        with counter.scope(phase, "accumulate", part), untraced(line):
-            for s, v, c, d in contributions:
-                # c contributions to each element: the first one to reach an element is
-                # assigned, every other costs one add
-                if isinstance(c, int):
-                    total, reached = c * s.size, c > 0
-                else:
-                    total = int(np.count_nonzero(c)) if c.dtype == bool else int(c.sum())
-                    reached = c if c.dtype == bool else c > 0
-                    reached = norm(reached) if reached.shape == s.shape else norm(
-                        np.broadcast_to(reached, s.shape))
-                old = adj.get(id(s))
-                if old is None:
-                    charge("add", total - tally(reached, s.shape))
-                    adj[id(s)] = [v, reached, d]
-                else:
-                    charge("add", total - tally(both(reached, _not(old[1])), s.shape))
-                    old[0] = np.asarray(old[0] + v)
-                    old[1] = either(old[1], reached)
-                    old[2] = either(old[2], d)
-    return [found[id(x)] if id(x) in found else np.zeros(x.shape) for x in inputs]
+RULES: dict[str, Rule] = {"elementwise": _elementwise, "matmul": _matmul, "sum": _sum}
+#: The rules of data movement and selection: no op of their own, they pass each
+#: contribution on with its owner (the node that made it).
+TRANSPARENT: dict[str, Callable[..., list[Owned]]] = {"move": _move, "select": _select}

@@ -80,4 +80,8 @@ def backward(output: Num, inputs: Sequence[Num], counter: Counter, lines: LineCo
         layer = "accumulate" if stage == "accumulate" else None
         return _Charge(counter, (phase, layer, part), lines, line)
 
-    return sweep(output, inputs, charge)
+    def rank(node: Num) -> int:
+        tag = tags.get(id(node))
+        return tag[3] if tag else -1
+
+    return sweep(output, inputs, charge, rank=rank)
