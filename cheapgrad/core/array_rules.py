@@ -262,11 +262,12 @@ def _sum(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
 
 
 def _owners(owner: Any, mask: Mask, shape: tuple[int, ...]) -> list[tuple[int, Mask]]:
-    """``mask`` split by the owner of each element (see :mod:`array_sweep`)."""
-    if not isinstance(owner, np.ndarray):
+    """``mask`` split by the owner of each element: ``owner`` is one owner's number or
+    (number, mask) pairs (see :mod:`cheapgrad.core.array_sweep`)."""
+    if not isinstance(owner, list):
         return [(owner, mask)] if mask is not False else []
-    o, m = np.broadcast_to(owner, shape), full(mask, shape)
-    return [(int(u), norm(m & (o == u))) for u in np.unique(o[m])]
+    pieces = [(who, both(mask, m)) for who, m in owner]
+    return [(who, m) for who, m in pieces if m is not False]
 
 
 def _move(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask, owner: Any
@@ -275,7 +276,7 @@ def _move(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask, owner: Any
     if callable(src):  # a bijective move of uniform masks: where each element came from
         src = src()
     if perm and present is True and node.dep is True and not isinstance(gdep, np.ndarray) \
-            and not isinstance(owner, np.ndarray):
+            and not isinstance(owner, list):
         s = sources[0]  # every element moved to exactly one place: scatter the adjoint back
         vals = np.empty(s.size)
         vals[src.ravel()] = gv.ravel()

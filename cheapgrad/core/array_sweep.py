@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from cheapgrad.core.array import CArray
-from cheapgrad.core.array_masks import Mask, both, charge, either, full, norm, tally, untraced
+from cheapgrad.core.array_masks import Mask, both, charge, either, norm, tally, untraced
 from cheapgrad.core.array_rules import RULES, TRANSPARENT
 from cheapgrad.core.counter import Counter
 from cheapgrad.core.tape import DifferentiationError
@@ -80,7 +80,7 @@ def _settle(shape: tuple[int, ...], pieces: list[tuple[int, Any]], counter: Coun
     first; return which elements were reached and each one's first owner."""
     size = math.prod(shape)
     covered: Mask = False
-    first: Any = None
+    first: list[tuple[int, Mask]] = []  # disjoint: the elements each owner reached first
     for who, c in sorted(pieces, key=lambda p: p[0]) if len(pieces) > 1 else pieces:
         if isinstance(c, int):
             total, reached = c * size, c > 0
@@ -94,12 +94,10 @@ def _settle(shape: tuple[int, ...], pieces: list[tuple[int, Any]], counter: Coun
             line, part = owners[who]
             with counter.scope(phase, "accumulate", part), untraced(line):
                 charge("add", adds)
-        if fresh is True:
-            first = who
-        elif fresh is not False:
-            first = np.where(full(fresh, shape), who, -1 if first is None else first)
+        if fresh is not False:
+            first.append((who, fresh))
         covered = either(covered, reached)
-    return covered, first
+    return covered, (first[0][0] if len(first) == 1 and first[0][1] is True else first)
 
 
 def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
