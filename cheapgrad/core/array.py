@@ -321,8 +321,22 @@ def move(fn: Callable[..., Any], args: list[Any], data: list[int], kwargs: dict[
             iargs[data[0]] = np.arange(x.size).reshape(x.shape)
             return np.asarray(fn(*iargs, **kwargs))
 
+        def back(g: np.ndarray) -> np.ndarray | None:
+            """``g`` moved back: written through the same move of an empty array, when
+            that move is a view of it (transpose, reshape, ...); else None."""
+            out = np.empty(x.shape)
+            bargs = list(args)
+            bargs[data[0]] = out
+            view = fn(*bargs, **kwargs)
+            if not isinstance(view, np.ndarray) or view.base is not out \
+                    or view.shape != g.shape:
+                return None
+            view[...] = g
+            return out
+
         return CArray.made(np.asarray(fn(*vargs, **kwargs), dtype=np.float64), x.dep,
-                           both(x.live, live), _node("move", (x,), (where_from, True), x.dep))
+                           both(x.live, live),
+                           _node("move", (x,), (where_from, True, back), x.dep))
     sources: list[tuple[CArray, int]] = []
     vargs, iargs = list(args), list(args)
 
@@ -379,7 +393,7 @@ def _gathered(v: Any, idx: Any, sources: list[tuple[CArray, int]], live: Mask,
             masks.append(norm(flat[src]))  # a constant (-1) reads the default at the end
         dep, lvm = masks
     return CArray(v, dep, both(lvm, live),
-                  _node("move", tuple(s for s, _ in sources), (src, perm), dep))
+                  _node("move", tuple(s for s, _ in sources), (src, perm, None), dep))
 
 
 def _pick(cond: np.ndarray, ma: Mask, mb: Mask, shape: tuple[int, ...]) -> Mask:

@@ -261,7 +261,7 @@ def _sum(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
              norm(spread(full(gdep, node.shape)) & mask))]
 
 
-def _owners(owner: Any, mask: Mask, shape: tuple[int, ...]) -> list[tuple[int, Mask]]:
+def split_by_owner(owner: Any, mask: Mask, shape: tuple[int, ...]) -> list[tuple[int, Mask]]:
     """``mask`` split by the owner of each element: ``owner`` is one owner's number or
     (number, mask) pairs (see :mod:`cheapgrad.core.array_sweep`)."""
     if not isinstance(owner, list):
@@ -272,18 +272,23 @@ def _owners(owner: Any, mask: Mask, shape: tuple[int, ...]) -> list[tuple[int, M
 
 def _move(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask, owner: Any
           ) -> list[Owned]:
-    sources, (src, perm) = node.node[1:3]  # type: ignore[index]
+    sources, (src, perm, back) = node.node[1:3]  # type: ignore[index]
+    dense = perm and present is True and node.dep is True and \
+        not isinstance(gdep, np.ndarray) and not isinstance(owner, list)
+    if dense and back is not None:  # a view (transpose, reshape, ...): write through it
+        vals = back(gv)
+        if vals is not None:
+            return [(sources[0], vals, 1, gdep, owner)]
     if callable(src):  # a bijective move of uniform masks: where each element came from
         src = src()
-    if perm and present is True and node.dep is True and not isinstance(gdep, np.ndarray) \
-            and not isinstance(owner, list):
+    if dense:
         s = sources[0]  # every element moved to exactly one place: scatter the adjoint back
         vals = np.empty(s.size)
         vals[src.ravel()] = gv.ravel()
         return [(s, vals.reshape(s.shape), 1, gdep, owner)]
     out: list[Owned] = []
     gd = full(gdep, node.shape)
-    for who, mask in _owners(owner, both(present, node.dep), node.shape):
+    for who, mask in split_by_owner(owner, both(present, node.dep), node.shape):
         sel = full(mask, node.shape)
         off = 0
         for s in sources:
@@ -316,7 +321,7 @@ def _select(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask, owner: Any
     for x, side in ((a, cond), (b, ~cond)):
         if x.dep is False:
             continue
-        for who, mask in _owners(owner, both(both(present, side), _view(x.dep, shape)),
+        for who, mask in split_by_owner(owner, both(both(present, side), _view(x.dep, shape)),
                                  shape):
             out.append((*_contribution(x, gv, mask, gdep, shape), who))
     return out

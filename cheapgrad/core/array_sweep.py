@@ -8,8 +8,9 @@ walk: the contributions to an adjoint wait until the walk reaches its node, then
 one made by the earliest op of the program (nodes are numbered in program order) is
 assigned and every other one's ``add`` is charged to the op that made it, its source
 line and its part (``matvec`` for a matrix product, ``add`` for a sum, else the op's
-name), under layer ``accumulate``. Data movement and selection make no contribution of
-their own: they pass each one on with its owner, the op that made it. The scalar engine
+name), under layer ``accumulate``. Data movement, selection and a sum of one term make
+no contribution of their own: they pass each one on with its owner, the op that made
+it. The scalar engine
 of array programs (:mod:`cheapgrad.core.numarray_sweep`) ranks its contributions the
 same way, so both engines file every op under the same line and part.
 
@@ -37,7 +38,7 @@ import numpy as np
 
 from cheapgrad.core.array import CArray
 from cheapgrad.core.array_masks import Mask, both, charge, either, norm, tally, untraced
-from cheapgrad.core.array_rules import RULES, TRANSPARENT
+from cheapgrad.core.array_rules import RULES, TRANSPARENT, split_by_owner
 from cheapgrad.core.counter import Counter
 from cheapgrad.core.tape import DifferentiationError
 
@@ -135,6 +136,12 @@ def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
         with counter.scope(phase, None, part), untraced(line):
             if kind in TRANSPARENT:
                 contributions = TRANSPARENT[kind](node, vals, present, dep, first)
+            elif kind == "sum" and node.size == node.node[1][0].size:
+                # a sum of one term adds nothing (the scalar engine makes no op): it
+                # passes each contribution on with its owner, as data movement does
+                contributions = [(*c, who) for who, m in split_by_owner(first, present,
+                                                                         node.shape)
+                                 for c in RULES[kind](node, vals, m, dep)]
             else:
                 owners[number] = (line, "add" if kind == "sum" else part)
                 contributions = [(*c, number) for c in RULES[kind](node, vals, present, dep)]
