@@ -148,3 +148,44 @@ def test_every_bundled_example_files_each_op_under_the_same_line_and_bucket() ->
         assert a.per_op() == s.per_op(), name
         assert {k: v for k, v in a.counter.buckets.items() if any(v)} == {
             k: v for k, v in s.counter.buckets.items() if any(v)}, name
+
+
+def test_a_rule_outside_its_domain_where_no_adjoint_reaches_is_not_refused() -> None:
+    # sqrt's reverse rule divides by sqrt(x): 0/0 at x = 0, an element where() did not
+    # select: numpy raises its invalid flag, the element is not live, nothing is refused
+    from cheapgrad.core.array_masks import tracing
+    from cheapgrad.core.array_sweep import backward
+
+    counts = []
+    for x0 in (0.0, 4.0):
+        x = CArray(np.array([x0, 1.0]), dep=True)
+        c = Counter()
+        with tracing(), c.scope("forward"):
+            y = np.where(np.array([False, True]), np.sqrt(x), 0.0).sum()
+        (g,) = backward(y, [x], c)
+        assert g.tolist() == [0.0, 0.5]
+        counts.append(c.totals("backward"))
+    assert counts[0] == counts[1]
+
+
+def test_overflow_in_f_is_refused_in_one_line() -> None:
+    from cheapgrad.errors import NumericalError
+
+    for engine in ("array", "scalar"):
+        with pytest.raises((NumericalError, DomainError)):
+            run_program(lambda x: np.exp(x * 1000.0).sum(), [np.array([1.0, 2.0])],
+                        engine=engine, check=False)
+
+
+def test_a_minus_infinity_mask_propagates_in_both_engines_alike() -> None:
+    # a non-finite constant is not an op leaving float64's range: exp(-inf) = 0, as for
+    # counted scalars
+    def f(x: Any) -> Any:
+        s = np.where(np.tril(np.ones((3, 3))) > 0, x, -np.inf)
+        p = np.exp(s - s.max(axis=-1, keepdims=True))
+        return (p / p.sum(axis=-1, keepdims=True) * x).sum()
+
+    x = np.random.default_rng(0).normal(size=(3, 3))
+    a, s = (run_program(f, [x], engine=e) for e in ("array", "scalar"))
+    assert a.counts() == s.counts() and a.check.passed
+    np.testing.assert_allclose(a.gradients["x"], s.gradients["x"], rtol=1e-12)

@@ -41,15 +41,9 @@ from cheapgrad.core import ops as _ops
 from cheapgrad.core.array_front import Front, UnsupportedOperation
 from cheapgrad.core.array_masks import Mask, both, charge, either, full, norm, shaped, tally
 from cheapgrad.core.ops import Op
-from cheapgrad.errors import DomainError, NumericalError
 
 __all__ = ["CArray", "UnsupportedOperation"]
 
-_NP: dict[str, Callable[..., Any]] = {
-    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
-    "neg": np.negative, "exp": np.exp, "log": np.log, "tanh": np.tanh, "sin": np.sin,
-    "cos": np.cos, "sqrt": np.sqrt, "pow": np.power,
-}
 
 # --- the array -----------------------------------------------------------------------------
 
@@ -140,22 +134,6 @@ class CArray(Front):
         return absolute(cls.lift(a))
 
 
-def _check(op: Op, live: Mask, out: np.ndarray, args: list[CArray]) -> None:
-    """Refuse a live element outside the op's domain, as the counted scalar does."""
-    bad = ~np.isfinite(out)
-    if live is not True:
-        bad &= full(live, out.shape)
-    if not bad.any():
-        return
-    at = np.unravel_index(int(np.argmax(bad)), out.shape)
-    vals = tuple(float(np.broadcast_to(a.v, out.shape)[at]) for a in args)
-    if op.name == "div" and vals[1] == 0.0:
-        raise DomainError("div", vals, "division by zero")
-    if op.name in ("log", "sqrt", "pow") or not all(np.isfinite(vals)):
-        raise DomainError(op.name, vals, "math domain error")
-    raise NumericalError(f"{op.name} left float64's range at element {tuple(map(int, at))}")
-
-
 def elementwise(op: Op, *operands: Any) -> CArray:
     """One counted elementwise op (``pow`` takes its integer exponent as a plain int)."""
     if op.name == "pow":
@@ -164,7 +142,7 @@ def elementwise(op: Op, *operands: Any) -> CArray:
         args = [a]
     else:
         args = [CArray.lift(x) for x in operands]
-    fn, vals = _NP[op.name], [x.v for x in args] + ([k] if op.name == "pow" else [])
+    fn, vals = _m.NUMPY[op.name], [x.v for x in args] + ([k] if op.name == "pow" else [])
     try:  # numpy's floating-point flags say whether any element left float64's range
         with np.errstate(all="raise", under="ignore"):
             v, flagged = fn(*vals), False
@@ -178,7 +156,7 @@ def elementwise(op: Op, *operands: Any) -> CArray:
         live = both(live, x.live)
         dep = either(dep, x.dep)
     if flagged:  # which elements, and are they live (the reverse sweep's partial arrays)
-        _check(op, live, v, args)
+        _m.check_domain(op, live, v, args)
     n = tally(live, shape)
     ns = 0
     policy = op.nonscalar

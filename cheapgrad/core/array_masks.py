@@ -17,14 +17,15 @@ import itertools
 import math
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from cheapgrad.core.counter import count
-from cheapgrad.core.ops import N_OPS, OPS
+from cheapgrad.core.ops import N_OPS, OPS, Op
+from cheapgrad.errors import DomainError, NumericalError
 
 Mask = Any  # bool or a bool ndarray broadcastable to the array's shape
 
@@ -170,3 +171,28 @@ def shaped(m: Mask, shape: tuple[int, ...]) -> Mask:
 def line() -> str | None:
     """The source line to record on a node (when lines are being recorded)."""
     return _user_line() if _LINES is not None else None
+
+
+#: The numpy function of each elementwise op of the op table.
+NUMPY: dict[str, Callable[..., Any]] = {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
+    "neg": np.negative, "exp": np.exp, "log": np.log, "tanh": np.tanh, "sin": np.sin,
+    "cos": np.cos, "sqrt": np.sqrt, "pow": np.power,
+}
+
+
+def check_domain(op: Op, live: Mask, out: np.ndarray, args: list[Any]) -> None:
+    """Refuse a live element of ``out`` (the result of ``op`` on the counted arrays
+    ``args``) outside the op's domain, as the counted scalar does."""
+    bad = ~np.isfinite(out)
+    if live is not True:
+        bad &= full(live, out.shape)
+    if not bad.any():
+        return
+    at = np.unravel_index(int(np.argmax(bad)), out.shape)
+    vals = tuple(float(np.broadcast_to(a.v, out.shape)[at]) for a in args)
+    if op.name == "div" and vals[1] == 0.0:
+        raise DomainError("div", vals, "division by zero")
+    if op.name in ("log", "sqrt", "pow") or not all(np.isfinite(vals)):
+        raise DomainError(op.name, vals, "math domain error")
+    raise NumericalError(f"{op.name} left float64's range at element {tuple(map(int, at))}")
