@@ -42,6 +42,12 @@ def _forward(fn: Any, *shapes: tuple[int, ...], dep: bool = True) -> dict[str, i
     (lambda a, b: a + b, [(3, 1), (1, 4)], {"add": 12}),
     (lambda a: np.tanh(a) * 2.0 - 1.0, [(2, 3)], {"tanh": 6, "mul": 6, "sub": 6}),
     (lambda a: np.einsum("ij,jk->ik", a, a.T), [(2, 3)], {"mul": 12, "add": 8}),
+    (lambda a: np.einsum("ii->", a), [(3, 3)], {"add": 2}),  # a trace: the diagonal, summed
+    (lambda a: np.einsum("ii->i", a), [(3, 3)], {}),  # the diagonal: data movement
+    (lambda a: np.einsum("ij->j", a), [(2, 3)], {"add": 3}),
+    (lambda a: np.einsum("ij,ij->i", a, a), [(2, 3)], {"mul": 6, "add": 4}),
+    (lambda a, b: np.dot(a, b), [(2, 2, 3), (4, 3, 5)], {"mul": 240, "add": 160}),
+    (lambda a, b: np.dot(a, b), [(2, 2, 3), (3,)], {"mul": 12, "add": 8}),
     (lambda a: np.concatenate([a, a]).T.reshape(-1)[::2], [(2, 3)], {}),
     (lambda a: np.take(a, [0, 1, 1], axis=0), [(2, 3)], {}),
     (lambda a: np.tril(a) + 0.0, [(3, 3)], {"add": 9}),  # no constant folding
@@ -189,3 +195,14 @@ def test_a_minus_infinity_mask_propagates_in_both_engines_alike() -> None:
     a, s = (run_program(f, [x], engine=e) for e in ("array", "scalar"))
     assert a.counts() == s.counts() and a.check.passed
     np.testing.assert_allclose(a.gradients["x"], s.gradients["x"], rtol=1e-12)
+
+
+def test_einsum_with_repeated_indices_and_dot_above_two_dimensions_match_numpy() -> None:
+    r = np.random.default_rng(3)
+    a, b, c = r.normal(size=(3, 3)), r.normal(size=(2, 3, 4)), r.normal(size=(5, 4, 2))
+    for f, args in ((lambda a: (np.einsum("ii->i", a) @ np.einsum("ij->ji", a)).sum(), [a]),
+                    (lambda b, c: np.tanh(np.dot(b, c)).sum(), [b, c]),
+                    (lambda a: np.einsum("iij,jk->ik", np.stack([a, a, a]), a).sum(), [a])):
+        res = [run_program(f, args, engine=e) for e in ("array", "scalar")]
+        assert res[0].counts() == res[1].counts() and res[0].lines == res[1].lines
+        assert abs(res[0].value - float(f(*args))) <= 1e-12 and res[0].check.passed

@@ -36,6 +36,8 @@ UNARY: dict[str, Callable[[Any], Any]] = {
     "stack": lambda a: np.stack([a, a], axis=0).sum(axis=0),
     "reshape": lambda a: a.reshape(-1).reshape(a.shape),
     "swap": lambda a: np.swapaxes(a, 0, 1),
+    "diag": lambda a: np.einsum("ii->i", np.broadcast_to(a, (N, N))).reshape(1, N),
+    "colsum": lambda a: np.einsum("ij->j", a)[None, :],
 }
 BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
