@@ -11,7 +11,8 @@ skipped. Prints a Markdown table (BENCHMARKS.md, "Counted numpy programs").
   calls interleaved round by round, best round kept; the times are CPU times of the
   process (both sides on one thread: what other jobs on a shared machine disturb
   least), the ratio of wall-clock times beside;
-* the overhead per op on 10×10 arrays, against the same program in plain numpy;
+* the overhead per op on 10×10 arrays, against the same program in plain numpy (CPU
+  times, best of 10);
 * a program of more than 10^10 counted ops (a 2048×2048 matrix product and tanh).
 """
 
@@ -132,8 +133,8 @@ def tiny_overhead(rounds: int = 10) -> str:
             y = np.tanh(y * 0.5 + 0.1)
         return y.sum()
 
-    best = min(_time(lambda: run_program(prog, [x], check=False)) for _ in range(rounds))
-    plain = min(_time(lambda: prog(x)) for _ in range(rounds))
+    best = min(_cpu(lambda: run_program(prog, [x], check=False)) for _ in range(rounds))
+    plain = min(_cpu(lambda: prog(x)) for _ in range(rounds))
     n_ops = 3 * 50 + 1  # array ops of f (forward); the sweep runs as many again
     return (f"| 10×10, {n_ops} array ops (forward) | {best * 1e3:.2f} ms | plain numpy "
             f"forward {plain * 1e3:.2f} ms | {best / (2 * n_ops) * 1e6:.0f} µs per array op "
@@ -162,7 +163,7 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|")
     for row in versus_torch():
         print(row)
-    print("\n| tiny arrays | cheapgrad grad | baseline | overhead |")
+    print("\n| tiny arrays | cheapgrad grad (CPU) | baseline | overhead |")
     print("|---|---:|---:|---:|")
     print(tiny_overhead())
     print("\n| large program | counted ops | time (count f and ∇f) |")
