@@ -36,6 +36,9 @@ _TRACING = False
 _LINES: dict[str, dict[str, list[int]]] | None = None
 _LINE: str | None = None
 _MATVEC: list[int] | None = None
+# The label of :func:`component`: when set, ops and nodes are attributed to it instead of
+# the source line (so counts "by line" are counts by component, in both engines).
+_LABEL: str | None = None
 _SKIP = (os.path.dirname(__file__), os.path.dirname(np.__file__))
 #: Numbers the recorded nodes in program order (who is "first" into an adjoint).
 SEQ = itertools.count()
@@ -45,6 +48,8 @@ SEQ = itertools.count()
 def _user_line() -> str:
     if _LINE is not None:
         return _LINE
+    if _LABEL is not None:
+        return _LABEL
     f = sys._getframe(2)
     while f.f_back is not None and f.f_code.co_filename.startswith(_SKIP):
         f = f.f_back
@@ -105,6 +110,30 @@ class _Switch:
 def tracing(lines: dict[str, dict[str, list[int]]] | None = None) -> _Switch:
     """Record each result's node for reverse mode (and counts by line into ``lines``)."""
     return _Switch((True, lines, _LINE))
+
+
+@contextmanager
+def component(name: str) -> Iterator[None]:
+    """Attribute the ops made inside this block, and the reverse-sweep work of the nodes
+    made inside it, to ``name`` instead of a source line (both engines: the scalar one
+    tags its counted scalars through :func:`line`). Blocks nest; the innermost wins.
+
+    >>> from cheapgrad.core.array import CArray
+    >>> from cheapgrad.core.counter import Counter
+    >>> lines: dict[str, dict[str, list[int]]] = {}
+    >>> x = CArray(np.ones(3), dep=True)
+    >>> with tracing(lines), Counter().scope("forward"), component("double"):
+    ...     y = x + x
+    >>> lines
+    {'double': {'add': [3, 0]}}
+    """
+    global _LABEL
+    previous = _LABEL
+    _LABEL = name
+    try:
+        yield
+    finally:
+        _LABEL = previous
 
 
 def untraced(line: str | None) -> _Switch:
