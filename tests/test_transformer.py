@@ -13,8 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cheapgrad.analysis.program import run_program
-from cheapgrad.analysis.transformer import run_transformer
-from cheapgrad.analysis.transformer_shapes import as_lines, shape_counts
+from cheapgrad.analysis.transformer import run_transformer, split_products
+from cheapgrad.analysis.transformer_shapes import (
+    as_lines,
+    products,
+    shape_counts,
+    swept_products,
+)
 from cheapgrad.cli.app import main
 from cheapgrad.core.array_masks import component
 from cheapgrad.errors import CheapgradError, SpecError
@@ -190,6 +195,29 @@ def test_executed_products_equal_shapes() -> None:
     assert r.cost_models()["flop"] == s.cost_models()["flop"]
     assert {k: v.cost_f for k, v in r.cost_models().items()} == {
         k: v.cost_f for k, v in s.cost_models().items()}
+
+
+@pytest.mark.parametrize("engine", ["array", "scalar"])
+def test_backward_products_are_measured_and_equal_the_prediction(engine: str) -> None:
+    """The reverse sweep's product muls are read from the run, component by component,
+    equal to the shapes' prediction; only the masked scores fall short of the dense
+    backward FlopCounterMode prices."""
+    spec = dataclasses.replace(TINY, n_layer=1) if engine == "scalar" else TINY
+    r = run_transformer(spec, engine)
+    dense = products(spec)["backward"]
+    assert r.swept["measured"] == r.swept["predicted"] == swept_products(spec)
+    assert r.products["forward"] == products(spec)["forward"]
+    assert {c for c in dense if r.swept["measured"][c] != dense[c]} == {"attn.scores"}
+    assert "measured" not in run_transformer(spec, "shapes").swept
+
+
+def test_split_products_merges_each_product_into_its_component() -> None:
+    comps, fwd, swept = split_products({"head": {"forward": {"add": 2}},
+                                        "head:product": {"forward": {"mul": 6, "add": 3},
+                                                         "backward": {"mul": 12}}})
+    assert comps["head"] == {"forward": {"add": 5, "mul": 6}, "backward": {"mul": 12}}
+    with pytest.raises(CheapgradError, match="outside every component"):
+        split_products({"stray:product": {}})
 
 
 def test_every_cost_model_from_shapes_on_gpt3() -> None:

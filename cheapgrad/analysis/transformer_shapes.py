@@ -174,6 +174,25 @@ def products(spec: TransformerSpec) -> dict[str, dict[str, int]]:
     return {"forward": fwd, "backward": {k: 2 * v for k, v in fwd.items()}}
 
 
+def swept_products(spec: TransformerSpec) -> dict[str, int]:
+    """The multiplications the reverse sweep's matrix products execute, by component:
+    what the executed engines measure (the muls of each product's adjoint products,
+    counted on the adjoint elements that are reached). Twice the forward m·n·k, except
+    the scores q·kᵀ: the masked scores get no adjoint (the mask is a selection), so their
+    two adjoint products run over the S_c unmasked scores only, 2·S_c·D where a dense
+    backward (FlopCounterMode's) prices 2·S·D.
+
+    >>> from cheapgrad.models.transformer_spec import TransformerSpec
+    >>> s = TransformerSpec(vocab=7, n_ctx=3, d_model=4, n_head=2, n_layer=1, d_ff=8)
+    >>> swept_products(s)["attn.scores"], products(s)["backward"]["attn.scores"]
+    (48, 72)
+    """
+    out = dict(products(spec)["backward"])
+    B, T, H, D = spec.batch, spec.n_ctx, spec.n_head, spec.d_model // spec.n_head  # noqa: N806
+    out["attn.scores"] = spec.n_layer * 2 * (B * H * T * (T + 1) // 2) * D
+    return out
+
+
 def total_ops(counts: Counts, phase: str | None = None) -> int:
     """Every op of the given phase (both when None)."""
     return sum(n for comp in counts.values() for ph, kinds in comp.items()
