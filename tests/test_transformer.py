@@ -174,7 +174,14 @@ def test_relu_executes_and_shapes_refuse_it() -> None:
     r = run_transformer(spec, "array")
     assert r.closed_form is None and r.check is not None and r.check.passed
     assert r.components["mlp.act"]["forward"] == {"cmp": TINY.tokens * TINY.d_ff}
-    with pytest.raises(CheapgradError, match="gelu only"):
+    assert "backward" not in r.components["mlp.act"]  # a selection: no op of its own
+    # the adjoint reaches only the positive pre-activations, and relu's output is a
+    # constant 0 at the others: the sweeps of mlp.fc and mlp.proj are cut short
+    swept, full = r.swept["measured"], r.swept["predicted"]
+    assert {c for c in full if swept[c] != full[c]} == {"mlp.fc", "mlp.proj"}
+    assert all(swept[c] < full[c] for c in ("mlp.fc", "mlp.proj"))
+    with pytest.raises(CheapgradError, match="gelu only: relu passes each adjoint on only "
+                       "where its input is positive"):
         run_transformer(spec, "shapes")
 
 

@@ -9,8 +9,12 @@ rules (docs/transformers.md derives them); ``tests/test_transformer.py`` checks 
 against both executed engines on random small configs. No value is computed, so GPT-3
 175B is counted in a fraction of a second.
 
-ReLU is refused: its backward reaches only the positive pre-activations, which the
-shapes do not say. The adds that sum a token's embedding gradient depend on how many
+ReLU is refused (one line): its forward is N·F comparisons and its own backward makes no
+op (a selection routes adjoints), but the adjoint it passes on reaches only the positive
+pre-activations and its output is the constant 0 at the others, so the backward of
+``mlp.fc`` and ``mlp.proj`` (their products' ``mul``, the adds of their sums) and, where
+a whole row is cut off, of the ops before them depend on values the shapes do not give.
+The adds that sum a token's embedding gradient depend on how many
 distinct tokens were drawn; they are read from the drawn tokens (no model value is
 computed).
 
@@ -84,9 +88,10 @@ def shape_counts(spec: TransformerSpec) -> Counts:
     """Every op of f and of its reverse sweep, by component, phase and kind."""
     if spec.activation != "gelu":
         raise CheapgradError(
-            f"{spec.activation}: the shapes engine counts gelu only (relu's backward "
-            "reaches only the positive pre-activations, which the shapes do not say); "
-            "execute it with --engine array")
+            f"activation {spec.activation}: the shapes engine counts gelu only: relu "
+            "passes each adjoint on only where its input is positive, so the backward of "
+            "mlp.fc and mlp.proj depends on values no shape gives; count it executed with "
+            "--engine array")
     a = _Acc()
     bias = spec.bias
     B, T, C, H, V, F = (spec.batch, spec.n_ctx, spec.d_model,  # noqa: N806
