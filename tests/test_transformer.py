@@ -16,6 +16,7 @@ from cheapgrad.analysis.program import run_program
 from cheapgrad.analysis.transformer import run_transformer, split_products
 from cheapgrad.analysis.transformer_shapes import (
     as_lines,
+    nonscalar_lines,
     products,
     shape_counts,
     swept_products,
@@ -41,8 +42,9 @@ def _program(spec: TransformerSpec) -> tuple[object, dict[str, np.ndarray]]:
 def _executed(spec: TransformerSpec, engine: str = "array") -> dict[str, object]:
     f, inputs = _program(spec)
     r = run_program(f, inputs, engine=engine, check=False, methods=False)  # type: ignore
-    return {"lines": r.lines, "totals": {p: r.counter.totals(p) for p in ("forward",
-                                                                           "backward")},
+    ns = {c: {p: k for p, k in v.items() if k} for c, v in r.nonscalar_lines.items()}
+    return {"lines": r.lines, "nonscalar": {c: v for c, v in ns.items() if v},
+            "totals": {p: r.counter.totals(p) for p in ("forward", "backward")},
             "grads": r.gradients, "value": r.value}
 
 
@@ -157,6 +159,7 @@ def test_shapes_equal_executed_counts(spec: TransformerSpec) -> None:
     got = _executed(spec)
     want = {c: v for c, v in as_lines(shape_counts(spec)).items() if v}
     assert got["lines"] == want
+    assert got["nonscalar"] == nonscalar_lines(shape_counts(spec))
     r = run_transformer(spec, "shapes")
     assert r.phases == got["totals"]
 
@@ -167,6 +170,7 @@ def test_shapes_equal_scalar_engine(spec: TransformerSpec) -> None:
     spec = dataclasses.replace(spec, n_layer=1)
     got = _executed(spec, "scalar")
     assert got["lines"] == {c: v for c, v in as_lines(shape_counts(spec)).items() if v}
+    assert got["nonscalar"] == nonscalar_lines(shape_counts(spec))
 
 
 def test_relu_executes_and_shapes_refuse_it() -> None:
@@ -216,6 +220,18 @@ def test_backward_products_are_measured_and_equal_the_prediction(engine: str) ->
     assert r.products["forward"] == products(spec)["forward"]
     assert {c for c in dense if r.swept["measured"][c] != dense[c]} == {"attn.scores"}
     assert "measured" not in run_transformer(spec, "shapes").swept
+
+
+def test_nonscalar_by_component_executed_and_from_shapes() -> None:
+    r, s = run_transformer(TINY, "array"), run_transformer(TINY, "shapes")
+    assert r.nonscalar == s.nonscalar and r.closed_form
+    assert r.nonscalar["ln"]["backward"]["mul"] == 5 * TINY.tokens * TINY.d_model * 2  # 2 lns
+    rows = {row["component"]: row for row in r.rows()}
+    assert rows["attn.scores"]["backward_nonscalar"] == r.nonscalar["attn.scores"]["backward"]
+    total = {k: sum(v.get("backward", {}).get(k, 0) for v in r.nonscalar.values())
+             for k in r.phases["backward"].nonscalar}
+    assert {k: n for k, n in total.items() if n} == {
+        k: n for k, n in r.phases["backward"].nonscalar.items() if n}
 
 
 def test_split_products_merges_each_product_into_its_component() -> None:

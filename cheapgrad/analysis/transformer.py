@@ -41,6 +41,7 @@ from cheapgrad.analysis.result import BOUND, Ratio
 from cheapgrad.analysis.transformer_shapes import (
     Counts,
     as_lines,
+    nonscalar_lines,
     products,
     shape_counts,
     swept_products,
@@ -83,6 +84,8 @@ class TransformerResult(Ratio):
     bound: float = BOUND
     cost_weights: dict[str, float] | None = field(default=None, repr=False)
     swept: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: component -> phase -> op kind -> nonscalar tally (measured when executed)
+    nonscalar: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
 
     @property
     def cost_f(self) -> int:
@@ -103,7 +106,8 @@ class TransformerResult(Ratio):
         return sum(self.components.get(comp, {}).get(phase, {}).values())
 
     def rows(self) -> list[dict[str, Any]]:
-        """One row per component: forward, backward, backward/forward, flop forward."""
+        """One row per component: forward, backward, backward/forward, flops, and the op
+        kinds and nonscalar tallies of each phase."""
         out = []
         for comp in COMPONENTS:
             f, b = self.component_total(comp, "forward"), self.component_total(comp, "backward")
@@ -112,7 +116,11 @@ class TransformerResult(Ratio):
                         "flop_forward": 2 * self.products["forward"].get(comp, 0),
                         "flop_backward": 2 * self.products["backward"].get(comp, 0),
                         "forward_kinds": dict(self.components[comp].get("forward", {})),
-                        "backward_kinds": dict(self.components[comp].get("backward", {}))})
+                        "backward_kinds": dict(self.components[comp].get("backward", {})),
+                        "forward_nonscalar": dict(self.nonscalar.get(comp, {})
+                                                  .get("forward", {})),
+                        "backward_nonscalar": dict(self.nonscalar.get(comp, {})
+                                                   .get("backward", {}))})
         return out
 
     def cost_models(self) -> dict[str, ModelCost]:
@@ -182,13 +190,15 @@ def run_transformer(spec: TransformerSpec, engine: str = "auto", *,
         return TransformerResult(spec, used, reason, as_lines(counts), _phase_totals(counts),
                                  prods, seconds=time.perf_counter() - start,
                                  cost_weights=spec.cost_weights,
-                                 swept={"predicted": swept_products(spec)})
+                                 swept={"predicted": swept_products(spec)},
+                                 nonscalar=nonscalar_lines(counts))
     params = init_params(spec)
     idx, targets = tokens(spec)
     f, names = gpt_loss(spec, idx, targets, products=True)
     r = run_program(f, {n: params[n] for n in names}, engine=used, name=spec.name,
                     check=check, methods=False)
     components, fwd, swept = split_products(r.lines)
+    nonscalar = _dropped_empty(split_products(r.nonscalar_lines)[0])
     measured = {ph: r.counter.totals(ph) for ph in PHASES}
     if (fwd != prods["forward"] or r.counter.totals("forward", None, "matvec").counts["mul"]
             != sum(fwd.values())):
@@ -201,12 +211,20 @@ def run_transformer(spec: TransformerSpec, engine: str = "auto", *,
     if shapes is not None:
         want = {c: v for c, v in as_lines(shapes).items() if v}
         got = {c: {ph: k for ph, k in v.items() if k} for c, v in components.items() if v}
-        closed = want == got and _phase_totals(shapes) == measured
+        closed = (want == got and _phase_totals(shapes) == measured
+                  and nonscalar == nonscalar_lines(shapes))
     return TransformerResult(spec, used, reason, components, measured,
                              {"forward": fwd, "backward": prods["backward"]}, r.value,
                              r.check if check else None, closed,
                              time.perf_counter() - start, cost_weights=spec.cost_weights,
-                             swept={"predicted": expected, "measured": swept})
+                             swept={"predicted": expected, "measured": swept},
+                             nonscalar=nonscalar)
+
+
+def _dropped_empty(table: dict[str, dict[str, dict[str, int]]]
+                   ) -> dict[str, dict[str, dict[str, int]]]:
+    out = {c: {ph: k for ph, k in v.items() if k} for c, v in table.items()}
+    return {c: v for c, v in out.items() if v}
 
 
 def split_products(lines: dict[str, dict[str, dict[str, int]]]

@@ -208,3 +208,15 @@ def as_lines(counts: Counts) -> dict[str, Any]:
     """As a program's counts by line: component -> phase -> kind -> count."""
     return {comp: {ph: {k: n for k, (n, _) in kinds.items()} for ph, kinds in phases.items()
                    if kinds} for comp, phases in counts.items()}
+
+
+def nonscalar_lines(counts: Counts) -> dict[str, Any]:
+    """The nonscalar tallies as :func:`as_lines` (kinds, phases, components with none
+    left out)."""
+    out: dict[str, Any] = {}
+    for comp, phases in counts.items():
+        for ph, kinds in phases.items():
+            ns = {k: m for k, (_, m) in kinds.items() if m}
+            if ns:
+                out.setdefault(comp, {})[ph] = ns
+    return out

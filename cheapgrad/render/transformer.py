@@ -5,7 +5,8 @@ document, Markdown and CSV (the rich tables are in
 
 The JSON document: ``kind: transformer``, the spec, ``engine`` and ``engine_reason``,
 ``parameters``, ``counts`` and ``nonscalar`` by phase, ``components`` (component ->
-{forward, backward: op kind -> count, ratio, flop_forward, flop_backward}), ``products``
+{forward, backward: op kind -> count, ratio, flop_forward, flop_backward, nonscalar:
+{forward, backward: op kind -> nonscalar tally}, measured when executed}), ``products``
 (m·n·k by phase and component: forward measured when executed, backward the dense
 backward FlopCounterMode prices, predicted from shapes), ``swept_products``
 (``predicted`` and, executed, ``measured``: component -> the muls of the reverse sweep's
@@ -79,7 +80,9 @@ def to_dict(result: TransformerResult) -> dict[str, Any]:
             "forward": row["forward_kinds"], "backward": row["backward_kinds"],
             "forward_total": row["forward"], "backward_total": row["backward"],
             "ratio": json_number(row["ratio"]) if row["ratio"] is not None else None,
-            "flop_forward": row["flop_forward"], "flop_backward": row["flop_backward"]}
+            "flop_forward": row["flop_forward"], "flop_backward": row["flop_backward"],
+            "nonscalar": {"forward": row["forward_nonscalar"],
+                          "backward": row["backward_nonscalar"]}}
     return {
         "schema": SCHEMA_VERSION,
         "kind": "transformer",
