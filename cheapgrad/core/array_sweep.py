@@ -80,6 +80,13 @@ def _settle(shape: tuple[int, ...], pieces: list[tuple[int, Any]], counter: Coun
     """Charge the adds of an adjoint's contributions ``(owner, counts)``, earliest owner
     first; return which elements were reached and each one's first owner."""
     size = math.prod(shape)
+    if len(pieces) == 1 and isinstance(pieces[0][1], int):  # one owner, every element
+        who, c = pieces[0]
+        if c > 1:
+            line, part = owners[who]
+            with counter.scope(phase, "accumulate", part), untraced(line):
+                charge("add", (c - 1) * size)
+        return c > 0, who
     covered: Mask = False
     first: list[tuple[int, Mask]] = []  # disjoint: the elements each owner reached first
     for who, c in sorted(pieces, key=lambda p: p[0]) if len(pieces) > 1 else pieces:
