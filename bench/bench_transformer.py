@@ -76,7 +76,8 @@ def executed_row(spec: TransformerSpec, rounds: int = 5) -> str:
     theirs: list[tuple[float, float]] = []
     ops = 0
     for _ in range(rounds):
-        w, c, r = _timed(lambda: run_program(f, inputs, check=False, methods=False))
+        w, c, r = _timed(lambda: run_program(f, inputs, check=False, methods=False,
+                                                 memory=False))
         ours.append((w, c))
         ops = r.cost_f_and_grad  # type: ignore[attr-defined]
         if torch is not None:

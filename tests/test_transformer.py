@@ -283,3 +283,11 @@ def test_cli_engine_errors(cli: object) -> None:
     one_line_error(run(main, ["run", "lecture", "--engine", "shapes"]), "transformer")
     one_line_error(run(main, ["run", "gpt-tiny", "--engine", "scalar"]), "scalar engine")
     one_line_error(run(main, ["run", "gpt-tiny", "--time"]), "--time")
+
+
+def test_memory_can_be_skipped_without_changing_a_count() -> None:
+    f, inputs = _program(TINY)
+    full = run_program(f, inputs, check=False, methods=False)  # type: ignore[arg-type]
+    lean = run_program(f, inputs, check=False, methods=False, memory=False)  # type: ignore
+    assert full.memory["tape"] > 0 and lean.memory == {}
+    assert lean.counter.totals() == full.counter.totals() and lean.lines == full.lines

@@ -177,26 +177,26 @@ def _call(f: Callable[..., Any], args: list[Any]) -> Any:
 
 def run_program(f: Callable[..., Any], arrays: Mapping[str, Any] | Sequence[Any], *,
                 engine: str = "array", name: str | None = None,
-                check: bool = True, methods: bool = True) -> ProgramResult:
-    """Count ``f`` and its gradient on ``arrays`` with ``engine`` (see module docstring)."""
+                check: bool = True, methods: bool = True, memory: bool = True) -> ProgramResult:
+    """Count ``f`` and its gradient on ``arrays`` with ``engine`` (see module docstring).
+    ``memory=False`` skips measuring the tape's memory (array engine; ``memory`` empty)."""
     if engine not in ENGINES:
         raise CheapgradError(f"unknown engine {engine!r}: choose array or scalar")
     inputs = as_inputs(f, arrays)
     counter = Counter()
-    lines: Lines = {}
-    nonscalar: Lines = {}
+    lines, nonscalar = Lines(), Lines()
     start = time.perf_counter()
     if engine == "array":
-        value, grads, memory = _run_array(f, inputs, counter, lines, nonscalar)
+        value, grads, mem = _run_array(f, inputs, counter, lines, nonscalar, memory)
     else:
-        value, grads, memory = _run_scalar(f, inputs, counter, lines, nonscalar)
+        value, grads, mem = _run_scalar(f, inputs, counter, lines, nonscalar)
     seconds = time.perf_counter() - start
     if not np.isfinite(value) or not all(all_finite(g) for g in grads):
         raise NumericalError("f or its gradient is NaN or infinite")
     gradients = dict(zip(inputs, grads, strict=True))
     result = ProgramResult(
         str(name or getattr(f, "__name__", "f")), engine, inputs, value, gradients, counter,
-        gradcheck.GradCheck("none", 0.0, True, gradcheck.TOLERANCE, 0, 0), memory, lines,
+        gradcheck.GradCheck("none", 0.0, True, gradcheck.TOLERANCE, 0, 0), mem, lines,
         seconds, nonscalar_lines=nonscalar)
     if check:
         result.check = check_program(f, inputs, gradients,
@@ -276,7 +276,7 @@ def _by_line(lines: Lines, fwd: dict[str, dict[str, list[int]]],
 
 
 def _run_array(f: Callable[..., Any], inputs: dict[str, np.ndarray], counter: Counter,
-               lines: Lines, nonscalar: Lines) -> Run:
+               lines: Lines, nonscalar: Lines, memory: bool = True) -> Run:
     xs = [CArray(a, dep=True) for a in inputs.values()]
     fwd: dict[str, dict[str, list[int]]] = {}
     products = _products(counter)
@@ -287,7 +287,7 @@ def _run_array(f: Callable[..., Any], inputs: dict[str, np.ndarray], counter: Co
     with tracing(bwd):
         grads = backward(out, xs, counter)
     _by_line(lines, fwd, bwd, nonscalar)
-    return float(out.v), grads, _array_memory(out, xs)
+    return float(out.v), grads, _array_memory(out, xs) if memory else {}
 
 
 def _array_memory(out: CArray, xs: list[CArray]) -> dict[str, int]:

@@ -196,7 +196,7 @@ def run_transformer(spec: TransformerSpec, engine: str = "auto", *,
     idx, targets = tokens(spec)
     f, names = gpt_loss(spec, idx, targets, products=True)
     r = run_program(f, {n: params[n] for n in names}, engine=used, name=spec.name,
-                    check=check, methods=False)
+                    check=check, methods=False, memory=False)
     components, fwd, swept = split_products(r.lines)
     nonscalar = _dropped_empty(split_products(r.nonscalar_lines)[0])
     measured = {ph: r.counter.totals(ph) for ph in PHASES}
