@@ -214,5 +214,5 @@ def test_transformer_sweep_sigint_exits_130_with_the_cells_so_far(
     out, err = proc.finish()
     assert time.monotonic() - start < 10
     assert proc.proc.returncode == 130, err
-    assert out.startswith("n_layer,d_model,n_ctx")
+    assert out.startswith("n_layer,d_model,n_ctx"), err
     assert "interrupted:" in err and "of 24 cells finished" in err and "Traceback" not in err

@@ -235,9 +235,9 @@ def transformer_sweep(base: A, grid: TransformerGrid, measure: Measure[A],
     shares = [max(work(s), 1e-3) if work is not None else 1.0 for s in specs]
     cells: list[TransformerCell] = []
     interrupted = False
-    if progress is not None:
-        progress.start(len(specs), sum(shares))
-    try:
+    try:  # a Ctrl-C right after start() (which may say "ready") is caught too
+        if progress is not None:
+            progress.start(len(specs), sum(shares))
         for spec, share in zip(specs, shares, strict=True):
             models, n_params = measure(spec)
             tokens = getattr(spec, "batch", 1) * spec.n_ctx
