@@ -80,8 +80,9 @@ def _layer_norm(a: _Acc, comp: str, n: int, c: int, bias: bool, fan_in: int) -> 
     a.add(comp, b, "add", adds + nc + (nc if fan_in else 0))
 
 
-def shape_counts(spec: TransformerSpec) -> Counts:
-    """Every op of f and of its reverse sweep, by component, phase and kind."""
+def shape_counts(spec: TransformerSpec, idx: np.ndarray | None = None) -> Counts:
+    """Every op of f and of its reverse sweep, by component, phase and kind (``idx``: the
+    tokens, read with untied embeddings only; default those drawn from the seed)."""
     if spec.activation != "gelu":
         raise CheapgradError(
             f"{spec.activation}: the shapes engine counts gelu only (relu's backward "
@@ -100,7 +101,8 @@ def shape_counts(spec: TransformerSpec) -> Counts:
     if spec.tied_embeddings:
         repeats = N
     else:
-        idx, _ = tokens(spec)
+        if idx is None:
+            idx, _ = tokens(spec)
         repeats = N - len(np.unique(idx))
     a.add("embedding", b, "add", repeats * C + T * C * (B - 1))
     for _ in range(spec.n_layer):
