@@ -269,7 +269,7 @@ BAD_EDITS = {
                 ["no array 'transformer.h.0.mlp.c_fc.weight'",
                  "did you mean 'transformer.h.0.mlp.cfc.weight'"]),
     "missing-plain": (lambda a: a.pop("transformer.ln_f.bias"),
-                      ["no array 'transformer.ln_f.bias'"]),
+                      ["no array 'transformer.ln_f.bias'", "then bias: false"]),
     "shape": (lambda a: a.__setitem__("transformer.h.0.attn.c_attn.weight", np.ones((8, 24))),
               ["transformer.h.0.attn.c_attn.weight: expected shape (24, 8), got (8, 24)"]),
     "int": (lambda a: a.__setitem__("transformer.ln_f.weight", np.ones(8, dtype=np.int64)),

@@ -137,8 +137,10 @@ def read_weights(path: str | Path, spec: TransformerSpec) -> TransformerWeights:
     for name in shapes:
         if name not in arrays:
             hint = did_you_mean(name, extra) or (
-                " (is the spec's bias or tied_embeddings right?)"
-                if extra else "")
+                " (untied embeddings in the spec; are the file's tied?)"
+                if name == "lm_head.weight" else
+                " (biases in the spec; has the file none? then bias: false)"
+                if name.endswith(".bias") else "")
             raise SpecError(f"no array '{name}', a parameter of this spec{hint}",
                             path=source)
     state = {}
