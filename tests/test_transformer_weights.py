@@ -227,9 +227,10 @@ def test_a_checkpoint_layout_is_accepted(tmp_path: Path) -> None:
     assert r.loss is not None and abs(r.loss - loss) < 1e-12 and r.passed
 
 
-def test_loaded_tokens_count_as_the_closed_form_says() -> None:
-    """Untied: the adds of wte's gradient depend on repeated tokens, read from the file."""
-    spec = dataclasses.replace(SMALL, tied_embeddings=False)
+@pytest.mark.parametrize("tied", [True, False])
+def test_loaded_tokens_count_as_the_closed_form_says(tied: bool) -> None:
+    """The adds of wte's gradient depend on repeated tokens, read from the file."""
+    spec = dataclasses.replace(SMALL, tied_embeddings=tied)
     _, targets = tokens(spec)
     w = TransformerWeights(init_params(spec), np.zeros((2, 4), dtype=np.int64), targets,
                            "x.npz", True)
