@@ -136,44 +136,49 @@ class CArray(Front):
 
 def elementwise(op: Op, *operands: Any) -> CArray:
     """One counted elementwise op (``pow`` takes its integer exponent as a plain int)."""
-    if op.name == "pow":
-        a = CArray.lift(operands[0])
+    name = op.name
+    k = None
+    if name == "pow":
+        args = [operands[0] if type(operands[0]) is CArray else CArray.lift(operands[0])]
         k = int(operands[1])
-        args = [a]
+        vals: list[Any] = [args[0].v, k]
     else:
-        args = [CArray.lift(x) for x in operands]
-    fn, vals = _m.NUMPY[op.name], [x.v for x in args] + ([k] if op.name == "pow" else [])
-    try:  # numpy's floating-point flags say whether any element left float64's range
-        with np.errstate(all="raise", under="ignore"):
-            v, flagged = fn(*vals), False
-    except FloatingPointError:
-        with np.errstate(all="ignore"):
-            v, flagged = fn(*vals), True
+        args = [x if type(x) is CArray else CArray.lift(x) for x in operands]
+        vals = [x.v for x in args]
+    # numpy's floating-point flags say whether any element left float64's range
+    v, flagged = _m.compute(_m.NUMPY[name], vals)
+    if type(v) is not np.ndarray:
+        v = np.asarray(v, dtype=np.float64)
     shape = v.shape
-    live: Mask = True
-    dep: Mask = False
-    for x in args:
-        live = both(live, x.live)
-        dep = either(dep, x.dep)
+    a = args[0]
+    if len(args) == 1:
+        live, dep = a.live, a.dep
+    else:
+        b = args[1]
+        live = a.live if b.live is True else both(a.live, b.live)
+        dep = either(a.dep, b.dep)
     if flagged:  # which elements, and are they live (the reverse sweep's partial arrays)
         _m.check_domain(op, live, v, args)
-    n = tally(live, shape)
+    n = v.size if live is True else tally(live, shape)
     ns = 0
     policy = op.nonscalar
-    if policy is _ops.if_both_depend:
-        ns = tally(both(live, both(args[0].dep, args[1].dep)), shape)
-    elif policy is _ops.if_divisor_depends:
-        ns = tally(both(live, args[1].dep), shape)
-    elif policy is _ops.by_repeated_squaring:
-        ns = _ops.power_chain(k) * tally(both(live, args[0].dep), shape)
-    at = _m.line()
-    charge(op.name, n, ns, at=at)
-    node = None
-    if _m._TRACING and dep is not False:
-        node = ("elementwise", tuple(args), (op, k if op.name == "pow" else None), at,
-                next(_m.SEQ))
-    return CArray.made(np.asarray(v, dtype=np.float64), dep, live, node)
-
+    if policy is not _ops.never and n:
+        if policy is _ops.if_both_depend:
+            ns = tally(both(live, both(a.dep, args[1].dep)), shape)
+        elif policy is _ops.if_divisor_depends:
+            ns = tally(both(live, args[1].dep), shape)
+        elif policy is _ops.by_repeated_squaring:
+            ns = _ops.power_chain(k) * tally(both(live, a.dep), shape)  # type: ignore[arg-type]
+    at = _m._user_line() if _m._LINES is not None else None
+    charge(name, n, ns, at=at)
+    r = object.__new__(CArray)
+    r.v = v
+    r.dep = dep if type(dep) is bool or dep.shape == shape else np.broadcast_to(dep, shape)
+    r.live = live if type(live) is bool or live.shape == shape \
+        else np.broadcast_to(live, shape)
+    r.node = ("elementwise", tuple(args), (op, k), at, next(_m.SEQ)) \
+        if _m._TRACING and dep is not False else None
+    return r
 
 
 def _node(kind: str, parents: tuple[CArray, ...], extra: Any, dep: Mask) -> Any:
