@@ -90,10 +90,11 @@ class CArray(Front):
         if isinstance(x, Front):
             raise UnsupportedOperation("cannot mix the scalar and array engines")
         try:
-            return CArray(np.asarray(x, dtype=np.float64))
+            v = np.asarray(x, dtype=np.float64)
         except (TypeError, ValueError):
             raise UnsupportedOperation(
                 f"cannot use {type(x).__name__} in counted arithmetic") from None
+        return CArray.made(v, False, True)
 
     def apply(self, op: Op, *others: Any) -> CArray:
         """``op`` on this array (how the op table's rules call elementary functions)."""

@@ -51,12 +51,15 @@ def _toposort(end: CArray) -> list[CArray]:
     stack = [end]
     while stack:
         n = stack.pop()
-        if id(n) in uses:
-            uses[id(n)] += 1
+        i = id(n)
+        if i in uses:
+            uses[i] += 1
             continue
-        uses[id(n)] = 1
+        uses[i] = 1
         if n.node is not None:
-            stack.extend(p for p in n.node[1] if p.dep is not False)
+            for p in n.node[1]:
+                if p.dep is not False:
+                    stack.append(p)
     order, ready = [], [end]
     while ready:
         n = ready.pop()
@@ -65,8 +68,10 @@ def _toposort(end: CArray) -> list[CArray]:
             for p in n.node[1]:
                 if p.dep is False:
                     continue
-                uses[id(p)] -= 1
-                if uses[id(p)] == 0:
+                i = id(p)
+                left = uses[i] - 1
+                uses[i] = left
+                if left == 0:
                     ready.append(p)
     return order
 
@@ -123,6 +128,7 @@ def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
     owners: Owners = {}
     found: dict[int, np.ndarray] = {}
     input_ids = {id(x) for x in inputs}
+    scopes: dict[str, Any] = {}
     for node in _toposort(output) if output.dep is not False else []:
         entry = adj.pop(id(node), None)
         if entry is None:
@@ -140,7 +146,10 @@ def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
         # elementwise op's under its op's name (the scalar engine attributes them alike)
         part = "matvec" if kind == "matmul" else (
             node.node[2][0].name if kind == "elementwise" else kind)
-        with counter.scope(phase, None, part), untraced(line):
+        scope = scopes.get(part)
+        if scope is None:
+            scope = scopes[part] = counter.scope(phase, None, part)
+        with scope, untraced(line):
             if kind in TRANSPARENT:
                 contributions = TRANSPARENT[kind](node, vals, present, dep, first)
             elif kind == "sum" and node.size == node.node[1][0].size:
