@@ -202,7 +202,7 @@ def either(a: Mask, b: Mask) -> Mask:
 def full(m: Mask, shape: tuple[int, ...]) -> np.ndarray:
     """The mask as a bool array of ``shape``."""
     if isinstance(m, np.ndarray):
-        return np.broadcast_to(m, shape)
+        return m if m.shape == shape else np.broadcast_to(m, shape)
     return np.full(shape, bool(m))
 
 
@@ -212,11 +212,12 @@ def tally(m: Mask, shape: tuple[int, ...]) -> int:
         return math.prod(shape)
     if m is False:
         return 0
-    return int(np.count_nonzero(np.broadcast_to(m, shape)))
+    return int(np.count_nonzero(m if m.shape == shape else np.broadcast_to(m, shape)))
 
 
 def shaped(m: Mask, shape: tuple[int, ...]) -> Mask:
-    return m if not isinstance(m, np.ndarray) else np.broadcast_to(m, shape)
+    return m if not isinstance(m, np.ndarray) or m.shape == shape \
+        else np.broadcast_to(m, shape)
 
 
 
