@@ -35,13 +35,16 @@ import numpy as np
 from cheapgrad.analysis.checkpoint.chain import Chain, numbers
 from cheapgrad.analysis.checkpoint.schedules import Strategy, actions
 from cheapgrad.core.counter import Counter, OpCounts, gc_paused
+from cheapgrad.core.number import Num
 
 #: The op categories of a schedule's counts.
 CATEGORIES = ("taped", "untaped", "reverse")
 
 
 class Ledger:
-    """Counted numbers held, by who holds them; the peak of distinct ones."""
+    """Counted numbers held, by who holds them; the peak of distinct ones. A holder is
+    given the ids of what it holds (:func:`ids`), so that a state held twice (the current
+    state and a snapshot of it) is walked once."""
 
     __slots__ = ("refs", "held", "peak")
 
@@ -50,13 +53,13 @@ class Ledger:
         self.held: dict[Any, list[int]] = {}
         self.peak = 0
 
-    def hold(self, key: Any, obj: Any) -> None:
-        ids = [id(n) for n in numbers(obj)]
+    def hold(self, key: Any, ids: list[int]) -> None:
         self.held[key] = ids
         refs = self.refs
         for i in ids:
             refs[i] = refs.get(i, 0) + 1
-        self.peak = max(self.peak, len(refs))
+        if len(refs) > self.peak:
+            self.peak = len(refs)
 
     def drop(self, key: Any) -> None:
         refs = self.refs
@@ -66,6 +69,11 @@ class Ledger:
                 refs[i] = left
             else:
                 del refs[i]
+
+
+def ids(obj: Any) -> list[int]:
+    """The ids of the counted numbers ``obj`` holds."""
+    return [id(n) for n in numbers(obj)]
 
 
 @dataclass
@@ -107,12 +115,12 @@ def _execute(chain: Chain, strategy: Strategy) -> ScheduleRun:
     tapes: dict[int, Any] = {}
     current: Any = chain.initial
     at = 0  # the index of the current state; -1 when there is none
-    ledger.hold("current", current)
+    ledger.hold("current", ids(current))
     adjoint: Any = None
     loss: Any = None
     taped = untaped = most_snaps = 0
     for kind, i in actions(strategy, len(steps)):
-        if kind in ("advance", "tape"):
+        if kind == "advance" or kind == "tape":
             if at != i:
                 raise AssertionError(f"{strategy.name}: step {i} run on state {at}")
             tape = kind == "tape"
@@ -121,10 +129,10 @@ def _execute(chain: Chain, strategy: Strategy) -> ScheduleRun:
             if tape:
                 taped += 1
                 tapes[i] = record
-                ledger.hold(("tape", i), record)
+                ledger.hold(("tape", i), ids(record))
             else:
                 untaped += 1
-            ledger.hold("next", out)
+            ledger.hold("next", ids(out))
             ledger.drop("current")
             ledger.held["current"] = ledger.held.pop("next")
             current, at = out, i + 1
@@ -134,17 +142,18 @@ def _execute(chain: Chain, strategy: Strategy) -> ScheduleRun:
             adjoint = steps[i].reverse(tapes.pop(i), adjoint, counters["reverse"])
             ledger.drop(("tape", i))
             ledger.drop("current")
+            ledger.held["current"] = []
             current, at = None, -1
         elif kind == "store":
             if at != i:
                 raise AssertionError(f"{strategy.name}: state {i} stored at state {at}")
             snaps[i] = current
-            ledger.hold(("snap", i), current)
+            ledger.hold(("snap", i), ledger.held["current"])
             most_snaps = max(most_snaps, len(snaps))
         elif kind == "restore":
             ledger.drop("current")
             current, at = snaps[i], i
-            ledger.hold("current", current)
+            ledger.hold("current", ledger.held[("snap", i)])
         elif kind == "free":
             del snaps[i]
             ledger.drop(("snap", i))
@@ -154,7 +163,7 @@ def _execute(chain: Chain, strategy: Strategy) -> ScheduleRun:
         strategy=strategy.name, steps=len(steps), snapshots=most_snaps, taped=taped,
         untaped=untaped, peak_values=ledger.peak,
         counts={c: counters[c].totals() for c in CATEGORIES},
-        loss=float(loss.v) if loss is not None else float("nan"),
+        loss=float(loss.v) if isinstance(loss, Num) else float("nan"),
         gradient=chain.gradient().copy(),
     )
 
@@ -165,11 +174,11 @@ def forward_only(chain: Chain) -> tuple[OpCounts, int]:
     counter = Counter()
     ledger = Ledger()
     state = chain.initial
-    ledger.hold("current", state)
+    ledger.hold("current", ids(state))
     with gc_paused():
         for step in chain.steps:
             state, _ = step.run(state, counter, False)
-            ledger.hold("next", state)
+            ledger.hold("next", ids(state))
             ledger.drop("current")
             ledger.held["current"] = ledger.held.pop("next")
     return counter.totals(), ledger.peak
