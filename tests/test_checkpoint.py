@@ -76,18 +76,18 @@ def toy_chain(steps: int) -> Chain:
 
 def test_reference_values() -> None:
     assert (untaped(100, 5), untaped(100, 10), untaped(1000, 10)) == (316, 222, 3636)
-    assert [untaped(l, 1) for l in range(1, 11)] == [0, 1, 3, 6, 10, 15, 21, 28, 36, 45]
-    assert [untaped(l, 2) for l in range(1, 11)] == [0, 1, 2, 4, 6, 8, 11, 14, 17, 20]
-    assert [untaped(l, 3) for l in range(1, 11)] == [0, 1, 2, 3, 5, 7, 9, 11, 13, 15]
+    assert [untaped(n, 1) for n in range(1, 11)] == [0, 1, 3, 6, 10, 15, 21, 28, 36, 45]
+    assert [untaped(n, 2) for n in range(1, 11)] == [0, 1, 2, 4, 6, 8, 11, 14, 17, 20]
+    assert [untaped(n, 3) for n in range(1, 11)] == [0, 1, 2, 3, 5, 7, 9, 11, 13, 15]
 
 
 def test_formula_equals_the_recursion() -> None:
     table = untaped_recursive(L_MAX, S_MAX)
     for s in range(1, S_MAX + 1):
-        for l in range(1, L_MAX + 1):
-            assert untaped(l, s) == table[s][l], (l, s)
-            if s >= l - 1:
-                assert untaped(l, s) == l - 1
+        for n in range(1, L_MAX + 1):
+            assert untaped(n, s) == table[s][n], (n, s)
+            if s >= n - 1:
+                assert untaped(n, s) == n - 1
 
 
 def test_beta_is_the_reach() -> None:
@@ -105,16 +105,16 @@ def test_revolve_runs_t_untaped_evaluations_for_every_l_and_s() -> None:
     """The schedule run on a chain of counted steps, its untaped evaluations counted, for
     every l ≤ 200 and S ≤ 10; S = 1 (recompute-all's l(l − 1)/2, 1.3 million evaluations
     up to 200) runs up to l = 100 and is counted from the schedule's actions above."""
-    for l in range(1, L_MAX + 1):
-        chain = toy_chain(l)
+    for n in range(1, L_MAX + 1):
+        chain = toy_chain(n)
         reference = None
         for s in range(1, S_MAX + 1):
-            if s == 1 and l > 100:
-                acts = list(actions(Strategy("revolve", 1), l))
-                assert sum(kind == "advance" for kind, _ in acts) == untaped(l, 1)
+            if s == 1 and n > 100:
+                acts = list(actions(Strategy("revolve", 1), n))
+                assert sum(kind == "advance" for kind, _ in acts) == untaped(n, 1)
                 continue
             r = execute(chain, Strategy("revolve", s))
-            assert (r.untaped, r.taped) == (untaped(l, s), l), (l, s)
+            assert (r.untaped, r.taped) == (untaped(n, s), n), (n, s)
             assert r.snapshots <= s
             if reference is None:
                 reference = r.gradient
@@ -123,19 +123,19 @@ def test_revolve_runs_t_untaped_evaluations_for_every_l_and_s() -> None:
 
 
 def test_segments_run_pytorch_evaluations() -> None:
-    for l in range(1, 40):
-        chain = toy_chain(l)
-        for k in range(1, l + 1):
+    for n in range(1, 40):
+        chain = toy_chain(n)
+        for k in range(1, n + 1):
             r = execute(chain, Strategy("segments", k))
-            assert r.evaluations == l + (k - 1) * (l // k), (l, k)
-            assert r.untaped == predicted_untaped(Strategy("segments", k), l)
+            assert r.evaluations == n + (k - 1) * (n // k), (n, k)
+            assert r.untaped == predicted_untaped(Strategy("segments", k), n)
             assert r.snapshots == k - 1
 
 
 def test_sqrt_is_ceil_sqrt_segments() -> None:
-    for l, k in [(1, 1), (4, 2), (5, 3), (16, 4), (17, 5), (65, 9)]:
-        r = execute(toy_chain(l), Strategy("sqrt"))
-        assert r.untaped == (k - 1) * (l // k) and r.snapshots == k - 1
+    for n, k in [(1, 1), (4, 2), (5, 3), (16, 4), (17, 5), (65, 9)]:
+        r = execute(toy_chain(n), Strategy("sqrt"))
+        assert r.untaped == (k - 1) * (n // k) and r.snapshots == k - 1
 
 
 def test_recompute_all_keeps_only_the_input() -> None:

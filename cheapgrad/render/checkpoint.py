@@ -21,13 +21,18 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from typing import Any
 
 from cheapgrad.analysis.checkpoint import CheckpointResult, Row
 from cheapgrad.render import numbers
-from cheapgrad.render.run import json_number
 
 SCHEMA_VERSION = 1
+
+
+def json_number(x: float | None) -> float | None:
+    """A float for JSON: ``None`` (null) for a missing, infinite or nan value."""
+    return x if x is not None and math.isfinite(x) else None
 
 #: The columns of a row, in the order of CSV and Markdown.
 FIELDS = ("strategy", "snapshots", "taped", "untaped", "binomial_bound", "evaluations",
@@ -55,6 +60,7 @@ def to_dict(result: CheckpointResult) -> dict[str, Any]:
         "steps": result.steps,
         "cost_f": result.cost_f,
         "forward_peak_values": result.forward_peak,
+        "store_all_peak_values": result.store_all_peak,
         "state_values": result.state_values,
         "tape_values": result.tape_values,
         "rows": [row_dict(r) for r in result.rows],
@@ -80,7 +86,8 @@ def summary_lines(result: CheckpointResult) -> list[tuple[str, str]]:
         ("spec", f"{result.spec.name}: a chain of {result.steps} steps (every strategy "
                  "tapes each step once)"),
         ("cost(f)", f"{numbers.count(result.cost_f)} ops"),
-        ("memory", f"forward pass alone {numbers.count(result.forward_peak)} values; a state "
+        ("memory", f"store-all {numbers.count(result.store_all_peak)} values, the forward "
+                   f"pass alone {numbers.count(result.forward_peak)}; a state "
                    f"up to {numbers.count(max(result.state_values))}, a step's tape up to "
                    f"{numbers.count(largest_tape)}"),
         ("gradients", "every strategy's equals store-all's bit for bit"

@@ -93,6 +93,8 @@ class CheckpointResult:
     state_values: list[int]
     tape_values: list[int]
     rows: list[Row]
+    #: The peak of stored values of store-all (the reference every row is compared with).
+    store_all_peak: int = 0
 
     @property
     def all_identical(self) -> bool:
@@ -177,7 +179,7 @@ def run_strategies(chain: Chain, spec: Spec, strategies: Sequence[Strategy]
                         bool(np.array_equal(run.gradient, reference.gradient))
                         and run.loss == reference.loss))
     return CheckpointResult(spec, len(chain), cost_f.total, forward_peak, state_values,
-                            tape_values, rows)
+                            tape_values, rows, reference.peak_values)
 
 
 def _sizes(chain: Chain) -> tuple[list[int], list[int]]:

@@ -40,28 +40,28 @@ def beta(s: int, r: int) -> int:
     return comb(s + r, s)
 
 
-def repetitions(l: int, s: int) -> int:
-    """The least ``r`` with β(s, r) ≥ l: how often the busiest step is run forward.
+def repetitions(n: int, s: int) -> int:
+    """The least ``r`` with β(s, r) ≥ n: how often the busiest step is run forward.
 
     >>> repetitions(10, 2), repetitions(1, 4)
     (3, 0)
     """
-    _check(l, s)
+    _check(n, s)
     r = 0
-    while beta(s, r) < l:
+    while beta(s, r) < n:
         r += 1
     return r
 
 
-def untaped(l: int, s: int) -> int:
-    """t(l, s): the least number of untaped step evaluations to reverse ``l`` steps
+def untaped(n: int, s: int) -> int:
+    """t(n, s): the least number of untaped step evaluations to reverse ``n`` steps
     with ``s`` snapshots (closed form).
 
     >>> untaped(1, 1), untaped(5, 1), untaped(5, 4)
     (0, 10, 4)
     """
-    r = repetitions(l, s)
-    return r * l - comb(s + r, s + 1)
+    r = repetitions(n, s)
+    return r * n - comb(s + r, s + 1)
 
 
 def untaped_recursive(l_max: int, s_max: int) -> list[list[int]]:
@@ -72,17 +72,17 @@ def untaped_recursive(l_max: int, s_max: int) -> list[list[int]]:
     [0, 1, 2, 4, 6]
     """
     table = [[0] * (l_max + 1) for _ in range(s_max + 1)]
-    for l in range(1, l_max + 1):
-        table[1][l] = l * (l - 1) // 2
+    for n in range(1, l_max + 1):
+        table[1][n] = n * (n - 1) // 2
     for s in range(2, s_max + 1):
         row, below = table[s], table[s - 1]
-        for l in range(2, l_max + 1):
-            row[l] = min(i + row[i] + below[l - i] for i in range(1, l))
+        for n in range(2, l_max + 1):
+            row[n] = min(i + row[i] + below[n - i] for i in range(1, n))
     return table
 
 
-def split(l: int, s: int) -> int:
-    """Where to put the next snapshot when reversing ``l`` steps from a snapshot with
+def split(n: int, s: int) -> int:
+    """Where to put the next snapshot when reversing ``n`` steps from a snapshot with
     ``s`` snapshots free (this one included): advance this many steps, store, reverse
     the rest with ``s − 1``, then the first part with ``s``. revolve's offline rule,
     from the binomials around β(s, r); the tests check that it reaches t(l, s).
@@ -90,23 +90,23 @@ def split(l: int, s: int) -> int:
     >>> split(10, 2), split(2, 2)
     (6, 1)
     """
-    if l < 2 or s < 2:
-        return max(1, l - 1)
-    r = repetitions(l, s)
+    if n < 2 or s < 2:
+        return max(1, n - 1)
+    r = repetitions(n, s)
     b1 = beta(s, r - 1)
     b2 = beta(s - 1, r - 1)
     b3 = beta(s - 2, r - 1)
     b4 = beta(s, r - 2)
     b5 = beta(s - 3, r)
-    if l <= b1 + b3:
+    if n <= b1 + b3:
         i = b4
-    elif l >= beta(s, r) - b5:
+    elif n >= beta(s, r) - b5:
         i = b1
     else:
-        i = l - b2 - b3
-    return min(max(i, 1), l - 1)
+        i = n - b2 - b3
+    return min(max(i, 1), n - 1)
 
 
-def _check(l: int, s: int) -> None:
-    if l < 1 or s < 1:
-        raise ValueError(f"steps and snapshots must be at least 1, got l={l}, s={s}")
+def _check(n: int, s: int) -> None:
+    if n < 1 or s < 1:
+        raise ValueError(f"steps and snapshots must be at least 1, got l={n}, s={s}")

@@ -13,25 +13,26 @@ one ending in the scalar loss. Each step computes on counted numbers
 
 An MLP is the chain of its l = L + 1 layers (:mod:`.mlp`); a transformer plugs in the
 same way, one step per block with the embedding first and the head with the loss last.
-Stored values are measured by :func:`values`: the distinct counted numbers a state or a
-record holds (a number shared by two of them is stored once).
+Stored values are measured by :func:`values`, in blocks (a vector shared by a state
+and a tape is stored once; :mod:`cheapgrad.engines.memory`).
 
 Example::
 
     >>> from cheapgrad.core.number import const
-    >>> values([[const(1.0), const(2.0)], ([const(3.0)], None)])
+    >>> x = [const(1.0), const(2.0)]
+    >>> values([[x], ([const(3.0)], x, None)])
     3
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
 
 from cheapgrad.core.counter import Counter
-from cheapgrad.core.number import Num
+from cheapgrad.engines.memory import stored_values
 
 
 class Step(Protocol):
@@ -69,17 +70,6 @@ class Chain:
         return f"Chain({self.name!r}, {len(self.steps)} steps)"
 
 
-def numbers(obj: Any) -> Iterator[Num]:
-    """The counted numbers inside nested lists and tuples, walked without recursion."""
-    stack = [obj]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, Num):
-            yield item
-        elif isinstance(item, (list, tuple)):
-            stack.extend(item)
-
-
 def values(obj: Any) -> int:
-    """How many distinct counted numbers ``obj`` holds (see the module docstring)."""
-    return len({id(n) for n in numbers(obj)})
+    """How many values ``obj`` holds (:func:`cheapgrad.engines.memory.stored_values`)."""
+    return stored_values(obj)

@@ -7,10 +7,10 @@ stored value measured.
 * the taped and untaped step evaluations;
 * the ops, counted per category (``taped``, ``untaped``, ``reverse``) with the layers'
   own buckets;
-* the peak of stored values: the distinct counted numbers held at once by the snapshots,
-  the tapes and the current state (while a step runs, its input and its output); the
-  parameters, their gradients, the targets and the adjoint being carried are the same
-  for every strategy and not counted;
+* the peak of stored values: the values held at once by the snapshots, the tapes and
+  the current state (while a step runs, its input and its output), each stored block
+  once (:mod:`cheapgrad.engines.memory`); the parameters, their gradients, the targets
+  and the adjoint being carried are the same for every strategy and not counted;
 * the most snapshots held at once (x₀ included), and the gradient the reverse rules left.
 
 Example::
@@ -32,48 +32,55 @@ from typing import Any
 
 import numpy as np
 
-from cheapgrad.analysis.checkpoint.chain import Chain, numbers
+from cheapgrad.analysis.checkpoint.chain import Chain
 from cheapgrad.analysis.checkpoint.schedules import Strategy, actions
 from cheapgrad.core.counter import Counter, OpCounts, gc_paused
 from cheapgrad.core.number import Num
+from cheapgrad.engines.memory import blocks
 
 #: The op categories of a schedule's counts.
 CATEGORIES = ("taped", "untaped", "reverse")
 
 
 class Ledger:
-    """Counted numbers held, by who holds them; the peak of distinct ones. A holder is
-    given the ids of what it holds (:func:`ids`), so that a state held twice (the current
-    state and a snapshot of it) is walked once."""
+    """Stored blocks held, by who holds them; the peak of the values of the distinct
+    ones. A holder is given the blocks of what it holds (:func:`ids`), so that a state
+    held twice (the current state and a snapshot of it) is walked once."""
 
-    __slots__ = ("refs", "held", "peak")
+    __slots__ = ("refs", "held", "total", "peak")
 
     def __init__(self) -> None:
-        self.refs: dict[int, int] = {}
-        self.held: dict[Any, list[int]] = {}
+        self.refs: dict[int, list[int]] = {}  # id -> [holders, size]
+        self.held: dict[Any, list[tuple[int, int]]] = {}
+        self.total = 0
         self.peak = 0
 
-    def hold(self, key: Any, ids: list[int]) -> None:
+    def hold(self, key: Any, ids: list[tuple[int, int]]) -> None:
         self.held[key] = ids
         refs = self.refs
-        for i in ids:
-            refs[i] = refs.get(i, 0) + 1
-        if len(refs) > self.peak:
-            self.peak = len(refs)
+        for i, size in ids:
+            entry = refs.get(i)
+            if entry is None:
+                refs[i] = [1, size]
+                self.total += size
+            else:
+                entry[0] += 1
+        if self.total > self.peak:
+            self.peak = self.total
 
     def drop(self, key: Any) -> None:
         refs = self.refs
-        for i in self.held.pop(key, ()):
-            left = refs[i] - 1
-            if left:
-                refs[i] = left
-            else:
+        for i, _ in self.held.pop(key, ()):
+            entry = refs[i]
+            entry[0] -= 1
+            if not entry[0]:
                 del refs[i]
+                self.total -= entry[1]
 
 
-def ids(obj: Any) -> list[int]:
-    """The ids of the counted numbers ``obj`` holds."""
-    return [id(n) for n in numbers(obj)]
+def ids(obj: Any) -> list[tuple[int, int]]:
+    """The stored blocks of ``obj``: ``(id, size)``, each once."""
+    return list(dict(blocks(obj)).items())
 
 
 @dataclass
