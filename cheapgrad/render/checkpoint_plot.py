@@ -47,7 +47,7 @@ def checkpoint_figure(result: CheckpointResult) -> Any:
     for family, rows in families.items():
         rows.sort(key=lambda r: r.run.peak_values)
         ax.plot([r.run.peak_values for r in rows], [r.ratio for r in rows],
-                marker=markers.get(family, "o"), linestyle="-" if len(rows) > 1 else "none",
+                marker=markers.get(family, "o"), linestyle="-" if family == "revolve" else "none",
                 markersize=5, label=family)
     revolve = sorted((r for r in result.rows if r.strategy.startswith("revolve")),
                      key=lambda r: r.run.peak_values)
@@ -56,13 +56,19 @@ def checkpoint_figure(result: CheckpointResult) -> Any:
         ax.plot([r.run.peak_values for r in revolve],
                 [(r.run.cost - r.run.counts["untaped"].total + (r.bound or 0) * step)
                  / result.cost_f for r in revolve],
-                color="grey", linestyle=":", label="binomial bound t(l, S)")
+                color="grey", linewidth=5, alpha=0.35, zorder=0,
+                label="binomial bound t(l, S)")
     xs = [r.run.peak_values for r in result.rows]
     ys = [r.ratio for r in result.rows]
     if max(xs) > 10 * max(1, min(xs)):
         ax.set_xscale("log")
     if max(ys) > 10 * min(ys):
+        from matplotlib.ticker import FuncFormatter
+
         ax.set_yscale("log")
+        plain = FuncFormatter(lambda y, _pos: f"{y:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)
     ax.set_xlabel("peak stored values (floats)")
     ax.set_ylabel("cost(f, ∇f) / cost(f), counted")
     ax.set_title(f"checkpointing: ops against memory ({result.spec.name}, "
