@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cheapgrad.analysis.checkpoint import (
     checkpoint,
@@ -233,3 +235,51 @@ def test_too_large_is_refused_with_an_estimate() -> None:
         checkpoint(spec, ["recompute-all"])
     with pytest.raises(TooLargeError):
         checkpoint(load_config("lecture"), ["revolve:1"], max_ops=100)
+
+
+# --- property: random nets, random strategies -----------------------------------------
+
+
+@st.composite
+def nets_and_strategies(draw: st.DrawFn) -> tuple[dict[str, Any], list[str]]:
+    depth = draw(st.integers(0, 7))
+    spec = {
+        "input_dim": draw(st.integers(1, 4)),
+        "hidden": draw(st.lists(st.integers(1, 4), min_size=depth, max_size=depth)),
+        "activation": draw(st.lists(st.sampled_from(["tanh", "relu", "sigmoid", "identity"]),
+                                    min_size=depth, max_size=depth)),
+        "outputs": draw(st.integers(1, 3)),
+        "bias": draw(st.booleans()),
+        "batch": draw(st.integers(1, 3)),
+        "seed": draw(st.integers(0, 2**16)),
+    }
+    steps = depth + 1
+    k = draw(st.integers(1, steps))
+    s = draw(st.integers(1, steps + 2))
+    return spec, ["recompute-all", "sqrt", f"segments:{k}", f"revolve:{s}"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(nets_and_strategies())
+def test_random_nets_every_strategy_is_store_all_bit_for_bit(
+        case: tuple[dict[str, Any], list[str]]) -> None:
+    data, strategies = case
+    spec = spec_from_dict(data)
+    params = init_params(spec)
+    counter = Counter()
+    out = scalar_engine(spec, params, counter)
+    chain = mlp_chain(spec, params)
+    steps = len(chain)
+    result = run_strategies(chain, spec, [parse_strategy(s, steps) for s in strategies])
+    assert result.all_identical
+    assert result.store_all_peak == out.memory["tape"]
+    store_all = execute(chain, Strategy("store-all"))
+    assert np.array_equal(store_all.gradient, out.grads.flat())
+    for row in result.rows:
+        strategy = parse_strategy(row.strategy, steps)
+        assert row.run.untaped == predicted_untaped(strategy, steps)
+        assert row.run.taped == steps
+        # every extra op is a step evaluation: ops grow by exactly the untaped steps' ops
+        assert row.run.counts["reverse"].total == store_all.counts["reverse"].total
+        if strategy.kind == "revolve":
+            assert row.run.peak_values <= result.memory_bound(strategy.number or 1)

@@ -3,12 +3,13 @@ every strategy counted and its gradient compared with store-all's."""
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
 from rich.console import Console
 
-from cheapgrad.analysis.checkpoint import checkpoint, default_strategies
+from cheapgrad.analysis.checkpoint import CheckpointResult, checkpoint, default_strategies
 from cheapgrad.cli.common import (
     TABLE_WIDTH,
     InputError,
@@ -106,18 +107,13 @@ def command(config: str | None, snapshots: str | None, strategies: tuple[str, ..
         sys.exit(1)
 
 
-def _write(result: object, fmt: str, console: Console) -> None:
-    import json
-
-    from cheapgrad.analysis.checkpoint import CheckpointResult
-
-    assert isinstance(result, CheckpointResult)
-    fh = console.file
+def _write(result: CheckpointResult, fmt: str, console: Console) -> None:
+    """The chosen format into ``console``'s file (a table 80 columns wide)."""
     if fmt == "json":
-        fh.write(json.dumps(to_dict(result), indent=2) + "\n")
+        console.file.write(json.dumps(to_dict(result), indent=2) + "\n")
     elif fmt == "markdown":
-        fh.write(to_markdown(result))
+        console.file.write(to_markdown(result))
     elif fmt == "csv":
-        fh.write(to_csv(result))
+        console.file.write(to_csv(result))
     else:
         console.print(checkpoint_tables(result))

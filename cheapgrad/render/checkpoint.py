@@ -21,18 +21,13 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from typing import Any
 
 from cheapgrad.analysis.checkpoint import CheckpointResult, Row
 from cheapgrad.render import numbers
+from cheapgrad.render.numbers import json_number
 
 SCHEMA_VERSION = 1
-
-
-def json_number(x: float | None) -> float | None:
-    """A float for JSON: ``None`` (null) for a missing, infinite or nan value."""
-    return x if x is not None and math.isfinite(x) else None
 
 #: The columns of a row, in the order of CSV and Markdown.
 FIELDS = ("strategy", "snapshots", "taped", "untaped", "binomial_bound", "evaluations",

@@ -23,6 +23,7 @@ from cheapgrad.render import costmodels as render_costmodels
 from cheapgrad.render import numbers
 from cheapgrad.render.checkpoint import to_dict as checkpoint_dict
 from cheapgrad.render.checkpoint import to_markdown as checkpoint_markdown
+from cheapgrad.render.numbers import json_number
 from cheapgrad.render.timing import clock_markdown
 
 #: Version of the JSON layout; bumped when a field changes meaning or disappears.
@@ -61,11 +62,6 @@ def widths_text(widths: Sequence[int]) -> str:
     if len(widths) <= 2:
         return " → ".join(map(str, widths))
     return f"{widths[0]} → {runs_text(widths[1:-1], ' → ')} → {widths[-1]}"
-
-
-def json_number(x: float | None) -> float | None:
-    """A float for JSON: ``None`` (null) for a missing, infinite or nan value."""
-    return x if x is not None and math.isfinite(x) else None
 
 
 def layer_rows(result: RunResult) -> list[dict[str, Any]]:
