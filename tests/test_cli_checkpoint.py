@@ -95,6 +95,9 @@ def test_too_large_names_the_estimate(cli: CliRunner, tmp_path: Path) -> None:
     line = one_line_error(cli.invoke(main, ["checkpoint", str(spec), "--strategy",
                                             "recompute-all"]), "--max-ops")
     assert "recompute-all alone" in line
+    # run refuses it before counting the net
+    line = one_line_error(cli.invoke(main, ["run", str(spec), "--checkpoint", "revolve:1"]),
+                          "revolve:1 alone", "--max-ops")
 
 
 def test_exit_1_when_a_gradient_differs(cli: CliRunner, monkeypatch: pytest.MonkeyPatch

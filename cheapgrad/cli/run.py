@@ -12,8 +12,8 @@ import numpy as np
 # numpy.random's compiled modules start up is lost (the run then goes on to its end).
 import numpy.random  # noqa: F401
 
-from cheapgrad.analysis.checkpoint import CheckpointResult, checkpoint
-from cheapgrad.analysis.checkpoint.schedules import parse_strategy
+from cheapgrad.analysis.checkpoint import CheckpointResult, plan, run_strategies
+from cheapgrad.analysis.checkpoint.mlp import mlp_chain
 from cheapgrad.analysis.gradcheck import METHODS as CHECK_METHODS
 from cheapgrad.analysis.run import RunResult, run
 from cheapgrad.analysis.timing import ClockRow, Timing, clock_rows, time_net
@@ -109,11 +109,11 @@ def command(config: str | None, fmt: str, engine: str, save_path: str | None, fo
         grid_from_spec(spec)
     if save_path is not None:
         check_writable(save_path, force, suffix=".npz")
-    if strategy is not None:  # bad input is refused before any work
-        parse_strategy(strategy, len(spec.widths) - 1)
+    # a bad or too costly strategy is refused before any work
+    strategies = plan(spec, [strategy], max_ops) if strategy is not None else None
     say_ready()
     result = run(spec, engine, max_ops=max_ops, check=check_method)
-    ck = checkpoint(spec, [strategy], max_ops=max_ops) if strategy is not None else None
+    ck = run_strategies(mlp_chain(spec), spec, strategies) if strategies else None
     timing = time_net(spec, params=result.params) if timed else None
     rows = clock_rows(spec, time_batches, engine=engine) if time_batches else None
     if save_path is not None:

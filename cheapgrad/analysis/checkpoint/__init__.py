@@ -44,7 +44,7 @@ from cheapgrad.models.spec import Spec
 
 __all__ = [
     "CheckpointResult", "Row", "ScheduleError", "Strategy", "checkpoint", "default_strategies",
-    "estimated_ops", "MAX_OPS",
+    "estimated_ops", "MAX_OPS", "plan", "run_strategies",
 ]
 
 #: The most counted ops :func:`checkpoint` runs unless told otherwise (the scalar
@@ -140,14 +140,17 @@ def estimated_ops(spec: Spec, strategy: Strategy) -> int:
     return predicted_total(prediction) + predicted_untaped(strategy, steps) * max(per_step)
 
 
-def checkpoint(spec: Spec, strategies: Sequence[str], *, max_ops: int | None = None
-               ) -> CheckpointResult:
-    """Run every strategy of ``strategies`` (names as :func:`parse_strategy` reads them)
-    on ``spec``'s chain; store-all runs first in any case, as the reference gradient.
+def plan(spec: Spec, strategies: Sequence[str], max_ops: int | None = None
+         ) -> list[Strategy]:
+    """The strategies ``strategies`` name, checked against ``spec``'s chain and the size
+    limit before any work: raises :class:`ScheduleError` for a strategy that does not
+    exist or fit, and :class:`TooLargeError` when the estimated ops (:func:`estimated_ops`)
+    of all of them, store-all's included, exceed ``max_ops`` (default :data:`MAX_OPS`).
 
-    Raises :class:`ScheduleError` for a strategy that does not exist or fit, and
-    :class:`TooLargeError` when the estimated ops (:func:`estimated_ops`) of all of
-    them exceed ``max_ops`` (default :data:`MAX_OPS`)."""
+    >>> from cheapgrad.models.spec import spec_from_dict
+    >>> plan(spec_from_dict({"input_dim": 2, "hidden": [3], "activation": "tanh"}), ["sqrt"])
+    [Strategy(kind='sqrt', number=None)]
+    """
     steps = len(spec.widths) - 1
     parsed = [parse_strategy(s, steps) for s in strategies]
     limit = MAX_OPS if max_ops is None else max_ops
@@ -161,8 +164,16 @@ def checkpoint(spec: Spec, strategies: Sequence[str], *, max_ops: int | None = N
             f"{steps} steps ({worst.name} alone {estimates[worst]:,}), over the limit of "
             f"{limit:,}; choose more memory (more snapshots or segments), fewer strategies, "
             "or raise --max-ops")
-    chain = mlp_chain(spec)
-    return run_strategies(chain, spec, parsed)
+    return parsed
+
+
+def checkpoint(spec: Spec, strategies: Sequence[str], *, max_ops: int | None = None
+               ) -> CheckpointResult:
+    """Run every strategy of ``strategies`` (names as :func:`parse_strategy` reads them)
+    on ``spec``'s chain, checked first by :func:`plan`; store-all runs first in any
+    case, as the reference gradient."""
+    parsed = plan(spec, strategies, max_ops)
+    return run_strategies(mlp_chain(spec), spec, parsed)
 
 
 def run_strategies(chain: Chain, spec: Spec, strategies: Sequence[Strategy]
