@@ -50,9 +50,9 @@ class ScaleStep:
         self.grad = grad
 
     def run(self, state: list[Num], counter: Counter, tape: bool) -> tuple[Any, Any]:
-        with counter.scope("forward"):
-            out = [self.c * state[0] + 1.0]
-        return out, (state if tape else None)
+        # no counting scope: the executor counts the evaluations, and this test runs
+        # about a million of them
+        return [self.c * state[0] + 1.0], (state if tape else None)
 
     def reverse(self, record: Any, adjoint: Any, counter: Counter) -> Any:
         g = const(1.0) if adjoint is None else adjoint[0]
@@ -186,14 +186,16 @@ def test_store_all_is_the_scalar_engine(name: str) -> None:
     assert cost_f.total == counter.totals("forward").total + counter.totals("loss").total
 
 
-@pytest.mark.parametrize("name", ["lecture", "deep-narrow", "mixed", "sigmoid"])
+@pytest.mark.parametrize("name", SPECS)
 def test_revolve_memory_within_s_snapshots_and_one_tape(name: str) -> None:
+    """For every S from 1 to l (deep-64: S = 2, 3, 5, 8, 16, 64, 65)."""
     spec = load_config(name)
     chain = mlp_chain(spec)
     steps = len(chain)
-    result = run_strategies(chain, spec, [Strategy("revolve", s) for s in range(1, steps + 1)])
+    numbers = list(range(1, steps + 1)) if steps <= 20 else [2, 3, 5, 8, 16, 64, 65]
+    result = run_strategies(chain, spec, [Strategy("revolve", s) for s in numbers])
     store_all = execute(chain, Strategy("store-all")).peak_values
-    for s, row in enumerate(result.rows, start=1):
+    for s, row in zip(numbers, result.rows, strict=True):
         assert row.run.peak_values <= result.memory_bound(s), (s, row.run.peak_values)
         assert row.run.peak_values <= store_all
         assert row.run.snapshots <= s
