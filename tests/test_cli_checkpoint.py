@@ -100,6 +100,19 @@ def test_too_large_names_the_estimate(cli: CliRunner, tmp_path: Path) -> None:
                           "revolve:1 alone", "--max-ops")
 
 
+def test_too_many_evaluations_are_refused(cli: CliRunner, tmp_path: Path) -> None:
+    """A long chain of tiny steps: few ops, but S and K from 1 to 501 would run about 1.5
+    million step evaluations."""
+    spec = tmp_path / "long.yaml"
+    spec.write_text("name: long\ninput_dim: 2\nhidden: [" + ", ".join(["2"] * 500)
+                    + "]\nactivation: tanh\noutputs: 1\n")
+    one_line_error(cli.invoke(main, ["checkpoint", str(spec)]),
+                   "step evaluations on the chain's 501 steps, over the limit of 500,000",
+                   "--snapshots")
+    ok = cli.invoke(main, ["checkpoint", str(spec), "--snapshots", "8", "--format", "csv"])
+    assert ok.exit_code == 0 and "revolve:8,8,501,1790,1790," in ok.stdout
+
+
 def test_exit_1_when_a_gradient_differs(cli: CliRunner, monkeypatch: pytest.MonkeyPatch
                                         ) -> None:
     original = Row.__init__

@@ -44,12 +44,15 @@ from cheapgrad.models.spec import Spec
 
 __all__ = [
     "CheckpointResult", "Row", "ScheduleError", "Strategy", "checkpoint", "default_strategies",
-    "estimated_ops", "MAX_OPS", "plan", "run_strategies",
+    "estimated_ops", "MAX_EVALUATIONS", "MAX_OPS", "plan", "run_strategies",
 ]
 
 #: The most counted ops :func:`checkpoint` runs unless told otherwise (the scalar
 #: engine's limit: every step runs on counted scalars).
 MAX_OPS = 30_000_000
+#: The most step evaluations it runs in all: on a long chain of narrow steps the
+#: bookkeeping of each evaluation, not its ops, is what takes the time (about 10-30 µs).
+MAX_EVALUATIONS = 500_000
 
 
 @dataclass
@@ -145,7 +148,8 @@ def plan(spec: Spec, strategies: Sequence[str], max_ops: int | None = None
     """The strategies ``strategies`` name, checked against ``spec``'s chain and the size
     limit before any work: raises :class:`ScheduleError` for a strategy that does not
     exist or fit, and :class:`TooLargeError` when the estimated ops (:func:`estimated_ops`)
-    of all of them, store-all's included, exceed ``max_ops`` (default :data:`MAX_OPS`).
+    of all of them, store-all's included, exceed ``max_ops`` (default :data:`MAX_OPS`) or
+    their step evaluations :data:`MAX_EVALUATIONS`.
 
     >>> from cheapgrad.models.spec import spec_from_dict
     >>> plan(spec_from_dict({"input_dim": 2, "hidden": [3], "activation": "tanh"}), ["sqrt"])
@@ -164,6 +168,12 @@ def plan(spec: Spec, strategies: Sequence[str], max_ops: int | None = None
             f"{steps} steps ({worst.name} alone {estimates[worst]:,}), over the limit of "
             f"{limit:,}; choose more memory (more snapshots or segments), fewer strategies, "
             "or raise --max-ops")
+    evaluations = sum(steps + predicted_untaped(s, steps) for s in parsed)
+    if evaluations > MAX_EVALUATIONS:
+        raise TooLargeError(
+            f"{spec.name}: these {len(parsed):,} strategies would run {evaluations:,} step "
+            f"evaluations on the chain's {steps} steps, over the limit of "
+            f"{MAX_EVALUATIONS:,}; choose fewer numbers (--snapshots 1,2,4,8) or strategies")
     return parsed
 
 
