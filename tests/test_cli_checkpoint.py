@@ -83,6 +83,7 @@ def test_plot(cli: CliRunner, tmp_path: Path) -> None:
     (["--strategy", "revolv:2"], "(did you mean 'revolve'?)"),
     (["--strategy", "revolve:1", "--max-ops", "100"], "over the limit of 100"),
     (["--plot", "t.txt"], "the plot is written as"),
+    (["--snapshots", "2", "--strategy", "sqrt"], "give one"),
 ])
 def test_bad_input_is_one_line(cli: CliRunner, args: list[str], needle: str) -> None:
     one_line_error(cli.invoke(main, ["checkpoint", "lecture", *args]), needle)

@@ -69,6 +69,8 @@ def command(config: str | None, snapshots: str | None, strategies: tuple[str, ..
       cheapgrad checkpoint deep-64 --plot trade-off.png
       cheapgrad checkpoint deep-64 --strategy revolve:3 --strategy sqrt
     """
+    if snapshots is not None and strategies:
+        raise InputError("--snapshots and --strategy both choose the strategies: give one")
     spec = load_config(config)
     steps = len(spec.widths) - 1
     try:
