@@ -21,8 +21,8 @@ from typing import Any
 from cheapgrad.version import __version__
 
 __all__ = [
-    "Circuit", "CircuitResult", "__version__", "analyze", "cos", "exp", "grad", "log", "sin",
-    "sqrt", "tanh",
+    "Circuit", "CircuitResult", "__version__", "analyze", "cos", "exp", "grad", "hessian",
+    "hvp", "jacobian", "log", "sin", "sqrt", "tanh",
 ]
 
 

@@ -14,10 +14,13 @@ from cheapgrad.analysis.audit import (
     LECTURE_FACTOR,
     run_audit,
 )
+from cheapgrad.analysis.second_audit import run_second_audit
 from cheapgrad.cli.common import emit, exits_cleanly
 from cheapgrad.cli.options import engine_option, format_option
 from cheapgrad.render.audit import to_markdown
 from cheapgrad.render.costmodel_tables import audit_tables
+from cheapgrad.render.second_audit import second_audit_tables
+from cheapgrad.render.second_audit import to_markdown as second_markdown
 from cheapgrad.util import parse_int_list
 
 #: Most values one grid option takes, and the largest value (keeps the audit quick).
@@ -51,9 +54,12 @@ def _csv(values: tuple[int, ...]) -> str:
               help="Examples whose losses are summed (the lecture's theorem is about one).")
 @engine_option(default="scalar", help="Engine that measures the worst case.")
 @format_option(("table", "json", "markdown"))
+@click.option("--second-order", is_flag=True,
+              help="Audit the published constants of tangents, gradients and Hessian-vector "
+                   "products instead, measured on the scalar built-ins (docs/second-order.md).")
 @exits_cleanly
 def command(factor: float, stated_bound: float, depths: str, widths: str, costs: str,
-            batch: int, engine: str, fmt: str) -> None:
+            batch: int, engine: str, fmt: str, second_order: bool) -> None:
     """Audit Theorem 2.1: is cost(f, ∇f) <= B·cost(f) whenever cost(h') <= C·cost(h)?
 
     Derives the exact unit-cost ratio of an MLP as a closed form of its architecture
@@ -62,10 +68,20 @@ def command(factor: float, stated_bound: float, depths: str, widths: str, costs:
     worst case found on the counted engine. Exit code 0 when the stated bound holds
     and every measurement equals the closed form, 1 otherwise, 2 for bad input.
 
+    With --second-order, sets the published constants of second order (Pearlmutter,
+    the JAX cookbook, Griewank & Walther) beside the ratios measured on the built-ins;
+    the exit code is 0 (their bounds are under other cost models; the table says which).
+
     \b
     Example:
       cheapgrad audit --derivative-factor 5 --format json
+      cheapgrad audit --second-order
     """
+    if second_order:
+        audit = run_second_audit()
+        emit(fmt, document=audit.to_dict, markdown=lambda: second_markdown(audit),
+             table=lambda: second_audit_tables(audit))
+        return
     result = run_audit(
         factor, stated_bound,
         depths=_int_list("--depths", depths, MAX_DEPTH),

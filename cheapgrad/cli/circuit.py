@@ -13,10 +13,11 @@ import click
 
 from cheapgrad.analysis.circuit import DEFAULT_METHOD_MAX_OPS, analyze
 from cheapgrad.analysis.program import ENGINES, run_program
+from cheapgrad.cli import derivative as _derivative
 from cheapgrad.cli.common import TABLE_WIDTH, InputError, emit, exits_cleanly, load_config
 from cheapgrad.cli.options import cost_model_option, format_option, weights_option
 from cheapgrad.models.bundled import circuit_names
-from cheapgrad.models.circuits import BUILTINS, resolve
+from cheapgrad.models.circuits import BUILTINS, VECTOR_BUILTINS, resolve, vector_builtin
 from cheapgrad.models.programs import EXAMPLES, example_listing, load_program
 from cheapgrad.render.circuit import to_csv, to_dict, to_markdown
 from cheapgrad.render.circuit_tables import circuit_tables
@@ -31,6 +32,9 @@ def _listing() -> str:
     for b in BUILTINS.values():
         size = f"default n={b.default_n}" if b.default_n else "size from --spec"
         lines.append(f"  {b.name:<11} {b.summary}; inputs {b.inputs} ({size})")
+    lines.append("vector built-ins (--derivative jacobian):")
+    lines += [f"  {name:<11} {entry[4]} (default n={entry[1]})"
+              for name, entry in VECTOR_BUILTINS.items()]
     names = circuit_names()
     if names:
         lines.append("example circuit files (cheapgrad circuit NAME, or copy one):")
@@ -114,11 +118,13 @@ def _is_program(target: str) -> bool:
                    "counted scalars (scalar, the reference); both count the same ops.")
 @click.option("--inputs", "inputs_path", metavar="DATA.npz",
               help="FILE.py:FUNC: the arrays to run FUNC on (default: the file's inputs()).")
+@_derivative.derivative_option()
+@_derivative.direction_option()
 @click.option("--list", "list_only", is_flag=True, help="List the built-ins and examples.")
 @exits_cleanly
 def command(target: str | None, n: int | None, seed: int | None, spec_name: str | None,
             fmt: str, max_ops: int, cost_model: str, weights: dict[str, float] | None,
-            engine: str, inputs_path: str | None,
+            engine: str, inputs_path: str | None, derivative: str, direction: str | None,
             list_only: bool) -> None:
     """Count f and its gradient on any arithmetic circuit, by generic reverse mode.
 
@@ -136,6 +142,9 @@ def command(target: str | None, n: int | None, seed: int | None, spec_name: str 
     random directions above; and the closed form of a built-in); 1 otherwise; 2 for bad
     input.
 
+    --derivative hvp|hessian|jacobian computes second derivatives and Jacobians
+    instead, every mode counted side by side and checked (docs/second-order.md).
+
     \b
     Examples:
       cheapgrad circuit product --n 1000
@@ -145,6 +154,8 @@ def command(target: str | None, n: int | None, seed: int | None, spec_name: str 
       cheapgrad circuit product --n 100 --cost-model all
       cheapgrad circuit model.py:loss --engine array --format json
       cheapgrad circuit np-attention
+      cheapgrad circuit rosen --derivative hvp --direction 1,0,0,0,0,0,0,0,0,0
+      cheapgrad circuit banded --n 50 --derivative jacobian
     """
     if list_only:
         click.echo(_listing())
@@ -152,10 +163,25 @@ def command(target: str | None, n: int | None, seed: int | None, spec_name: str 
     if target is None:
         raise InputError("name a circuit: a built-in (" + ", ".join(BUILTINS)
                          + "), an example, or a YAML file; see cheapgrad circuit --list")
+    if direction is not None and derivative != "hvp":
+        raise InputError("--direction applies to --derivative hvp only")
+    if target in VECTOR_BUILTINS:
+        if derivative != "jacobian":
+            raise InputError(f"{target} is a vector function: use --derivative jacobian")
+        vf = vector_builtin(target, n, 0 if seed is None else seed)
+        _derivative.run(derivative, vf.name, vf.fn, vf.values, vf.inputs, fmt=fmt,
+                        cost_model=cost_model, weights=weights, direction=direction,
+                        seed=seed, jacobian=vf.jacobian)
+        return
     if _is_program(target):
         if n is not None or seed is not None or spec_name is not None:
             raise InputError("--n, --seed and --spec apply to built-in circuits only")
         name, f, arrays = load_program(target, inputs_path)
+        if derivative != "grad":
+            fn, x, names = _derivative.program_target(f, arrays, engine, derivative)
+            _derivative.run(derivative, name, fn, x, names, fmt=fmt, cost_model=cost_model,
+                            weights=weights, direction=direction, seed=None)
+            return
         program = run_program(f, arrays, engine=engine, name=name)
         program.cost_weights = weights
         emit(fmt, document=lambda: program_dict(program),
@@ -171,6 +197,13 @@ def command(target: str | None, n: int | None, seed: int | None, spec_name: str 
         raise InputError("--spec applies to the mlp circuit only")
     spec = load_config(spec_name) if target == "mlp" else None
     circuit = resolve(target, n=n, seed=seed, spec=spec)
+    if derivative != "grad":
+        if weights is None and spec is not None:
+            weights = spec.cost_weights
+        _derivative.run(derivative, circuit.name, circuit.fn, circuit.values, circuit.inputs,
+                        fmt=fmt, cost_model=cost_model, weights=weights, direction=direction,
+                        seed=seed, hessian=circuit.hessian)
+        return
     with check_progress() as progress:
         result = analyze(circuit, max_ops=max_ops, progress=progress)
     if weights is None and spec is not None:

@@ -36,7 +36,7 @@ from typing import Any
 from cheapgrad.core import functions, ops
 from cheapgrad.core.counter import Counter
 from cheapgrad.core.number import Num, apply, const
-from cheapgrad.core.tape import DifferentiationError, circuit_nodes
+from cheapgrad.core.tape import DifferentiationError, circuit_nodes, dep_order
 
 #: Each op's counted fast path (the operator or function written out for it, which counts
 #: exactly what :func:`~cheapgrad.core.number.apply` counts); other ops go through apply.
@@ -171,3 +171,54 @@ def gradient(output: Num, inputs: Sequence[Num], counter: Counter,
     graph = _Graph(order)
     return [tangent(output, inputs, i, counter, phase, order, _reached(graph, x), graph)[1]
             for i, x in enumerate(inputs)]
+
+
+def directional(outputs: Sequence[Num], inputs: Sequence[Num], direction: Any,
+                counter: Counter, phase: str = "tangent",
+                order: list[Num] | None = None, dense: bool = False) -> list[Num]:
+    """One tangent pass over a recorded circuit with several outputs: the directional
+    derivatives J·direction of every output, counted under ``(phase, None, "tangent")``.
+
+    Unlike :func:`tangent`, the values are not recomputed: the pass reads the values the
+    tape holds (the recorded nodes), so it counts only the tangent ops, as a dual-number
+    pass run together with the function would count beyond the function. An input with
+    a zero direction gets no tangent (``None``, no op), unless ``dense``: then every
+    input is seeded, zeros included, and every node's tangent is computed, as a pass
+    with a dense tangent vector does. The seeds are constants, so run
+    inside :func:`~cheapgrad.core.number.tracing` the tangents are recorded as a circuit
+    that reverse mode can differentiate again.
+
+    >>> from cheapgrad.core.number import tracing, var
+    >>> x, y = var(3.0), var(4.0)
+    >>> with tracing():
+    ...     f = x * y + x
+    >>> c = Counter()
+    >>> [t.v for t in directional([f], [x, y], [1.0, 2.0], c)]
+    [11.0]
+    >>> c.totals().nonzero()
+    {'add': 2, 'mul': 2}
+    """
+    nodes = dep_order(outputs) if order is None else order
+    index = {x: i for i, x in enumerate(inputs)}
+    _check_leaves(nodes, index)
+    tan: dict[Num, Any] = {}
+    with counter.scope(phase, None, "tangent"):
+        for node in nodes:
+            op = node.op
+            if op is None:
+                d = direction[index[node]]
+                if d != 0.0 or dense:
+                    tan[node] = const(float(d))
+                continue
+            ts = tuple(tan.get(p) for p in node.parents)
+            if all(t is None for t in ts):
+                continue
+            if op.jvp is None:
+                raise DifferentiationError(
+                    f"op '{op.name}' has no derivative rule: the function is not "
+                    "differentiable through it (comparisons and branches have no derivative)")
+            t = op.jvp(node, node.parents, ts)
+            if t is not None:
+                tan[node] = t
+    return [tan.get(out, const(0.0)) if isinstance(out, Num) else const(0.0)
+            for out in outputs]

@@ -33,6 +33,7 @@ class Circuit:
     uncounted), ``complex_fn`` the same on complex input, which makes the check a complex
     step (exact to rounding, however small the gradient is next to f), ``batch_fn`` f on
     the rows of a (k, d) array, float or complex (many points per call, uncounted).
+    ``hessian``, when given, is an independent closed form of the Hessian in numpy.
     ``spec``, for a
     circuit that computes an MLP spec's loss, lets analysis put the hand-written backprop
     beside it.
@@ -50,3 +51,4 @@ class Circuit:
     batch_fn: Callable[[np.ndarray], np.ndarray] | None = None
     source: str | None = None
     spec: Spec | None = None
+    hessian: Callable[[np.ndarray], np.ndarray] | None = None

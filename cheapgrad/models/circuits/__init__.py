@@ -20,7 +20,9 @@ from cheapgrad.models.circuits.builtins import (
     builtin,
     det,
     horner,
+    mlp2,
     product,
+    rosenbrock,
     softmax_ce,
 )
 from cheapgrad.models.circuits.files import (
@@ -32,13 +34,19 @@ from cheapgrad.models.circuits.files import (
     load_circuit,
 )
 from cheapgrad.models.circuits.mlp import mlp, mlp_input_names
+from cheapgrad.models.circuits.vector import (
+    VECTOR_BUILTINS,
+    VectorCircuit,
+    vector_builtin,
+)
 from cheapgrad.models.spec import Spec
 from cheapgrad.util import did_you_mean
 
 __all__ = [
     "BUILTINS", "Builtin", "Circuit", "EvaluationError", "builtin", "bundled_names",
     "bundled_text", "circuit_from_dict", "circuit_from_yaml", "det", "horner",
-    "load_circuit", "mlp", "mlp_input_names", "product", "resolve", "softmax_ce",
+    "load_circuit", "mlp", "mlp2", "mlp_input_names", "product", "resolve", "rosenbrock",
+    "softmax_ce", "VECTOR_BUILTINS", "VectorCircuit", "vector_builtin",
 ]
 
 
