@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import mlp_spec_names
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,7 +33,7 @@ from cheapgrad.core.counter import Counter
 from cheapgrad.core.number import Num, const
 from cheapgrad.engines.scalar import scalar_engine
 from cheapgrad.errors import TooLargeError
-from cheapgrad.models.bundled import load_config, spec_names
+from cheapgrad.models.bundled import load_config
 from cheapgrad.models.mlp import init_params
 from cheapgrad.models.spec import spec_from_dict
 
@@ -155,7 +156,7 @@ def test_every_schedule_visits_each_step_taped_once() -> None:
 # --- on MLPs ---------------------------------------------------------------------------
 
 
-SPECS = sorted(set(spec_names()) - {"sweep"})
+SPECS = [n for n in mlp_spec_names() if n != "sweep"]
 
 
 @pytest.mark.parametrize("name", SPECS)

@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import invoke_json, one_line_error
+from conftest import invoke_json, mlp_spec_names, one_line_error
 
 from cheapgrad.analysis.checkpoint import Row, binomial
 from cheapgrad.cli.app import main
 from cheapgrad.core.counter import Counter
 from cheapgrad.engines.array import array_engine
 from cheapgrad.engines.scalar import scalar_engine
-from cheapgrad.models.bundled import load_config, spec_names
+from cheapgrad.models.bundled import load_config
 from cheapgrad.models.mlp import init_params
 
 
@@ -139,6 +139,10 @@ def test_run_with_a_checkpoint_strategy(cli: CliRunner) -> None:
     md = cli.invoke(main, ["run", "--checkpoint", "store-all", "--format", "markdown"])
     assert "## Checkpointing: lecture-tanh" in md.stdout
     one_line_error(cli.invoke(main, ["run", "--checkpoint", "sqrt:2"]), "takes no number")
+    one_line_error(cli.invoke(main, ["run", "gpt-tiny", "--checkpoint", "sqrt"]),
+                   "a transformer's blocks are not a checkpointing chain yet")
+    one_line_error(cli.invoke(main, ["checkpoint", "gpt-tiny"]),
+                   "a transformer's blocks are not a checkpointing chain yet")
 
 
 # --- memory in every run ---------------------------------------------------------------
@@ -154,7 +158,7 @@ def test_run_reports_memory(cli: CliRunner) -> None:
     assert "- memory: reverse mode stores 38 values" in md.stdout
 
 
-@pytest.mark.parametrize("name", spec_names())
+@pytest.mark.parametrize("name", mlp_spec_names())
 def test_engines_measure_the_same_memory(name: str) -> None:
     """The scalar engine's blocks of counted numbers and the array engine's arrays hold
     the same values, and store-all on the chain holds exactly what the engines keep."""

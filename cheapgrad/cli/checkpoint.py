@@ -17,10 +17,11 @@ from cheapgrad.cli.common import (
     check_writable,
     emit,
     exits_cleanly,
-    load_config,
     say_ready,
 )
 from cheapgrad.cli.options import format_option
+from cheapgrad.models.bundled import load_any_config
+from cheapgrad.models.transformer_spec import TransformerSpec
 from cheapgrad.render.checkpoint import to_csv, to_dict, to_markdown
 from cheapgrad.render.checkpoint_tables import checkpoint_tables
 from cheapgrad.util import ListError, parse_int_list
@@ -71,7 +72,11 @@ def command(config: str | None, snapshots: str | None, strategies: tuple[str, ..
     """
     if snapshots is not None and strategies:
         raise InputError("--snapshots and --strategy both choose the strategies: give one")
-    spec = load_config(config)
+    any_spec = load_any_config(config)
+    if isinstance(any_spec, TransformerSpec):
+        raise InputError(f"{any_spec.name}: checkpointing runs an MLP's chain of layers; a "
+                         "transformer's blocks are not a checkpointing chain yet")
+    spec = any_spec
     steps = len(spec.widths) - 1
     try:
         numbers = (parse_int_list(snapshots, "--snapshots", MAX_SNAPSHOTS)
