@@ -171,3 +171,13 @@ def test_engines_measure_the_same_memory(name: str) -> None:
     assert scalar == array
     assert checkpoint(spec, ["store-all"]).store_all_peak == scalar["tape"]
     assert np.isfinite(scalar["forward_peak"])
+
+
+def test_transformer_runs_report_memory(cli: CliRunner) -> None:
+    """Executed: the counted program's tape against the forward peak; shapes: none."""
+    doc = invoke_json(cli, "run", "gpt-tiny", "--format", "json")
+    m = doc["memory"]
+    assert m["tape"] > m["forward_peak"] > 0 and m["ops"] > 0
+    assert invoke_json(cli, "run", "gpt2-small", "--format", "json")["memory"] is None
+    table = cli.invoke(main, ["run", "gpt-tiny"])
+    assert f"reverse mode keeps {m['tape']:,} values" in table.output

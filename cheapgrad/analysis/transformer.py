@@ -68,6 +68,9 @@ class TransformerResult(Ratio):
     seconds: float = 0.0
     bound: float = BOUND
     cost_weights: dict[str, float] | None = field(default=None, repr=False)
+    #: Executed engines: the counted program's tape memory (``tape``, ``ops``,
+    #: ``forward_peak``: :func:`cheapgrad.analysis.program.run_program`); shapes: None.
+    memory: dict[str, int] | None = None
 
     @property
     def cost_f(self) -> int:
@@ -188,4 +191,5 @@ def run_transformer(spec: TransformerSpec, engine: str = "auto", *,
         closed = want == got and _phase_totals(shapes) == measured
     return TransformerResult(spec, used, reason, components, measured, prods, r.value,
                              r.check if check else None, closed,
-                             time.perf_counter() - start, cost_weights=spec.cost_weights)
+                             time.perf_counter() - start, cost_weights=spec.cost_weights,
+                             memory=r.memory)

@@ -7,8 +7,8 @@ The JSON document: ``kind: transformer``, the spec, ``engine`` and ``engine_reas
 ``parameters``, ``counts`` and ``nonscalar`` by phase, ``components`` (component ->
 {forward, backward: op kind -> count, ratio, flop_forward, flop_backward}), ``products``
 (m·n·k by phase and component), ``cost_f``, ``cost_f_and_grad``, ``ratio``, ``bound``,
-``holds``, ``cost_models``, ``loss``, ``gradient_check`` and ``closed_form`` (executed
-engines; null from shapes), ``passed``.
+``holds``, ``cost_models``, ``loss``, ``gradient_check``, ``closed_form`` and ``memory``
+(executed engines; null from shapes), ``passed``.
 
 Example::
 
@@ -59,6 +59,11 @@ def summary_rows(result: TransformerResult) -> list[tuple[str, str]]:
     if result.closed_form is not None:
         rows.append(("closed form", "every count equals the shapes engine's"
                      if result.closed_form else "DIFFERS from the shapes engine's counts"))
+    if result.memory is not None:
+        m = result.memory
+        rows.append(("memory", f"reverse mode keeps {m['tape']:,} values (every recorded "
+                               f"array's elements); the forward pass alone holds at most "
+                               f"{m['forward_peak']:,} at once"))
     rows.append(("time", numbers.seconds(result.seconds)))
     return rows
 
@@ -93,6 +98,7 @@ def to_dict(result: TransformerResult) -> dict[str, Any]:
         "loss": None if result.loss is None else json_number(result.loss),
         "gradient_check": None if result.check is None else result.check.to_json(),
         "closed_form": result.closed_form,
+        "memory": result.memory,
         "passed": result.passed,
     }
 
