@@ -83,8 +83,8 @@ def summary_lines(result: CheckpointResult) -> list[tuple[str, str]]:
         ("cost(f)", f"{numbers.count(result.cost_f)} ops"),
         ("memory", f"store-all {numbers.count(result.store_all_peak)} values, the forward "
                    f"pass alone {numbers.count(result.forward_peak)}; a state "
-                   f"up to {numbers.count(max(result.state_values))}, a step's tape up to "
-                   f"{numbers.count(largest_tape)}"),
+                   f"up to {numbers.count(max(result.state_values))}, a step's tape (with its "
+                   f"output) up to {numbers.count(largest_tape)}"),
         ("gradients", "every strategy's equals store-all's bit for bit"
          if result.all_identical else "NOT all equal to store-all's: "
          + ", ".join(r.strategy for r in result.rows if not r.identical)),

@@ -92,7 +92,8 @@ class CheckpointResult:
     steps: int
     cost_f: int
     forward_peak: int
-    #: Values of each state x₀ … x_{l−1} (the inputs of the steps) and of each step's tape.
+    #: Values of each state x₀ … x_{l−1} (the inputs of the steps) and of each step's tape
+    #: with its output.
     state_values: list[int]
     tape_values: list[int]
     rows: list[Row]
@@ -105,8 +106,8 @@ class CheckpointResult:
         return all(row.identical for row in self.rows)
 
     def memory_bound(self, snapshots: int) -> int:
-        """S snapshots of the largest state plus the largest step's tape: what
-        ``revolve:S`` may hold at most."""
+        """S snapshots of the largest state plus the largest step's tape (with its
+        output): what ``revolve:S`` may hold at most."""
         return snapshots * max(self.state_values) + max(self.tape_values)
 
 
@@ -204,8 +205,10 @@ def run_strategies(chain: Chain, spec: Spec, strategies: Sequence[Strategy]
 
 
 def _sizes(chain: Chain) -> tuple[list[int], list[int]]:
-    """The values of every step's input state and of its tape, measured by running each
-    step taped once (ops counted in a counter thrown away)."""
+    """The values of every step's input state and of its tape with its output (what a
+    taped step holds when it ends: the loss step's output, the loss, is not in its
+    tape), measured by running each step taped once (ops counted in a counter thrown
+    away)."""
     counter = Counter()
     states, tapes = [], []
     state = chain.initial
@@ -213,5 +216,5 @@ def _sizes(chain: Chain) -> tuple[list[int], list[int]]:
         for step in chain.steps:
             states.append(values(state))
             state, record = step.run(state, counter, True)
-            tapes.append(values(record))
+            tapes.append(values([record, state]))  # a hidden step's output is in its tape
     return states, tapes
