@@ -7,16 +7,11 @@ The JSON document: ``kind: transformer``, the spec, ``engine`` and ``engine_reas
 ``parameters``, ``counts`` and ``nonscalar`` by phase, ``components`` (component ->
 {forward, backward: op kind -> count, ratio, flop_forward, flop_backward}), ``products``
 (m·n·k by phase and component), ``cost_f``, ``cost_f_and_grad``, ``ratio``, ``bound``,
-<<<<<<< HEAD
 ``holds``, ``cost_models``, ``loss``, ``gradient_check``, ``closed_form`` and ``memory``
-(executed engines; null from shapes), ``passed``.
-=======
-``holds``, ``cost_models``, ``loss``, ``gradient_check`` and ``closed_form`` (executed
-engines; null from shapes), ``passed``, and ``sixn``: the 6N table
+(executed engines; null from shapes), ``passed``, and ``sixn``: the 6N table
 (:meth:`cheapgrad.analysis.sixn.SixN.to_dict`: each published formula beside the measured
 flop and unit counts per token, its relative error, what it leaves out; the ops per
 parameter per token; each measured ratio against its bound).
->>>>>>> main
 
 Example::
 
