@@ -106,6 +106,7 @@ def _elementwise(node: CArray, ts: list[CArray | None], used: np.ndarray) -> CAr
     shape = node.shape
     reach = [full(t.live, shape) if t is not None else np.zeros(shape, bool) for t in ts]
     live = full(node.live, shape) & used
+    groups: list[tuple[np.ndarray, tuple[bool, ...]]]
     if len(args) == 1:
         groups = [(reach[0] & live, (True,))]
     else:
