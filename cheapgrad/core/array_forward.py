@@ -47,7 +47,7 @@ from cheapgrad.core.array_masks import Mask, charge, either, full, norm, untrace
 from cheapgrad.core.counter import Counter
 from cheapgrad.core.tape import DifferentiationError
 
-__all__ = ["dep_order", "directional"]
+__all__ = ["dep_order", "directional", "passes"]
 
 
 def dep_order(outputs: Sequence[Any]) -> list[CArray]:
@@ -256,14 +256,11 @@ _RULES = {"elementwise": _elementwise, "matmul": _matmul, "sum": _sum, "move": _
           "select": _select}
 
 
-def directional(outputs: Sequence[Any], inputs: Sequence[CArray], direction: Sequence[Any],
-                counter: Counter, phase: str = "tangent", dense: bool = False
-                ) -> list[np.ndarray]:
-    """One tangent pass: the directional derivative of every output along
-    ``direction`` (one array per input, of its shape), counted under
-    ``(phase, None, "tangent")`` as :func:`cheapgrad.core.forward.directional` counts
-    on the scalar engine. An element with a zero direction gets no tangent (no op),
-    unless ``dense``: then every input element is seeded, zeros included."""
+def passes(outputs: Sequence[Any], inputs: Sequence[CArray], direction: Sequence[Any],
+           counter: Counter, phase: str = "tangent", dense: bool = False
+           ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """One tangent pass (see :func:`directional`): each output's tangent values (zero
+    where absent) and where a tangent reached it (the structural pattern of a seed)."""
     order = dep_order(outputs)
     used = _uses(order, outputs)
     index = {id(x): i for i, x in enumerate(inputs)}
@@ -288,6 +285,20 @@ def directional(outputs: Sequence[Any], inputs: Sequence[CArray], direction: Seq
     for out in outputs:
         t = tan.get(id(out)) if isinstance(out, CArray) else None
         shape = out.shape if isinstance(out, CArray) else ()
-        result.append(np.zeros(shape) if t is None else
-                      np.where(full(t.live, shape), np.broadcast_to(t.v, shape), 0.0))
+        if t is None:
+            result.append((np.zeros(shape), np.zeros(shape, bool)))
+            continue
+        reach = full(t.live, shape)
+        result.append((np.where(reach, np.broadcast_to(t.v, shape), 0.0), reach.copy()))
     return result
+
+
+def directional(outputs: Sequence[Any], inputs: Sequence[CArray], direction: Sequence[Any],
+                counter: Counter, phase: str = "tangent", dense: bool = False
+                ) -> list[np.ndarray]:
+    """One tangent pass: the directional derivative of every output along
+    ``direction`` (one array per input, of its shape), counted under
+    ``(phase, None, "tangent")`` as :func:`cheapgrad.core.forward.directional` counts
+    on the scalar engine. An element with a zero direction gets no tangent (no op),
+    unless ``dense``: then every input element is seeded, zeros included."""
+    return [v for v, _ in passes(outputs, inputs, direction, counter, phase, dense)]
