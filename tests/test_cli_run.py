@@ -169,6 +169,9 @@ def test_every_bundled_spec_runs_and_holds(cli: CliRunner):
         result = cli.invoke(main, ["run", name, "--format", "json"])
         assert result.exit_code == 0, (name, result.output[-300:])
         doc = json.loads(result.output)
+        if doc.get("kind") == "transformer":  # executed: checked; from shapes: no values
+            assert doc["passed"] and doc["closed_form"] in (True, None)
+            continue
         assert doc["holds"] and doc["gradient_check"]["passed"] and doc["counts_match_prediction"]
 
 

@@ -159,6 +159,8 @@ TABLE_COMMANDS = [
     ["run", "mixed", "--cost-model", "all", "--time", "--time-batches", "1,4"],
     ["run", "sigmoid", "--cost-model", "all"],
     ["run", "KINDS", "--cost-model", "weighted"],
+    ["run", "gpt-tiny", "--cost-model", "all"],
+    ["run", "gpt2-xl", "--cost-model", "all"],
     ["sweep", *OVERFLOWING],
     ["sweep", *OVERFLOWING, "--cost-model", "all"],
     ["sweep", *OVERFLOWING, "--cost-model", "nonscalar"],

@@ -161,7 +161,7 @@ def _call(f: Callable[..., Any], args: list[Any]) -> Any:
 
 def run_program(f: Callable[..., Any], arrays: Mapping[str, Any] | Sequence[Any], *,
                 engine: str = "array", name: str | None = None,
-                check: bool = True) -> ProgramResult:
+                check: bool = True, methods: bool = True) -> ProgramResult:
     """Count ``f`` and its gradient on ``arrays`` with ``engine`` (see module docstring)."""
     if engine not in ENGINES:
         raise CheapgradError(f"unknown engine {engine!r}: choose array or scalar")
@@ -184,7 +184,8 @@ def run_program(f: Callable[..., Any], arrays: Mapping[str, Any] | Sequence[Any]
     if check:
         result.check = check_program(f, inputs, gradients,
                                      analytic=counter.totals("forward").counts["cmp"] == 0)
-    result.methods = _methods(f, result)
+    if methods:  # forward mode and counted central differences beside reverse mode
+        result.methods = _methods(f, result)
     return result
 
 

@@ -29,10 +29,11 @@ def format_option(formats: tuple[str, ...] = FORMATS) -> Callable[[F], F]:
 
 
 def engine_option(default: str = DEFAULT_ENGINE,
-                  help: str = "How ops are executed and counted.") -> Callable[[F], F]:
-    """``--engine`` among the registered engines."""
-    return click.option("--engine", type=click.Choice(sorted(ENGINES)), default=default,
-                        show_default=True, help=help)
+                  help: str = "How ops are executed and counted.",
+                  extra: tuple[str, ...] = ()) -> Callable[[F], F]:
+    """``--engine`` among the registered engines (and ``extra`` choices)."""
+    return click.option("--engine", type=click.Choice(sorted((*ENGINES, *extra))),
+                        default=default, show_default=True, help=help)
 
 
 def cost_model_option(help: str) -> Callable[[F], F]:

@@ -20,7 +20,6 @@ from cheapgrad.cli.common import (
     check_writable,
     emit,
     exits_cleanly,
-    load_config,
     say_ready,
 )
 from cheapgrad.cli.options import (
@@ -29,6 +28,9 @@ from cheapgrad.cli.options import (
     format_option,
     weights_option,
 )
+from cheapgrad.cli.transformer import run_transformer_command
+from cheapgrad.models.bundled import load_any_config
+from cheapgrad.models.transformer_spec import TransformerSpec
 from cheapgrad.render.run import to_csv, to_dict, to_markdown
 from cheapgrad.render.run_tables import run_tables
 from cheapgrad.util import ListError, parse_int_list
@@ -51,7 +53,9 @@ def _batch_list(ctx: click.Context, param: click.Parameter,
 @click.command("run")
 @click.argument("config", required=False)
 @format_option()
-@engine_option()
+@engine_option(help="How ops are executed and counted; shapes: a transformer counted from "
+                    "its shapes alone (auto picks it when executing would take long).",
+               extra=("shapes",))
 @click.option("--save-arrays", "save_path", metavar="FILE.npz",
               help="Save x, y, weights, loss and gradients to an .npz file.")
 @click.option("--force", is_flag=True, help="Overwrite the --save-arrays file if it exists.")
@@ -79,9 +83,10 @@ def command(config: str | None, fmt: str, engine: str, save_path: str | None, fo
             max_ops: int | None, check_method: str, cost_model: str,
             weights: dict[str, float] | None, timed: bool,
             time_batches: tuple[int, ...] | None, all_rows: bool) -> None:
-    """Count f and ∇f of the MLP in CONFIG and check the theorem.
+    """Count f and ∇f of the MLP or transformer in CONFIG and check the theorem.
 
-    CONFIG is a YAML spec file, or a name: NAME.yaml in the working folder if it exists,
+    CONFIG is a YAML spec file (an MLP, or `model: transformer`: a GPT-2, counted by
+    component; see docs/transformers.md), or a name: NAME.yaml in the working folder if it exists,
     else the bundled spec of that name (see `cheapgrad example --list`); without it the
     bundled lecture spec runs.
     Exit code 0 when the ratio is within the bound, the gradient matches an independent
@@ -92,7 +97,17 @@ def command(config: str | None, fmt: str, engine: str, save_path: str | None, fo
     Example:
       cheapgrad run configs/lecture.yaml --format markdown --cost-model all --time
     """
-    spec = load_config(config)
+    any_spec = load_any_config(config)
+    if isinstance(any_spec, TransformerSpec):
+        if weights is not None:
+            any_spec = dataclasses.replace(any_spec, cost_weights=weights)
+        run_transformer_command(any_spec, fmt, engine, cost_model, save_path, time_batches,
+                                timed)
+        return
+    if engine == "shapes":
+        raise InputError("--engine shapes counts transformer specs (model: transformer); "
+                         "an MLP runs on array, scalar or auto")
+    spec = any_spec
     if weights is not None:
         spec = dataclasses.replace(spec, cost_weights=weights)
     if spec.sweep is not None:  # not used here, but a mistake in the file is still one

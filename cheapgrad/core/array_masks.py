@@ -33,6 +33,9 @@ _TRACING = False
 _LINES: dict[str, dict[str, list[int]]] | None = None
 _LINE: str | None = None
 _MATVEC: list[int] | None = None
+# The label of :func:`component`: when set, ops and nodes are attributed to it instead of
+# the source line (so counts "by line" are counts by component, in both engines).
+_LABEL: str | None = None
 _SKIP = (os.path.dirname(__file__), os.path.dirname(np.__file__))
 
 
@@ -40,6 +43,8 @@ _SKIP = (os.path.dirname(__file__), os.path.dirname(np.__file__))
 def _user_line() -> str:
     if _LINE is not None:
         return _LINE
+    if _LABEL is not None:
+        return _LABEL
     f = sys._getframe(2)
     while f.f_back is not None and f.f_code.co_filename.startswith(_SKIP):
         f = f.f_back
@@ -85,6 +90,30 @@ def tracing(lines: dict[str, dict[str, list[int]]] | None = None) -> Iterator[No
         yield
     finally:
         _TRACING, _LINES = previous
+
+
+@contextmanager
+def component(name: str) -> Iterator[None]:
+    """Attribute the ops made inside this block, and the reverse-sweep work of the nodes
+    made inside it, to ``name`` instead of a source line (both engines: the scalar one
+    tags its counted scalars through :func:`line`). Blocks nest; the innermost wins.
+
+    >>> from cheapgrad.core.array import CArray
+    >>> from cheapgrad.core.counter import Counter
+    >>> lines: dict[str, dict[str, list[int]]] = {}
+    >>> x = CArray(np.ones(3), dep=True)
+    >>> with tracing(lines), Counter().scope("forward"), component("double"):
+    ...     y = x + x
+    >>> lines
+    {'double': {'add': [3, 0]}}
+    """
+    global _LABEL
+    previous = _LABEL
+    _LABEL = name
+    try:
+        yield
+    finally:
+        _LABEL = previous
 
 
 @contextmanager

@@ -10,12 +10,15 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
+from typing import Any
 
 from cheapgrad.errors import SpecError
 from cheapgrad.models.spec import Spec, load_spec, spec_from_yaml
+from cheapgrad.models.transformer_spec import TransformerSpec, any_spec_from_yaml, load_any_spec
 from cheapgrad.util import closest
 
 #: The folders of the bundled files, inside the package.
@@ -64,8 +67,24 @@ def circuit_text(name: str) -> str:
 def load_config(config: str | None, default: str = "lecture") -> Spec:
     """A spec from a file path, or by name: ``NAME.yaml`` in the working folder if there
     is one, else the bundled spec of that name; without one, the bundled ``default``."""
+    spec: Spec = _find(config, default, spec_from_yaml, load_spec)
+    return spec
+
+
+def load_any_config(config: str | None, default: str = "lecture") -> Spec | TransformerSpec:
+    """As :func:`load_config`, an MLP or a transformer spec (``model: transformer``).
+
+    >>> load_any_config("gpt2-small").parameters
+    124439808
+    """
+    spec: Spec | TransformerSpec = _find(config, default, any_spec_from_yaml, load_any_spec)
+    return spec
+
+
+def _find(config: str | None, default: str, from_yaml: Callable[..., Any],
+          load: Callable[[Path], Any]) -> Any:
     if config is None:
-        return spec_from_yaml(spec_text(default), source=f"{default} (bundled)")
+        return from_yaml(spec_text(default), source=f"{default} (bundled)")
     if not config.strip():
         raise SpecError("the spec's path is empty; name a file or a bundled spec "
                         f"({', '.join(spec_names())})")
@@ -73,15 +92,15 @@ def load_config(config: str | None, default: str = "lecture") -> Spec:
     names = spec_names()
     local = Path(f"{config}.yaml")
     if not path.exists() and not path.suffix and local.is_file():
-        return load_spec(local)  # ./wide.yaml wins over the bundled wide
+        return load(local)  # ./wide.yaml wins over the bundled wide
     if not path.exists() and config in names:
-        return spec_from_yaml(spec_text(config), source=f"{config} (bundled)")
+        return from_yaml(spec_text(config), source=f"{config} (bundled)")
     if not path.exists():
         hint = _closest_bundled(config, names)
         if hint is not None:
             raise SpecError(f"no such file (a bundled spec is named '{hint}': "
                             f"use that name)", path=config)
-    return load_spec(path)
+    return load(path)
 
 
 def _closest_bundled(config: str, names: list[str]) -> str | None:

@@ -56,6 +56,8 @@ KEYS = (
     "loss", "seed", "batch", "sweep", "cost_weights",
 )
 LOSSES = ("squared",)
+#: Values of the ``model`` key (``transformer``: :mod:`cheapgrad.models.transformer_spec`).
+MODELS = ("mlp", "transformer")
 #: Hard limits checked while reading a spec, whatever the engine.
 MAX_WIDTH = 10_000_000
 MAX_PARAMETERS = 200_000_000
@@ -189,7 +191,16 @@ def spec_from_dict(
         raise SpecError(f"a spec must be a mapping of keys to values, got {shown(data)}",
                         path=source, line=1)
     c = _Checker(data, source, lines)
+    model = data.get("model", "mlp")
+    if model != "mlp":
+        hint = did_you_mean(model, MODELS) if isinstance(model, str) else ""
+        raise c.fail("model", ("a transformer spec: 'cheapgrad run' reads it"
+                               if model == "transformer" else "unknown model "
+                               + (f"'{model}'" if isinstance(model, str) else shown(model))
+                               + f"{hint}; known: {', '.join(MODELS)}"))
     for key in data:
+        if key == "model":
+            continue
         if key == "circuit" and "input_dim" not in data:
             raise c.fail(key, "this is a circuit file, not an MLP spec: run it with "
                          "'cheapgrad circuit FILE'")
