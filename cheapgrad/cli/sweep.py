@@ -25,7 +25,6 @@ from cheapgrad.cli.common import (
     check_distinct,
     check_writable,
     exits_cleanly,
-    load_config,
     say_ready,
 )
 from cheapgrad.cli.common import console as make_console
@@ -35,7 +34,9 @@ from cheapgrad.cli.options import (
     format_option,
     weights_option,
 )
+from cheapgrad.models.bundled import load_any_config
 from cheapgrad.models.spec import MAX_WIDTH
+from cheapgrad.models.transformer_spec import TransformerSpec
 from cheapgrad.render.sweep import overall_verdict, to_csv, to_dict, to_markdown
 from cheapgrad.util import parse_int_list
 
@@ -75,9 +76,18 @@ def _finite_minutes(value: float) -> float:
 @click.option("--depths", metavar="1,2,4", help="Numbers of hidden layers to sweep.")
 @click.option("--widths", metavar="1,4,16", help="Hidden widths to sweep (every layer).")
 @click.option("--activations", metavar="tanh,relu", help="Activations to sweep.")
+@click.option("--n-layer", "n_layers", metavar="12,24",
+              help="Transformer specs: numbers of layers to sweep.")
+@click.option("--d-model", "d_models", metavar="768,1024",
+              help="Transformer specs: widths to sweep (head width and d_ff/d_model kept).")
+@click.option("--n-ctx", "n_ctxs", metavar="256,1024",
+              help="Transformer specs: context lengths to sweep (default, with no "
+                   "transformer axis given: 128 to 8192).")
 @click.option("--jobs", type=click.IntRange(min=1), metavar="N",
               help="Worker processes (default, and at most: the number of cores).")
-@engine_option()
+@engine_option(help="How ops are executed and counted; shapes: transformer cells counted "
+                    "from their shapes alone (a transformer sweep's default is auto).",
+               extra=("shapes",))
 @format_option()
 @click.option("--out", "out_path", metavar="FILE",
               help="Write the chosen format to FILE instead of the terminal.")
@@ -94,7 +104,8 @@ def _finite_minutes(value: float) -> float:
               help="Refuse grids estimated to take longer than this.")
 @exits_cleanly
 def command(config: str | None, depths: str | None, widths: str | None,
-            activations: str | None, jobs: int | None, engine: str, fmt: str,
+            activations: str | None, n_layers: str | None, d_models: str | None,
+            n_ctxs: str | None, jobs: int | None, engine: str, fmt: str,
             out_path: str | None, plot_path: str | None, force: bool, cost_model: str,
             weights: dict[str, float] | None, max_minutes: float) -> None:
     """Check the theorem on every net of a grid of depths, widths and activations.
@@ -105,9 +116,18 @@ def command(config: str | None, depths: str | None, widths: str | None,
     width and activation. Every cell is a full run: ops counted, compared with the
     closed form, gradient checked against an independent derivative (complex step).
     A cell whose run stops with an error (an overflow, say) is reported as failed, with
-    the reason, beside the others. Exit code 0 when every bound holds and every check
-    passes, 1 otherwise (a failed cell included), 2 for bad input, 130 when interrupted
-    (the finished cells are still printed).
+    the reason, beside the others.
+
+    A transformer spec (model: transformer, e.g. gpt2-small) sweeps --n-layer, --d-model
+    and --n-ctx instead: every cell is counted (engine auto: from shapes when executing
+    would take long) and tabulated as in `cheapgrad sixn`, each published formula's
+    relative error against the measured flop model (--cost-model unit: the unit model);
+    --plot draws each formula's error against n_ctx / d_model. Its cells run one after
+    the other in this process (from shapes each takes milliseconds; --jobs is not used).
+
+    Exit code 0 when every bound holds and every check passes, 1 otherwise (a failed
+    cell included), 2 for bad input, 130 when interrupted (the finished cells are still
+    printed).
 
     \b
     Examples:
@@ -115,8 +135,32 @@ def command(config: str | None, depths: str | None, widths: str | None,
       cheapgrad sweep configs/sweep.yaml --depths 1,2 --widths 4,64 --format csv
       cheapgrad sweep configs/sweep.yaml --cost-model nonscalar
       cheapgrad sweep configs/sweep.yaml --plot sweep.png --out sweep.json --format json
+      cheapgrad sweep gpt2-small --n-ctx 256,1024,4096 --d-model 768,1600 --plot six.png
     """
-    spec = load_config(config, default="sweep")
+    any_spec = load_any_config(config, default="sweep")
+    transformer_axes = {"--n-layer": n_layers, "--d-model": d_models, "--n-ctx": n_ctxs}
+    if isinstance(any_spec, TransformerSpec):
+        mlp_axes = {"--depths": depths, "--widths": widths, "--activations": activations}
+        given = [k for k, v in mlp_axes.items() if v is not None]
+        if given:
+            raise InputError(f"{given[0]}: {any_spec.name} is a transformer spec; sweep "
+                             "--n-layer, --d-model and --n-ctx")
+        if weights is not None:
+            any_spec = dataclasses.replace(any_spec, cost_weights=weights)
+        from cheapgrad.cli.sweep_transformer import sweep_transformer
+
+        sweep_transformer(any_spec, transformer_axes, engine=engine, fmt=fmt,
+                          out_path=out_path, plot_path=plot_path, force=force,
+                          cost_model=cost_model, max_minutes=max_minutes)
+        return
+    given = [k for k, v in transformer_axes.items() if v is not None]
+    if given:
+        raise InputError(f"{given[0]}: {any_spec.name} is an MLP spec; --n-layer, --d-model "
+                         "and --n-ctx sweep transformer specs (e.g. gpt2-small)")
+    if engine == "shapes":
+        raise InputError("--engine shapes counts transformer specs (model: transformer); "
+                         "an MLP sweep runs on array, scalar or auto")
+    spec = any_spec
     if weights is not None:
         spec = dataclasses.replace(spec, cost_weights=weights)
     grid = resolve_grid(

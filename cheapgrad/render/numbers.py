@@ -9,6 +9,8 @@ Example::
     ('40.4 ms', '3.25 s', '< 0.01 ms', '0.02 ms')
     >>> rate(27.2e9), rate(950.0), bound(5.0), limit(2.5)
     ('27.2 G ops/s', '950 ops/s', '5', '2.5000')
+    >>> relative(-0.33730), relative(0.0), relative(None)
+    ('−33.7 %', 'exact', '–')
 """
 
 from __future__ import annotations
@@ -41,6 +43,22 @@ def ratio(x: float | None) -> str:
 def limit(x: float | Fraction | None) -> str:
     """A closed-form limit of a ratio: a ratio, so four places too."""
     return ratio(None if x is None else float(x))
+
+
+def relative(x: float | None) -> str:
+    """A relative error, estimate / measured − 1, in percent to one place (a true minus
+    sign); ``exact`` when it is exactly 0.
+
+    Example::
+
+        >>> relative(0.2726), relative(0.00085), relative(-0.00001)
+        ('+27.3 %', '+0.1 %', '−0.0 %')
+    """
+    if x is None:
+        return MISSING
+    if x == 0:
+        return "exact"
+    return f"{x * 100:+.1f} %".replace("-", "−")
 
 
 def bound(x: float | None) -> str:

@@ -1,4 +1,5 @@
-"""The sweep as a picture: ratio against the number of parameters.
+"""The sweep as a picture: ratio against the number of parameters; for a transformer
+sweep, each published formula's error against n_ctx / d_model.
 
 matplotlib is optional (``pip install 'cheapgrad[plot]'``) and imported only when a plot
 is made; without it :func:`require_matplotlib` raises :class:`PlotError` with a one-line
@@ -19,7 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from cheapgrad.analysis.sixn import COMPARED
 from cheapgrad.analysis.sweep import SweepResult
+from cheapgrad.analysis.sweep.transformer import TransformerSweep
 from cheapgrad.errors import CheapgradError
 
 #: File types the plot can be written as.
@@ -123,5 +126,60 @@ def sweep_figure(result: SweepResult) -> Any:
     base = result.plan.base
     fig.suptitle(f"cheap gradient: measured cost ratio over a sweep\n({base.name}, "
                  f"input_dim {base.input_dim}, outputs {base.outputs})", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_transformer_sweep(result: TransformerSweep, path: str) -> None:
+    """Draw :func:`transformer_sweep_figure` and write it to ``path``."""
+    check_plot_path(path)
+    plt = require_matplotlib()
+    fig = transformer_sweep_figure(result)
+    try:
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+    except OSError as exc:
+        raise PlotError(f"{path}: cannot write the plot: {exc.strerror}") from None
+    finally:
+        plt.close(fig)
+
+
+def transformer_sweep_figure(result: TransformerSweep) -> Any:
+    """Each published formula's relative error against n_ctx / d_model (log axis): one
+    panel per measured model (flop, unit), one colour per formula, one line per
+    (n_layer, d_model) of the grid (told apart by its marker), and the measured count
+    as the zero line."""
+    plt = require_matplotlib()
+    models = [m for m in COMPARED if result.cells and m in result.cells[0].table.measured]
+    n = max(len(models), 1)
+    fig, axes = plt.subplots(1, n, figsize=(5.0 * n + 1.5, 4.4), squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    markers = "os^Dv<>pP*"
+    groups: dict[tuple[int, int], list[Any]] = {}
+    for c in sorted(result.cells, key=lambda c: c.n_ctx):
+        groups.setdefault((c.n_layer, c.d_model), []).append(c)
+    legend: dict[str, Any] = {}
+    for ax, model in zip(axes[0], models, strict=False):
+        legend.setdefault("measured (0 %)", ax.axhline(0.0, color="black", linewidth=1.4))
+        for g, ((n_layer, d_model), cells) in enumerate(groups.items()):
+            marker = markers[g % len(markers)]
+            for i, row in enumerate(cells[0].table.rows):
+                line, = ax.plot([c.context_per_width for c in cells],
+                                [100 * (c.table.rows[i].error.get(model) or 0.0)
+                                 for c in cells],
+                                marker=marker, markersize=3.5, color=colours[i % len(colours)],
+                                linestyle="--" if row.key.endswith(("recompute", "a4")) else "-")
+                legend.setdefault(row.label, line)
+            if len(groups) > 1:
+                legend.setdefault(f"n_layer {n_layer}, d_model {d_model}", plt.Line2D(
+                    [], [], color="grey", marker=marker, linestyle="none"))
+        ax.set_xscale("log")
+        ax.set_xlabel("n_ctx / d_model (log scale)")
+        ax.set_ylabel(f"formula / measured {model} − 1 (%)")
+        ax.set_title(f"against the measured {model} model")
+        ax.grid(True, which="major", alpha=0.3)
+    fig.legend(list(legend.values()), list(legend), loc="center left",
+               bbox_to_anchor=(1.0, 0.5), fontsize=8, frameon=False)
+    fig.suptitle(f"The 6N rule: each formula's error per token of forward + backward\n"
+                 f"(sweep of {result.base_name})", fontsize=11)
     fig.tight_layout()
     return fig

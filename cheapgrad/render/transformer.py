@@ -8,7 +8,10 @@ The JSON document: ``kind: transformer``, the spec, ``engine`` and ``engine_reas
 {forward, backward: op kind -> count, ratio, flop_forward, flop_backward}), ``products``
 (m·n·k by phase and component), ``cost_f``, ``cost_f_and_grad``, ``ratio``, ``bound``,
 ``holds``, ``cost_models``, ``loss``, ``gradient_check`` and ``closed_form`` (executed
-engines; null from shapes), ``passed``.
+engines; null from shapes), ``passed``, and ``sixn``: the 6N table
+(:meth:`cheapgrad.analysis.sixn.SixN.to_dict`: each published formula beside the measured
+flop and unit counts per token, its relative error, what it leaves out; the ops per
+parameter per token; each measured ratio against its bound).
 
 Example::
 
@@ -26,10 +29,12 @@ import io
 from typing import Any
 
 from cheapgrad.analysis import costmodels
+from cheapgrad.analysis.sixn import transformer_sixn
 from cheapgrad.analysis.transformer import PHASES, TransformerResult
 from cheapgrad.render import costmodels as render_costmodels
 from cheapgrad.render import numbers
 from cheapgrad.render.run import json_number
+from cheapgrad.render.sixn import to_markdown as sixn_markdown
 
 SCHEMA_VERSION = 1
 
@@ -94,6 +99,7 @@ def to_dict(result: TransformerResult) -> dict[str, Any]:
         "gradient_check": None if result.check is None else result.check.to_json(),
         "closed_form": result.closed_form,
         "passed": result.passed,
+        "sixn": transformer_sixn(result).to_dict(),
     }
 
 
@@ -124,6 +130,7 @@ def to_markdown(result: TransformerResult, cost_model: str = "unit") -> str:
     models = costmodels.select(result.cost_models(), "all" if cost_model == "unit"
                                else cost_model)
     out += ["", "## Cost models", "", render_costmodels.to_markdown(models).rstrip("\n"), ""]
+    out += [sixn_markdown(transformer_sixn(result))]
     return "\n".join(out)
 
 

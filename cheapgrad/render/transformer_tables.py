@@ -10,9 +10,11 @@ from rich.panel import Panel
 from rich.table import Table
 
 from cheapgrad.analysis.costmodels import select
+from cheapgrad.analysis.sixn import transformer_sixn
 from cheapgrad.analysis.transformer import TransformerResult
 from cheapgrad.render import numbers
 from cheapgrad.render.costmodel_tables import cost_model_table
+from cheapgrad.render.sixn_tables import sixn_tables
 from cheapgrad.render.transformer import summary_rows
 
 
@@ -25,7 +27,7 @@ def _table(title: str, columns: tuple[tuple[str, str], ...]) -> Table:
 
 def transformer_tables(result: TransformerResult, cost_model: str = "unit") -> Group:
     """Summary, ops by component (backward/forward), op kinds, FlopCounterMode's flops,
-    cost models."""
+    cost models, the 6N table (:mod:`cheapgrad.render.sixn_tables`)."""
     summary = Table.grid(padding=(0, 2))
     for label, text in summary_rows(result):
         summary.add_row(label, text)
@@ -58,4 +60,5 @@ def transformer_tables(result: TransformerResult, cost_model: str = "unit") -> G
     parts.append(flops)
     if cost_model != "unit":
         parts.append(cost_model_table(select(result.cost_models(), cost_model)))
+    parts.append(sixn_tables(transformer_sixn(result)))
     return Group(*parts)

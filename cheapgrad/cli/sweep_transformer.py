@@ -1,0 +1,107 @@
+"""``cheapgrad sweep`` on a transformer spec: the 6N table over a grid of ``n_layer``,
+``d_model`` and ``n_ctx`` (see :mod:`cheapgrad.analysis.sweep.transformer`)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.console import Console
+
+from cheapgrad.analysis.sweep.grid import MAX_DEPTH
+from cheapgrad.analysis.sweep.transformer import (
+    TransformerGrid,
+    cell_specs,
+    estimate_seconds,
+    measure_with,
+    transformer_sweep,
+)
+from cheapgrad.analysis.transformer import ENGINES
+from cheapgrad.cli.common import (
+    TABLE_WIDTH,
+    InputError,
+    check_distinct,
+    check_writable,
+    say_ready,
+)
+from cheapgrad.cli.common import console as make_console
+from cheapgrad.models.transformer_spec import MAX_DIM, TransformerSpec
+from cheapgrad.render.numbers import plural
+from cheapgrad.render.sixn_sweep import to_csv, to_json, to_markdown
+from cheapgrad.util import parse_int_list
+
+#: The measured models a transformer sweep's table can show errors against.
+TABLE_MODELS = ("flop", "unit")
+
+
+def _explicit(name: str) -> bool:
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return True
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name != "DEFAULT"
+
+
+def sweep_transformer(spec: TransformerSpec, axes: dict[str, str | None], *, engine: str,
+                      fmt: str, out_path: str | None, plot_path: str | None, force: bool,
+                      cost_model: str, max_minutes: float) -> None:
+    """Run and report a transformer sweep (the ``cheapgrad sweep`` options, resolved)."""
+    limits = {"--n-layer": MAX_DEPTH, "--d-model": MAX_DIM, "--n-ctx": MAX_DIM}
+    values = {k: None if v is None else parse_int_list(v, k, limits[k]) for k, v in axes.items()}
+    grid = TransformerGrid(values["--n-layer"], values["--d-model"], values["--n-ctx"])
+    model = cost_model if _explicit("cost_model") else "flop"
+    if model not in TABLE_MODELS:
+        raise InputError(f"--cost-model {model}: a transformer sweep compares the formulas "
+                         f"with the measured {' or '.join(TABLE_MODELS)} model")
+    used = engine if _explicit("engine") else "auto"
+    if used not in ENGINES:
+        raise InputError(f"--engine {used}: a transformer is counted by one of "
+                         f"{', '.join(ENGINES)}")
+    seconds = estimate_seconds(cell_specs(spec, grid), used)
+    if seconds > 60 * max_minutes:
+        cells = plural(grid.resolved(spec).size, "transformer")
+        raise InputError(f"executing {cells} on the {used} engine would take about "
+                         f"{seconds / 60:,.0f} minutes "
+                         f"(--max-minutes {max_minutes:g}); count them from their shapes "
+                         "with --engine auto or shapes")
+    check_distinct(("--out", out_path), ("--plot", plot_path))
+    if out_path is not None:
+        check_writable(out_path, force)
+    if plot_path is not None:
+        from cheapgrad.render.plot import check_plot_path, require_matplotlib
+
+        check_plot_path(plot_path)
+        check_writable(plot_path, force)
+        require_matplotlib()
+    say_ready()
+    result = transformer_sweep(spec, grid, measure_with(used))
+
+    def text() -> str:
+        return {"json": to_json, "csv": to_csv, "markdown": to_markdown}[fmt](result)
+
+    if out_path is not None:
+        try:
+            with open(out_path, "w", encoding="utf-8") as fh:
+                if fmt == "table":
+                    from cheapgrad.render.sixn_tables import sixn_sweep_table
+
+                    Console(file=fh, width=TABLE_WIDTH, no_color=True).print(
+                        sixn_sweep_table(result, model))
+                else:
+                    fh.write(text())
+        except OSError as exc:
+            raise InputError(f"{out_path}: cannot write: {exc.strerror}") from None
+        click.echo(f"wrote {out_path}: {len(result.cells)} cells", err=True)
+    elif fmt == "table":
+        from cheapgrad.render.sixn_tables import sixn_sweep_table
+
+        make_console().print(sixn_sweep_table(result, model), crop=False)
+    else:
+        click.echo(text(), nl=False)
+    if plot_path is not None:
+        from cheapgrad.render.plot import plot_transformer_sweep
+
+        plot_transformer_sweep(result, plot_path)
+        click.echo(f"wrote {plot_path}", err=True)
+    if not (result.all_hold and result.params_agree):
+        sys.exit(1)
