@@ -255,7 +255,7 @@ def jacobian(f: Callable[..., Any], *, mode: str = "forward", engine: str | None
     :class:`~cheapgrad.analysis.derivatives.JacobianReport` with every mode counted
     (forward: n tangent passes, reverse: m adjoint passes, colored) and checked;
     ``.matrix`` is the one of ``mode``. The array engine counts what the scalar engine
-    counts; its reverse passes are sparse (one sweep per output, no zero adjoints).
+    counts.
 
     >>> r = jacobian(lambda x, y: [x * y, x + y, y * y], mode="reverse")([2.0, 3.0])
     >>> r.matrix.tolist(), r.result("forward").passes, r.result("reverse").passes
@@ -275,7 +275,7 @@ def jacobian(f: Callable[..., Any], *, mode: str = "forward", engine: str | None
             report = _array_jacobian.array_jacobian_report(
                 getattr(f, "__name__", "F"), f, {"x": np.asarray(x, dtype=np.float64)},
                 check=check)
-            chosen = report.result(mode, dense=mode != "reverse")
+            chosen = report.result(mode)
             report.results.remove(chosen)
             report.results.insert(0, chosen)
             return report

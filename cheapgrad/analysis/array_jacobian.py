@@ -9,8 +9,8 @@ F(*arrays) -> array is recorded once on counted arrays (phase ``forward``), then
   (:mod:`cheapgrad.analysis.coloring`) of the structural pattern, read off uncounted
   sparse passes (where each seed's tangent reaches);
 * ``reverse``: one reverse sweep (:func:`cheapgrad.core.array_rules.backward`) per output
-  element, sparse (the sweep from one output; the dense sweep that carries the zero
-  adjoints of the other outputs is not built on the array engine).
+  element, dense (seeded on every output element, the others' zeros included, as
+  :func:`cheapgrad.core.tape.backward_many` seeds) or sparse (from that element alone).
 
 The counts equal those of :func:`cheapgrad.analysis.jacobian.jacobian` on the scalar
 engine (``tests/test_array_jacobian.py``).
@@ -41,7 +41,8 @@ from cheapgrad.core.counter import Counter
 from cheapgrad.errors import CheapgradError
 
 #: The modes of an array-engine Jacobian report: (mode, dense).
-ARRAY_MODES = (("forward", True), ("reverse", False), ("colored", True), ("forward", False))
+ARRAY_MODES = (("forward", True), ("reverse", True), ("colored", True), ("forward", False),
+               ("reverse", False))
 
 
 def _split(flat: np.ndarray, arrays: Mapping[str, np.ndarray]) -> list[np.ndarray]:
@@ -56,10 +57,6 @@ def array_jacobian(f: Callable[..., Any], arrays: Mapping[str, np.ndarray],
                    mode: str = "forward", *, dense: bool = True) -> JacobianResult:
     """The Jacobian of the numpy program ``f`` at ``arrays`` on the array engine (rows:
     the output's elements in order, columns: the inputs' elements in order)."""
-    if mode == "reverse" and dense:
-        raise CheapgradError("the dense reverse Jacobian (adjoint sweeps that carry zeros) "
-                             "is not built on the array engine: use dense=False or the "
-                             "scalar engine")
     if mode not in ("forward", "reverse", "colored"):
         raise CheapgradError(f"unknown Jacobian mode {mode!r}: choose forward, reverse or "
                              "colored")
@@ -76,9 +73,13 @@ def array_jacobian(f: Callable[..., Any], arrays: Mapping[str, np.ndarray],
     if mode == "reverse":
         rows = []
         for i in range(m):
-            with tracing():
-                yi = out.reshape(-1)[i]
-            rows.append(np.concatenate([g.ravel() for g in backward(yi, xs, counter)]))
+            if dense:  # one sweep seeded on every output element, the others' zeros too
+                grads = backward(out, xs, counter, seed=np.eye(m)[i])
+            else:
+                with tracing():
+                    yi = out.reshape(-1)[i]
+                grads = backward(yi, xs, counter)
+            rows.append(np.concatenate([g.ravel() for g in grads]))
         matrix = np.array(rows).reshape(m, n)
         count = m
     else:

@@ -283,15 +283,19 @@ def _toposort(end: CArray) -> list[CArray]:
 
 
 def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
-             phase: str = "backward") -> list[np.ndarray]:
+             phase: str = "backward", seed: np.ndarray | None = None) -> list[np.ndarray]:
     """∂output/∂input for each input array (zeros where the output does not depend on
-    it), every op of the sweep counted in ``counter`` under ``(phase, None, kind)``."""
-    if not isinstance(output, CArray) or output.shape != ():
+    it), every op of the sweep counted in ``counter`` under ``(phase, None, kind)``.
+    With ``seed`` (constant weights of the output's shape, zeros included) the sweep
+    starts from those adjoints on every element of an array output: ∂(Σ seed·output)."""
+    if seed is None and (not isinstance(output, CArray) or output.shape != ()):
         raise DifferentiationError("the function must return a counted scalar (a 0-d "
                                    f"counted array), got {type(output).__name__}")
     adj: dict[int, list[Any]] = {}
     if output.dep is not False:
-        adj[id(output)] = [np.ones(()), np.ones((), np.int64), False]
+        adj[id(output)] = [np.ones(()), np.ones((), np.int64), False] if seed is None else [
+            np.asarray(seed, dtype=np.float64).reshape(output.shape),
+            np.ones(output.shape, np.int64), False]
     found: dict[int, np.ndarray] = {}
     input_ids = {id(x) for x in inputs}
     for node in _toposort(output) if output.dep is not False else []:
