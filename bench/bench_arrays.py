@@ -8,8 +8,11 @@ skipped. Prints a Markdown table (BENCHMARKS.md, "Counted numpy programs").
 * a 3-layer 1024-wide tanh MLP at batch 64 and one causal attention head at T = 256,
   d = 64: cheapgrad's ``run_program`` (forward counted and traced, reverse sweep counted;
   the gradient check off) against ``torch`` forward + ``backward()`` in float64, the
-  calls interleaved round by round, best round kept;
-* the overhead per op on 10×10 arrays, against the same program in plain numpy;
+  calls interleaved round by round, best round kept; the times are CPU times of the
+  process (both sides on one thread: what other jobs on a shared machine disturb
+  least), the ratio of wall-clock times beside;
+* the overhead per op on 10×10 arrays, against the same program in plain numpy (CPU
+  times, best of 10);
 * a program of more than 10^10 counted ops (a 2048×2048 matrix product and tanh).
 """
 
@@ -78,6 +81,14 @@ def _time(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - t
 
 
+def _cpu(fn: Callable[[], Any]) -> float:
+    """CPU time of the process (both sides single-threaded: what other jobs on a shared
+    machine disturb least)."""
+    t = time.process_time()
+    fn()
+    return time.process_time() - t
+
+
 def _torch_grad(tf: Callable[..., Any], args: dict[str, np.ndarray]) -> Callable[[], Any]:
     def run() -> Any:
         ts = [torch.from_numpy(a).requires_grad_(True) for a in args.values()]
@@ -86,31 +97,34 @@ def _torch_grad(tf: Callable[..., Any], args: dict[str, np.ndarray]) -> Callable
     return run
 
 
-def versus_torch(rounds: int = 5) -> list[str]:
+def versus_torch(rounds: int = 10) -> list[str]:
     rows = []
     for name, f, tf, label in (("mlp", mlp, torch_mlp, "3-layer 1024 tanh MLP, batch 64"),
                                ("head", head, torch_head, "causal attention head, T=256, d=64")):
         args = _inputs()[name]
-        ours, theirs = [], []
+        ours, theirs, ours_cpu, theirs_cpu = [], [], [], []
         result = run_program(f, args, check=False)
         for _ in range(rounds):
             ours.append(_time(lambda f=f, args=args: run_program(f, args, check=False)))
+            ours_cpu.append(_cpu(lambda f=f, args=args: run_program(f, args, check=False)))
             if torch is not None:
                 theirs.append(_time(_torch_grad(tf, args)))
+                theirs_cpu.append(_cpu(_torch_grad(tf, args)))
         if torch is not None:
             grads = _torch_grad(tf, args)()
             err = max(float(np.max(np.abs(g.numpy() - result.gradients[k])))
                       for g, k in zip(grads, args, strict=True))
-            ratio = f"{min(ours) / min(theirs):.2f}"
-            torch_ms = f"{min(theirs) * 1e3:.1f} ms"
+            ratio = (f"{min(ours_cpu) / min(theirs_cpu):.2f} (wall "
+                     f"{min(ours) / min(theirs):.2f})")
+            torch_ms = f"{min(theirs_cpu) * 1e3:.1f} ms"
         else:
             err, ratio, torch_ms = float("nan"), "-", "torch not installed"
-        rows.append(f"| {label} | {result.cost_f_and_grad:,} | {min(ours) * 1e3:.1f} ms | "
-                    f"{torch_ms} | {ratio} | {err:.1e} |")
+        rows.append(f"| {label} | {result.cost_f_and_grad:,} | {min(ours_cpu) * 1e3:.1f} ms"
+                    f" | {torch_ms} | {ratio} | {err:.1e} |")
     return rows
 
 
-def tiny_overhead(rounds: int = 5) -> str:
+def tiny_overhead(rounds: int = 10) -> str:
     x = np.random.default_rng(1).normal(size=(10, 10))
 
     def prog(x: Any) -> Any:
@@ -119,8 +133,8 @@ def tiny_overhead(rounds: int = 5) -> str:
             y = np.tanh(y * 0.5 + 0.1)
         return y.sum()
 
-    best = min(_time(lambda: run_program(prog, [x], check=False)) for _ in range(rounds))
-    plain = min(_time(lambda: prog(x)) for _ in range(rounds))
+    best = min(_cpu(lambda: run_program(prog, [x], check=False)) for _ in range(rounds))
+    plain = min(_cpu(lambda: prog(x)) for _ in range(rounds))
     n_ops = 3 * 50 + 1  # array ops of f (forward); the sweep runs as many again
     return (f"| 10×10, {n_ops} array ops (forward) | {best * 1e3:.2f} ms | plain numpy "
             f"forward {plain * 1e3:.2f} ms | {best / (2 * n_ops) * 1e6:.0f} µs per array op "
@@ -144,12 +158,12 @@ def main() -> None:
     print(f"- cpu: {platform.processor() or platform.machine()}; cores {os.cpu_count()}; "
           f"numpy {np.__version__}; torch {getattr(torch, '__version__', 'absent')}; "
           f"blas/torch threads {threads}; load {os.getloadavg()[0]:.2f}\n")
-    print("| program | counted ops (f and ∇f) | cheapgrad array engine | PyTorch autograd "
-          "(float64) | time / PyTorch | max abs. gradient difference |")
+    print("| program | counted ops (f and ∇f) | cheapgrad array engine (CPU) | PyTorch autograd "
+          "(float64, CPU) | time / PyTorch | max abs. gradient difference |")
     print("|---|---:|---:|---:|---:|---:|")
     for row in versus_torch():
         print(row)
-    print("\n| tiny arrays | cheapgrad grad | baseline | overhead |")
+    print("\n| tiny arrays | cheapgrad grad (CPU) | baseline | overhead |")
     print("|---|---:|---:|---:|")
     print(tiny_overhead())
     print("\n| large program | counted ops | time (count f and ∇f) |")

@@ -1,7 +1,7 @@
 """Two engines, one program: random numpy programs counted by the array engine and by
 the scalar engine (object arrays of counted scalars, traced reverse mode) give the same
-counts op kind by op kind and phase by phase, nonscalar tallies included, and the same
-gradient to 1e-12."""
+counts op kind by op kind and phase by phase, nonscalar tallies included, by source line
+and by bucket (phase, layer, part), and the same gradient to 1e-12."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ UNARY: dict[str, Callable[[Any], Any]] = {
     "stack": lambda a: np.stack([a, a], axis=0).sum(axis=0),
     "reshape": lambda a: a.reshape(-1).reshape(a.shape),
     "swap": lambda a: np.swapaxes(a, 0, 1),
+    "diag": lambda a: np.einsum("ii->i", np.broadcast_to(a, (N, N))).reshape(1, N),
+    "colsum": lambda a: np.einsum("ij->j", a)[None, :],
 }
 BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
@@ -74,11 +76,18 @@ def program(steps: list[tuple[Any, ...]]) -> Callable[..., Any]:
     return f
 
 
+def _buckets(r: Any) -> dict[Any, list[int]]:
+    return {k: v for k, v in r.counter.buckets.items() if any(v)}
+
+
 def _same(f: Callable[..., Any], arrays: dict[str, np.ndarray]) -> None:
     a = run_program(f, arrays, engine="array", check=False)
     s = run_program(f, arrays, engine="scalar", check=False)
     for phase in ("forward", "backward"):
         assert a.counts(phase) == s.counts(phase), phase
+    # every op filed alike: by source line of f and by bucket (phase, layer, part)
+    assert a.lines == s.lines
+    assert _buckets(a) == _buckets(s)
     # the flop model's forward bucket (matrix products) agrees
     assert a.counter.totals("forward", part="matvec") == s.counter.totals("forward",
                                                                         part="matvec")

@@ -8,7 +8,7 @@ F(*arrays) -> array is recorded once on counted arrays (phase ``forward``), then
 * ``colored``: one dense tangent pass per color of a greedy column coloring
   (:mod:`cheapgrad.analysis.coloring`) of the structural pattern, read off uncounted
   sparse passes (where each seed's tangent reaches);
-* ``reverse``: one reverse sweep (:func:`cheapgrad.core.array_rules.backward`) per output
+* ``reverse``: one reverse sweep (:func:`cheapgrad.core.array_sweep.backward`) per output
   element, dense (seeded on every output element, the others' zeros included, as
   :func:`cheapgrad.core.tape.backward_many` seeds) or sparse (from that element alone).
 
@@ -36,7 +36,7 @@ from cheapgrad.analysis.jacobian import JacobianResult
 from cheapgrad.core.array import CArray
 from cheapgrad.core.array_forward import passes
 from cheapgrad.core.array_masks import tracing
-from cheapgrad.core.array_rules import backward
+from cheapgrad.core.array_sweep import backward
 from cheapgrad.core.counter import Counter
 from cheapgrad.errors import CheapgradError
 

@@ -38,7 +38,7 @@ from cheapgrad.analysis.result import BOUND, Ratio
 from cheapgrad.core import numarray, numarray_sweep, number, tape
 from cheapgrad.core.array import CArray
 from cheapgrad.core.array_masks import matvec_bucket, tracing
-from cheapgrad.core.array_rules import backward
+from cheapgrad.core.array_sweep import backward
 from cheapgrad.core.counter import Counter, OpCounts, gc_paused
 from cheapgrad.core.numarray import NumArray
 from cheapgrad.errors import CheapgradError, NumericalError
@@ -145,10 +145,23 @@ def as_inputs(f: Callable[..., Any], arrays: Mapping[str, Any] | Sequence[Any]
             raise CheapgradError(f"input {name!r}: expected an array of numbers, got "
                                  f"{type(a).__name__} of {arr.dtype}")
         arr = np.asarray(arr, dtype=np.float64)
-        if not np.all(np.isfinite(arr)):
+        if not all_finite(arr):
             raise CheapgradError(f"input {name!r}: NaN or infinite values")
         out[str(name)] = arr
     return out
+
+
+def all_finite(a: np.ndarray) -> bool:
+    """No NaN or infinity in ``a``: its sum is finite (one cheap pass), or else every
+    element is checked (a sum can overflow on finite values).
+
+    >>> [all_finite(np.array(a)) for a in ([1.0, 2.0], [1e308, 1e308], [1.0, np.nan])]
+    [True, True, False]
+    """
+    with np.errstate(all="ignore"):
+        if np.isfinite(np.add.reduce(a, axis=None)):
+            return True
+    return bool(np.isfinite(a).all())
 
 
 def _call(f: Callable[..., Any], args: list[Any]) -> Any:
@@ -174,7 +187,7 @@ def run_program(f: Callable[..., Any], arrays: Mapping[str, Any] | Sequence[Any]
     else:
         value, grads, memory = _run_scalar(f, inputs, counter, lines)
     seconds = time.perf_counter() - start
-    if not np.isfinite(value) or not all(np.all(np.isfinite(g)) for g in grads):
+    if not np.isfinite(value) or not all(all_finite(g) for g in grads):
         raise NumericalError("f or its gradient is NaN or infinite")
     gradients = dict(zip(inputs, grads, strict=True))
     result = ProgramResult(

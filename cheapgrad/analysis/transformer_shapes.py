@@ -10,9 +10,9 @@ against both executed engines on random small configs. No value is computed, so 
 175B is counted in a fraction of a second.
 
 ReLU is refused: its backward reaches only the positive pre-activations, which the
-shapes do not say. With untied embeddings the adds that sum a token's embedding
-gradient depend on how many distinct tokens were drawn; they are read from the drawn
-tokens (no model value is computed).
+shapes do not say. The adds that sum a token's embedding gradient depend on how many
+distinct tokens were drawn; they are read from the drawn tokens (no model value is
+computed).
 
 Example::
 
@@ -20,7 +20,7 @@ Example::
     >>> s = TransformerSpec(vocab=7, n_ctx=3, d_model=4, n_head=2, n_layer=1, d_ff=8)
     >>> c = shape_counts(s)
     >>> c["head"]["forward"]["mul"], c["head"]["backward"]["add"]
-    ([84, 84], [128, 0])
+    ([84, 84], [136, 0])
     >>> products(s)["forward"]["attn.qkv"]
     144
 """
@@ -62,10 +62,10 @@ def _linear(a: _Acc, comp: str, n: int, c_in: int, c_out: int, bias: bool) -> No
           + (c_out * (n - 1) if bias else 0))
 
 
-def _layer_norm(a: _Acc, comp: str, n: int, c: int, bias: bool, fan_in: int) -> None:
-    """(x − mean)/√(var + eps)·w + b over rows of c; ``fan_in``: contributions the
-    residual stream x already has when layer norm's two arrive (1 in a block: the
-    residual add; 0 for ln_f)."""
+def _layer_norm(a: _Acc, comp: str, n: int, c: int, bias: bool) -> None:
+    """(x − mean)/√(var + eps)·w + b over rows of c (x's adjoint gets layer norm's two
+    contributions first: the residual add that also reads x comes later in the
+    program, so its add is the residual's)."""
     nc = n * c
     f, b = "forward", "backward"
     a.add(comp, f, "add", 2 * n * (c - 1) + n + (nc if bias else 0))
@@ -77,7 +77,7 @@ def _layer_norm(a: _Acc, comp: str, n: int, c: int, bias: bool, fan_in: int) -> 
     a.add(comp, b, "div", nc + 3 * n, nc + n)
     a.add(comp, b, "neg", 2 * nc)
     adds = (c * (n - 1) if bias else 0) + c * (n - 1) + 2 * n * (c - 1) + 2 * nc
-    a.add(comp, b, "add", adds + nc + (nc if fan_in else 0))
+    a.add(comp, b, "add", adds + nc)
 
 
 def shape_counts(spec: TransformerSpec) -> Counts:
@@ -94,18 +94,17 @@ def shape_counts(spec: TransformerSpec) -> Counts:
     D, N = C // H, B * T  # noqa: N806
     S, Sc, R = B * H * T * T, B * H * T * (T + 1) // 2, B * H * T  # noqa: N806
     f, b = "forward", "backward"
-    # embedding: x = wte[idx] + wpe; wte's gradient gets one add per element of E when
-    # tied (the head's contribution came first), else one per repeated token
+    # embedding: x = wte[idx] + wpe; wte's gradient gets one add per repeated token (the
+    # lookup comes first in the program; tied, the head's N contributions to a drawn
+    # token's row each cost one add, the head's)
     a.add("embedding", f, "add", N * C)
-    if spec.tied_embeddings:
-        repeats = N
-    else:
-        idx, _ = tokens(spec)
-        repeats = N - len(np.unique(idx))
-    a.add("embedding", b, "add", repeats * C + T * C * (B - 1))
+    idx, _ = tokens(spec)
+    drawn = len(np.unique(idx))
+    a.add("embedding", b, "add", (N - drawn) * C + T * C * (B - 1))
     for _ in range(spec.n_layer):
         for _ln in range(2):
-            _layer_norm(a, "ln", N, C, bias, 1)
+            _layer_norm(a, "ln", N, C, bias)
+            a.add("residual", b, "add", N * C)  # the residual add reads x after layer norm
         _linear(a, "attn.qkv", N, C, 3 * C, bias)
         # scores: q·kᵀ, ·1/√D (a constant), the mask (selection); only unmasked scores
         # get an adjoint: q's row i and kᵀ's column j get i+1 and T−j contributions
@@ -141,12 +140,13 @@ def shape_counts(spec: TransformerSpec) -> Counts:
         a.add("mlp.act", b, "add", 2 * m)
         _linear(a, "mlp.proj", N, F, C, bias)
         a.add("residual", f, "add", 2 * N * C)
-    _layer_norm(a, "ln_f", N, C, bias, 0)
+    _layer_norm(a, "ln_f", N, C, bias)
     # head: x·wteᵀ (or W_head): adds of x's V and the weight's N contributions
     a.add("head", f, "mul", N * C * V, N * C * V)
     a.add("head", f, "add", N * V * (C - 1))
     a.add("head", b, "mul", 2 * N * C * V, 2 * N * C * V)
-    a.add("head", b, "add", N * C * (V - 1) + C * V * (N - 1))
+    a.add("head", b, "add", N * C * (V - 1) + C * V * (N - 1)
+          + (drawn * C if spec.tied_embeddings else 0))
     # loss: max, sub, exp, sum, log, pick, sub, mean
     a.add("loss", f, "cmp", N * (V - 1))
     a.add("loss", f, "sub", N * V + N)

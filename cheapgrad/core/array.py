@@ -30,6 +30,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -40,15 +41,9 @@ from cheapgrad.core import ops as _ops
 from cheapgrad.core.array_front import Front, UnsupportedOperation
 from cheapgrad.core.array_masks import Mask, both, charge, either, full, norm, shaped, tally
 from cheapgrad.core.ops import Op
-from cheapgrad.errors import DomainError, NumericalError
 
 __all__ = ["CArray", "UnsupportedOperation"]
 
-_NP: dict[str, Callable[..., Any]] = {
-    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
-    "neg": np.negative, "exp": np.exp, "log": np.log, "tanh": np.tanh, "sin": np.sin,
-    "cos": np.cos, "sqrt": np.sqrt, "pow": np.power,
-}
 
 # --- the array -----------------------------------------------------------------------------
 
@@ -69,6 +64,19 @@ class CArray(Front):
         self.dep = shaped(norm(dep), self.v.shape)
         self.live = shaped(norm(live), self.v.shape)
         self.node = node
+
+    @classmethod
+    def made(cls, v: np.ndarray, dep: Mask, live: Mask, node: tuple[Any, ...] | None = None
+             ) -> CArray:
+        """A result of the engine itself: ``v`` a float64 array, the masks normalized
+        (:func:`~cheapgrad.core.array_masks.norm`) and broadcastable to ``v``."""
+        r = object.__new__(cls)
+        r.v, r.node = v, node
+        r.dep = dep if not isinstance(dep, np.ndarray) or dep.shape == v.shape \
+            else np.broadcast_to(dep, v.shape)
+        r.live = live if not isinstance(live, np.ndarray) or live.shape == v.shape \
+            else np.broadcast_to(live, v.shape)
+        return r
 
     def __repr__(self) -> str:
         return f"CArray({self.v!r})"
@@ -126,22 +134,6 @@ class CArray(Front):
         return absolute(cls.lift(a))
 
 
-def _check(op: Op, live: Mask, out: np.ndarray, args: list[CArray]) -> None:
-    """Refuse a live element outside the op's domain, as the counted scalar does."""
-    bad = ~np.isfinite(out)
-    if live is not True:
-        bad &= full(live, out.shape)
-    if not bad.any():
-        return
-    at = np.unravel_index(int(np.argmax(bad)), out.shape)
-    vals = tuple(float(np.broadcast_to(a.v, out.shape)[at]) for a in args)
-    if op.name == "div" and vals[1] == 0.0:
-        raise DomainError("div", vals, "division by zero")
-    if op.name in ("log", "sqrt", "pow") or not all(np.isfinite(vals)):
-        raise DomainError(op.name, vals, "math domain error")
-    raise NumericalError(f"{op.name} left float64's range at element {tuple(map(int, at))}")
-
-
 def elementwise(op: Op, *operands: Any) -> CArray:
     """One counted elementwise op (``pow`` takes its integer exponent as a plain int)."""
     if op.name == "pow":
@@ -150,15 +142,21 @@ def elementwise(op: Op, *operands: Any) -> CArray:
         args = [a]
     else:
         args = [CArray.lift(x) for x in operands]
-    with np.errstate(all="ignore"):
-        v = _NP[op.name](*(x.v for x in args), *((k,) if op.name == "pow" else ()))
+    fn, vals = _m.NUMPY[op.name], [x.v for x in args] + ([k] if op.name == "pow" else [])
+    try:  # numpy's floating-point flags say whether any element left float64's range
+        with np.errstate(all="raise", under="ignore"):
+            v, flagged = fn(*vals), False
+    except FloatingPointError:
+        with np.errstate(all="ignore"):
+            v, flagged = fn(*vals), True
     shape = v.shape
     live: Mask = True
     dep: Mask = False
     for x in args:
         live = both(live, x.live)
         dep = either(dep, x.dep)
-    _check(op, live, v, args)
+    if flagged:  # which elements, and are they live (the reverse sweep's partial arrays)
+        _m.check_domain(op, live, v, args)
     n = tally(live, shape)
     ns = 0
     policy = op.nonscalar
@@ -168,16 +166,19 @@ def elementwise(op: Op, *operands: Any) -> CArray:
         ns = tally(both(live, args[1].dep), shape)
     elif policy is _ops.by_repeated_squaring:
         ns = _ops.power_chain(k) * tally(both(live, args[0].dep), shape)
-    charge(op.name, n, ns)
+    at = _m.line()
+    charge(op.name, n, ns, at=at)
     node = None
     if _m._TRACING and dep is not False:
-        node = ("elementwise", tuple(args), (op, k if op.name == "pow" else None), _m.line())
-    return CArray(v, dep, live, node)
+        node = ("elementwise", tuple(args), (op, k if op.name == "pow" else None), at,
+                next(_m.SEQ))
+    return CArray.made(np.asarray(v, dtype=np.float64), dep, live, node)
 
 
 
 def _node(kind: str, parents: tuple[CArray, ...], extra: Any, dep: Mask) -> Any:
-    return (kind, parents, extra, _m.line()) if _m._TRACING and dep is not False else None
+    return (kind, parents, extra, _m.line(), next(_m.SEQ)) \
+        if _m._TRACING and dep is not False else None
 
 
 def _fully_live(*xs: CArray) -> None:
@@ -231,7 +232,7 @@ def reduce(kind: str, a: CArray, axis: Any, keepdims: bool) -> CArray:
     """``sum`` (k − 1 ``add`` per result), ``max``/``min`` (k − 1 ``cmp``, then selection)."""
     _fully_live(a)
     axes = _axes(axis, a.ndim)
-    k = int(np.prod([a.shape[i] for i in axes], dtype=np.int64))
+    k = math.prod(a.shape[i] for i in axes)
     if k == 0:
         raise UnsupportedOperation(f"np.{kind} of an empty array")
     if kind == "sum":
@@ -253,6 +254,12 @@ def reduce(kind: str, a: CArray, axis: Any, keepdims: bool) -> CArray:
             y = np.expand_dims(y, axes)
         return y
 
+    if axes == tuple(range(len(rest), a.ndim)):  # trailing axes: where the picks sit
+        src = np.arange(0, a.size, k).reshape(pick.shape) + pick
+        idx = src[..., 0] if not keepdims else src.reshape(
+            tuple(a.shape[i] if i in rest else 1 for i in range(a.ndim)))
+        v = np.take_along_axis(flat, pick, -1)[..., 0]
+        return _gathered(v.reshape(idx.shape), idx + 1, [(a, 0)], True, False)
     out = move(choose, [a], [0], {})
     assert isinstance(out, CArray)
     return out
@@ -279,6 +286,35 @@ def move(fn: Callable[..., Any], args: list[Any], data: list[int], kwargs: dict[
          live: Mask = True) -> Any:
     """Free data movement: ``fn`` applied to the values and to a map of where each
     element comes from (its source array and flat index, or a constant)."""
+    x = args[data[0]]
+    if fn in _BIJECTIVE and len(data) == 1 and isinstance(x, CArray) \
+            and not isinstance(x.dep, np.ndarray) and not isinstance(x.live, np.ndarray):
+        # uniform masks, one array: the values move, the masks stay; where each element
+        # came from is worked out only if the reverse sweep needs it
+        vargs = list(args)
+        vargs[data[0]] = x.v
+
+        def where_from() -> np.ndarray:
+            iargs = list(args)
+            iargs[data[0]] = np.arange(x.size).reshape(x.shape)
+            return np.asarray(fn(*iargs, **kwargs))
+
+        def back(g: np.ndarray) -> np.ndarray | None:
+            """``g`` moved back: written through the same move of an empty array, when
+            that move is a view of it (transpose, reshape, ...); else None."""
+            out = np.empty(x.shape)
+            bargs = list(args)
+            bargs[data[0]] = out
+            view = fn(*bargs, **kwargs)
+            if not isinstance(view, np.ndarray) or view.base is not out \
+                    or view.shape != g.shape:
+                return None
+            view[...] = g
+            return out
+
+        return CArray.made(np.asarray(fn(*vargs, **kwargs), dtype=np.float64), x.dep,
+                           both(x.live, live),
+                           _node("move", (x,), (where_from, True, back), x.dep))
     sources: list[tuple[CArray, int]] = []
     vargs, iargs = list(args), list(args)
 
@@ -300,26 +336,47 @@ def move(fn: Callable[..., Any], args: list[Any], data: list[int], kwargs: dict[
         else:
             vargs[pos], iargs[pos] = convert(x)
     vout, iout = fn(*vargs, **kwargs), fn(*iargs, **kwargs)
+    perm = fn in _BIJECTIVE and len(sources) == 1 and len(data) == 1
     if isinstance(vout, list):
-        return [_gathered(v, i, sources, live) for v, i in zip(vout, iout, strict=True)]
-    return _gathered(vout, iout, sources, live)
+        return [_gathered(v, i, sources, live, perm) for v, i in zip(vout, iout, strict=True)]
+    return _gathered(vout, iout, sources, live, perm)
 
 
-def _gathered(v: Any, idx: Any, sources: list[tuple[CArray, int]], live: Mask) -> CArray:
+#: Data movement that puts every element of its one array operand in exactly one place
+#: (its reverse is a scatter, not a sum).
+_BIJECTIVE = frozenset({np.reshape, np.transpose, np.swapaxes, np.moveaxis, np.ravel,
+                        np.squeeze, np.expand_dims})
+
+
+def _gathered(v: Any, idx: Any, sources: list[tuple[CArray, int]], live: Mask,
+              perm: bool) -> CArray:
     src = np.asarray(idx, dtype=np.int64) - 1
-    masks = []
-    for attr, default in (("dep", False), ("live", True)):
-        flat = np.concatenate([np.ravel(full(getattr(s, attr), s.shape)) for s, _ in sources]
-                              + [np.array([default])])
-        masks.append(norm(flat[src]))  # a constant (-1) reads the default at the end
-    dep, lv = masks
-    return CArray(v, dep, both(lv, live),
-                  _node("move", tuple(s for s, _ in sources), src, dep))
+    uniform = not any(isinstance(s.dep, np.ndarray) or isinstance(s.live, np.ndarray)
+                      for s, _ in sources)
+    kinds = {(s.dep, s.live) for s, _ in sources} if uniform else set()
+    if len(kinds) == 1:
+        (d, lv), = kinds  # uniform masks: only the constants (-1) differ, if any
+        if d is False and lv is True:
+            dep, lvm = False, True
+        else:
+            const = src < 0
+            some = bool(const.any())
+            dep = norm(~const) if d and some else d
+            lvm = True if lv or not some else norm(const)
+    else:
+        masks = []
+        for attr, default in (("dep", False), ("live", True)):
+            flat = np.concatenate([np.ravel(full(getattr(s, attr), s.shape))
+                                   for s, _ in sources] + [np.array([default])])
+            masks.append(norm(flat[src]))  # a constant (-1) reads the default at the end
+        dep, lvm = masks
+    return CArray(v, dep, both(lvm, live),
+                  _node("move", tuple(s for s, _ in sources), (src, perm, None), dep))
 
 
 def _pick(cond: np.ndarray, ma: Mask, mb: Mask, shape: tuple[int, ...]) -> Mask:
-    if not isinstance(ma, np.ndarray) and not isinstance(mb, np.ndarray) and ma == mb:
-        return ma
+    if not isinstance(ma, np.ndarray) and not isinstance(mb, np.ndarray):
+        return ma if ma == mb else norm(cond if ma else ~cond)
     return norm(np.where(cond, full(ma, shape), full(mb, shape)))
 
 

@@ -102,7 +102,7 @@ def _tangent(v: np.ndarray, reach: np.ndarray, dep: np.ndarray) -> CArray | None
 
 
 def _elementwise(node: CArray, ts: list[CArray | None], used: np.ndarray) -> CArray | None:
-    _, args, (op, k), _ = node.node  # type: ignore[misc]
+    args, (op, k) = node.node[1], node.node[2]  # type: ignore[index]
     shape = node.shape
     reach = [full(t.live, shape) if t is not None else np.zeros(shape, bool) for t in ts]
     live = full(node.live, shape) & used
@@ -162,7 +162,7 @@ def _matmul(node: CArray, ts: list[CArray | None], used: np.ndarray) -> CArray |
 
 
 def _sum(node: CArray, ts: list[CArray | None], used: np.ndarray) -> CArray | None:
-    (a,), (axes, keepdims), _ = node.node[1:]  # type: ignore[index]
+    (a,), (axes, keepdims) = node.node[1], node.node[2]  # type: ignore[index]
     t, r, d = _parts(ts[0], a.shape)
     reached = r.sum(axis=axes, keepdims=keepdims) * used
     charge("add", int(np.maximum(reached - 1, 0).sum()))
@@ -171,7 +171,7 @@ def _sum(node: CArray, ts: list[CArray | None], used: np.ndarray) -> CArray | No
 
 
 def _move(node: CArray, ts: list[CArray | None], used: np.ndarray) -> CArray | None:
-    sources, src, _ = node.node[1:]  # type: ignore[index]
+    sources, src = node.node[1], _source_index(node)  # type: ignore[index]
     vals, reach, dep = [], [], []
     for s, t in zip(sources, ts, strict=True):
         tv, tr, td = _parts(t, s.shape)
@@ -226,9 +226,10 @@ def _uses(order: list[CArray], outputs: Sequence[Any]) -> dict[int, np.ndarray]:
             give(parents[0], np.broadcast_to(s, parents[0].shape).copy())
         elif kind == "move":
             off = 0
+            src = _source_index(node)
             for p in parents:
-                sel = u & (extra >= off) & (extra < off + p.size)
-                hit = np.bincount(extra[sel] - off, minlength=p.size) > 0
+                sel = u & (src >= off) & (src < off + p.size)
+                hit = np.bincount(src[sel] - off, minlength=p.size) > 0
                 give(p, hit.reshape(p.shape))
                 off += p.size
         else:  # select
@@ -236,6 +237,13 @@ def _uses(order: list[CArray], outputs: Sequence[Any]) -> dict[int, np.ndarray]:
             give(a, _any_to(u & extra, a.shape))
             give(b, _any_to(u & ~extra, b.shape))
     return used
+
+
+def _source_index(node: CArray) -> np.ndarray:
+    """Where each element of a move's result comes from: a flat index into its sources
+    laid end to end, -1 for a constant (a bijective move records it as a function)."""
+    src = node.node[2][0]  # type: ignore[index]
+    return np.asarray(src() if callable(src) else src, dtype=np.int64).reshape(node.shape)
 
 
 def _swap_shape(shape: tuple[int, ...]) -> tuple[int, ...]:

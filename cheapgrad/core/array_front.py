@@ -9,8 +9,9 @@ whatever numpy call is not listed here raises :class:`UnsupportedOperation`.
 
 Conventions fixed here, for both engines: ``np.square(x)`` is ``x * x``; ``x ** 0.5`` is
 ``np.sqrt(x)``; a mean is the sum divided by the count; ``np.einsum`` of two operands is
-the broadcast product summed over the contracted indices (as a matmul counts);
-``np.dot`` of arrays up to 2-d is ``@``.
+the broadcast product summed over the contracted indices (as a matmul counts), of one
+operand the sum over the indices not kept, a repeated index taking that diagonal first
+(free); ``np.dot`` is ``@`` up to 2-d, above it the product of a's rows and b's columns.
 
 Example::
 
@@ -290,21 +291,46 @@ class Front:
 def _dot(cls: Any, a: Any, b: Any) -> Any:
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         return cls.b_elementwise(_ops.MUL, a, b)
-    if np.ndim(a) > 2 or np.ndim(b) > 2:
-        _refuse("np.dot of arrays above 2-d (use @)")
-    return cls.b_matmul(a, b)
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2:
+        return cls.b_matmul(a, b)
+    # above 2-d: a sum product over a's last axis and b's second-to-last, as numpy's
+    # dot; counted as the matrix product (a's rows) @ (b's columns)
+    x, y = cls.lift(a), cls.lift(b)
+    k = x.shape[-1]
+    right = y if y.ndim == 1 else np.moveaxis(y, -2, 0).reshape(k, -1)
+    out = cls.b_matmul(x.reshape(-1, k), right)
+    return out.reshape(x.shape[:-1] + (y.shape[:-2] + y.shape[-1:] if y.ndim > 1 else ()))
+
+
+def _diagonal(v: np.ndarray, spec: str) -> np.ndarray:
+    """The elements of ``v`` whose indices agree wherever ``spec`` repeats a letter
+    (``'ii'``: the diagonal), one axis per distinct letter: data movement."""
+    letters = list(dict.fromkeys(spec))
+    grid = np.indices([v.shape[spec.index(c)] for c in letters], sparse=True)
+    return v[tuple(grid[letters.index(c)] for c in spec)]
 
 
 def _einsum(cls: Any, spec: str, *operands: Any, **kw: Any) -> Any:
     spec = spec.replace(" ", "")
-    if len(operands) != 2 or kw or "->" not in spec or "." in spec:
-        _refuse("np.einsum except two operands with an explicit '->'")
+    if len(operands) not in (1, 2) or kw or "->" not in spec or "." in spec:
+        _refuse("np.einsum except one or two operands with an explicit '->'")
     ins, out = spec.split("->")
-    sa, sb = ins.split(",")
-    a, b = cls.lift(operands[0]), cls.lift(operands[1])
-    if len(set(sa)) != len(sa) or len(set(sb)) != len(sb) or len(sa) != a.ndim \
-            or len(sb) != b.ndim or not set(out) <= set(sa) | set(sb):
-        _refuse(f"np.einsum('{spec}') (repeated or unknown indices)")
+    subs = ins.split(",")
+    xs = [cls.lift(x) for x in operands]
+    if len(subs) != len(xs) or any(len(s) != x.ndim for s, x in zip(subs, xs, strict=True)) \
+            or not set(out) <= set(ins) or len(set(out)) != len(out):
+        _refuse(f"np.einsum('{spec}') (unknown or repeated output indices)")
+    for i, (s, x) in enumerate(zip(subs, xs, strict=True)):
+        if len(set(s)) != len(s):  # a repeated index: take that diagonal first (free)
+            xs[i] = cls.b_move(_diagonal, [x, s], [0], {})
+            subs[i] = "".join(dict.fromkeys(s))
+    if len(xs) == 1:  # one operand: no product, a sum over the indices not kept
+        x, sx = xs[0], subs[0]
+        order = list(out) + [c for c in sx if c not in out]
+        x = x.transpose(*[sx.index(c) for c in order]) if len(sx) > 1 else x
+        return x if len(order) == len(out) else cls.b_reduce(
+            "sum", x, tuple(range(len(out), len(order))), False)
+    (a, b), (sa, sb) = xs, subs
     contracted = [c for c in dict.fromkeys(sa + sb) if c not in out]
     full = list(out) + contracted
 

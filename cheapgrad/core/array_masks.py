@@ -13,16 +13,19 @@ Example::
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from cheapgrad.core.counter import count
-from cheapgrad.core.ops import N_OPS, OPS
+from cheapgrad.core.ops import N_OPS, OPS, Op
+from cheapgrad.errors import DomainError, NumericalError
 
 Mask = Any  # bool or a bool ndarray broadcastable to the array's shape
 
@@ -37,6 +40,8 @@ _MATVEC: list[int] | None = None
 # the source line (so counts "by line" are counts by component, in both engines).
 _LABEL: str | None = None
 _SKIP = (os.path.dirname(__file__), os.path.dirname(np.__file__))
+#: Numbers the recorded nodes in program order (who is "first" into an adjoint).
+SEQ = itertools.count()
 
 
 
@@ -51,10 +56,12 @@ def _user_line() -> str:
     return f"{os.path.basename(f.f_code.co_filename)}:{f.f_lineno}"
 
 
-def charge(kind: str, n: int, nonscalar: int = 0, matvec: bool = False) -> None:
+def charge(kind: str, n: int, nonscalar: int = 0, matvec: bool = False,
+           at: str | None = None) -> None:
     """Count ``n`` ops of ``kind`` (``nonscalar`` of them nonscalar), and by source line
     when lines are being recorded; the ops of a matrix product (``matvec``) go to the
-    tally of :func:`matvec_bucket` when one is set (what the flop model reads)."""
+    tally of :func:`matvec_bucket` when one is set (what the flop model reads); ``at``:
+    the line, when the caller has it already."""
     if n:
         if matvec and _MATVEC is not None:
             i = OPS[kind].index
@@ -63,7 +70,7 @@ def charge(kind: str, n: int, nonscalar: int = 0, matvec: bool = False) -> None:
         else:
             count(kind, n, nonscalar)
         if _LINES is not None:
-            cell = _LINES.setdefault(_user_line(), {}).setdefault(kind, [0, 0])
+            cell = _LINES.setdefault(at or _user_line(), {}).setdefault(kind, [0, 0])
             cell[0] += n
             cell[1] += nonscalar
 
@@ -80,16 +87,29 @@ def matvec_bucket(tally: list[int] | None) -> Iterator[None]:
         _MATVEC = previous
 
 
-@contextmanager
-def tracing(lines: dict[str, dict[str, list[int]]] | None = None) -> Iterator[None]:
+class _Switch:
+    """Sets the module's recording state for a block and restores it after (a class:
+    the reverse sweep enters one per node)."""
+
+    __slots__ = ("state", "saved")
+
+    def __init__(self, state: tuple[Any, ...]) -> None:
+        self.state = state
+        self.saved: tuple[Any, ...] = ()
+
+    def __enter__(self) -> None:
+        global _TRACING, _LINES, _LINE
+        self.saved = _TRACING, _LINES, _LINE
+        _TRACING, _LINES, _LINE = self.state
+
+    def __exit__(self, *exc: object) -> None:
+        global _TRACING, _LINES, _LINE
+        _TRACING, _LINES, _LINE = self.saved
+
+
+def tracing(lines: dict[str, dict[str, list[int]]] | None = None) -> _Switch:
     """Record each result's node for reverse mode (and counts by line into ``lines``)."""
-    global _TRACING, _LINES
-    previous = _TRACING, _LINES
-    _TRACING, _LINES = True, lines
-    try:
-        yield
-    finally:
-        _TRACING, _LINES = previous
+    return _Switch((True, lines, _LINE))
 
 
 @contextmanager
@@ -116,16 +136,9 @@ def component(name: str) -> Iterator[None]:
         _LABEL = previous
 
 
-@contextmanager
-def untraced(line: str | None) -> Iterator[None]:
+def untraced(line: str | None) -> _Switch:
     """Run without recording nodes, charging every count to ``line`` (reverse sweep)."""
-    global _TRACING, _LINE
-    previous = _TRACING, _LINE
-    _TRACING, _LINE = False, line
-    try:
-        yield
-    finally:
-        _TRACING, _LINE = previous
+    return _Switch((False, _LINES, line))
 
 
 # --- masks ---------------------------------------------------------------------------------
@@ -172,7 +185,7 @@ def full(m: Mask, shape: tuple[int, ...]) -> np.ndarray:
 def tally(m: Mask, shape: tuple[int, ...]) -> int:
     """How many elements of ``shape`` the mask selects."""
     if m is True:
-        return int(np.prod(shape, dtype=np.int64))
+        return math.prod(shape)
     if m is False:
         return 0
     return int(np.count_nonzero(np.broadcast_to(m, shape)))
@@ -187,3 +200,28 @@ def shaped(m: Mask, shape: tuple[int, ...]) -> Mask:
 def line() -> str | None:
     """The source line to record on a node (when lines are being recorded)."""
     return _user_line() if _LINES is not None else None
+
+
+#: The numpy function of each elementwise op of the op table.
+NUMPY: dict[str, Callable[..., Any]] = {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
+    "neg": np.negative, "exp": np.exp, "log": np.log, "tanh": np.tanh, "sin": np.sin,
+    "cos": np.cos, "sqrt": np.sqrt, "pow": np.power,
+}
+
+
+def check_domain(op: Op, live: Mask, out: np.ndarray, args: list[Any]) -> None:
+    """Refuse a live element of ``out`` (the result of ``op`` on the counted arrays
+    ``args``) outside the op's domain, as the counted scalar does."""
+    bad = ~np.isfinite(out)
+    if live is not True:
+        bad &= full(live, out.shape)
+    if not bad.any():
+        return
+    at = np.unravel_index(int(np.argmax(bad)), out.shape)
+    vals = tuple(float(np.broadcast_to(a.v, out.shape)[at]) for a in args)
+    if op.name == "div" and vals[1] == 0.0:
+        raise DomainError("div", vals, "division by zero")
+    if op.name in ("log", "sqrt", "pow") or not all(np.isfinite(vals)):
+        raise DomainError(op.name, vals, "math domain error")
+    raise NumericalError(f"{op.name} left float64's range at element {tuple(map(int, at))}")

@@ -1,8 +1,10 @@
 """Reverse mode of counted arrays: one reverse rule per node kind, measured.
 
-The sweep mirrors :func:`cheapgrad.core.tape.backward` element by element. An adjoint
-is a float array, its *presence* (how many contributions each element received: only
-elements an adjoint reaches cost anything) and its ``dep`` mask. The rules:
+The rules mirror :func:`cheapgrad.core.tape.backward` element by element; the sweep
+that walks them is :mod:`cheapgrad.core.array_sweep`. A rule gets the node's adjoint
+(a float array, zero wherever no contribution reached it), which elements are
+*present* (reached: only those cost anything) and the adjoint's ``dep`` mask, and
+returns its contributions to the node's operands:
 
 * ``elementwise``: the op table's own ``vjp`` (:mod:`cheapgrad.core.ops`), or the
   one-sided rule of :data:`cheapgrad.core.tape.ONE_SIDED` where one operand element is
@@ -10,41 +12,44 @@ elements an adjoint reaches cost anything) and its ``dep`` mask. The rules:
   backward pass is counted by the same ops as the forward one;
 * ``matmul``: per present result element and term, ``g·b`` for a dependent ``a`` and
   ``g·a`` for a dependent ``b`` (one ``mul`` each), counted from the masks;
-* ``sum`` and ``move`` (data movement and selection): route the adjoint, no op.
+* ``sum``: routes the adjoint, no op;
+* ``move`` and ``select`` (data movement and selection, :data:`TRANSPARENT`): route the
+  adjoint, no op, each contribution keeping its owner (the op that made it).
 
-The first contribution to an element's adjoint is assigned, each later one costs one
-``add`` (a broadcast operand used by n results receives n contributions).
+A contribution says how many times each element of the operand receives it (a
+broadcast operand used by n results receives n); the sweep charges the adds.
 
 Example::
 
     >>> import numpy as np
     >>> from cheapgrad.core.array import CArray
     >>> from cheapgrad.core.array_masks import tracing
-    >>> from cheapgrad.core.counter import Counter
-    >>> c = Counter()
     >>> x = CArray(np.array([1.0, 2.0]), dep=True)
-    >>> with tracing(), c.scope("forward"):
-    ...     y = (x * x).sum()
-    >>> [g.tolist() for g in backward(y, [x], c)], c.totals("backward").nonzero()
-    ([[2.0, 4.0]], {'add': 2, 'mul': 4})
+    >>> with tracing():
+    ...     y = x * 3.0
+    >>> [(s is x, v.tolist(), n) for s, v, n, _ in RULES["elementwise"](
+    ...     y, np.ones(2), True, False)]
+    [(True, [3.0, 3.0], 1)]
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from cheapgrad.core.array import CArray
-from cheapgrad.core.array_masks import Mask, both, charge, either, full, norm, untraced
-from cheapgrad.core.counter import Counter
+from cheapgrad.core.array_masks import Mask, both, charge, either, full, norm
 from cheapgrad.core.tape import DifferentiationError, rule_for
 
 # A contribution to one operand: (operand, values, counts per element (an int when
 # uniform), dep mask).
 Contribution = tuple[CArray, np.ndarray, Any, Mask]
 Rule = Callable[[CArray, np.ndarray, Mask, Mask], list[Contribution]]
+# ... and the owner of its elements (a node's number, see :mod:`array_sweep`).
+Owned = tuple[CArray, np.ndarray, Any, Mask, int]
 
 
 def _unbroadcast(x: np.ndarray, shape: tuple[int, ...], how: str) -> np.ndarray:
@@ -60,27 +65,42 @@ def _unbroadcast(x: np.ndarray, shape: tuple[int, ...], how: str) -> np.ndarray:
 
 def _contribution(a: CArray, vals: np.ndarray, mask: Mask, dep: Mask, shape: tuple[int, ...]
                   ) -> Contribution:
+    """Values ``vals`` (garbage outside ``mask``) of shape ``shape`` summed into operand
+    ``a``: the values, how many contributions each element of ``a`` received (an int
+    when uniform; a bool array counts 0 or 1), and the dep mask."""
+    cnt: Any
     if mask is True:
-        cnt = int(np.prod(shape, dtype=np.int64)) // max(1, a.size)  # uniform reuse
+        cnt = math.prod(shape) // max(1, a.size)  # uniform reuse
         d = dep if not isinstance(dep, np.ndarray) else norm(_unbroadcast(dep, a.shape, "any"))
-        return a, _unbroadcast(np.broadcast_to(vals, shape), a.shape, "sum"), cnt, d
-    v = np.where(mask, vals, 0.0)
-    return (a, _unbroadcast(v, a.shape, "sum"),
-            _unbroadcast(mask.astype(np.int64), a.shape, "sum"),
-            norm(_unbroadcast(full(dep, shape) & mask, a.shape, "any")))
+        if vals.shape != shape:
+            vals = np.broadcast_to(vals, shape)
+        return a, _unbroadcast(vals, a.shape, "sum"), cnt, d
+    mask = np.broadcast_to(mask, shape)
+    v = _masked(vals, mask, shape)
+    cnt = mask if a.shape == shape else _unbroadcast(mask.astype(np.int64), a.shape, "sum")
+    d = mask if dep is True else (dep if dep is False else full(dep, shape) & mask)
+    return (a, _unbroadcast(v, a.shape, "sum"), cnt,
+            norm(_unbroadcast(d, a.shape, "any")) if d is not False else False)
+
+
+#: Binary ops whose table rule is the pair of their one-sided rules, sharing nothing: the
+#: contribution to each operand is computed over the elements that operand needs alone.
+SEPARABLE = frozenset({"add", "sub", "mul"})
 
 
 def _elementwise(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
                  ) -> list[Contribution]:
-    _, args, (op, k), _ = node.node  # type: ignore[misc]
+    args, (op, k) = node.node[1:3]  # type: ignore[index]
     shape = node.shape
     needs = [both(present, a.dep if not isinstance(a.dep, np.ndarray)
                   else np.broadcast_to(a.dep, shape)) for a in args]
     rest = [] if k is None else [k]
-    acc: dict[int, list[Any]] = {}
+    parts: dict[int, list[tuple[Any, Mask, Mask]]] = {}
     groups: list[tuple[Mask, tuple[bool, ...]]] = []
     if len(args) == 1:
         groups.append((needs[0], (True,)))
+    elif op.name in SEPARABLE:
+        groups += [(needs[0], (True, False)), (needs[1], (False, True))]
     else:
         na, nb = needs
         groups += [(both(na, nb), (True, True)),
@@ -91,26 +111,39 @@ def _elementwise(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
         rule = rule_for(op, which) if len(args) == 2 else op.vjp
         if rule is None:
             raise DifferentiationError(f"op '{op.name}' has no derivative rule")
-        g = CArray(gv, gdep, mask)
-        out = CArray(node.v, node.dep, mask)
-        ops = [CArray(np.broadcast_to(a.v, shape), full(a.dep, shape), mask) for a in args]
+        g = CArray.made(gv, gdep, mask)
+        out = CArray.made(node.v, node.dep, mask)
+        ops = [CArray.made(a.v if a.shape == shape else np.broadcast_to(a.v, shape), a.dep,
+                           mask) for a in args]
         with np.errstate(all="ignore"):
             cs = rule(g, out, *ops, *rest)
         for i, c in enumerate(cs[:len(args)]):
-            if c is None or not which[i]:
-                continue
-            if mask is True:  # the whole array: one group
-                acc[i] = [c.v, True, c.dep]
-                continue
-            cv = np.broadcast_to(c.v, shape)
-            cd = full(c.dep, shape) & mask
-            if i in acc:
-                acc[i][0] = np.where(mask, cv, acc[i][0])
-                acc[i][1] = acc[i][1] | mask
-                acc[i][2] = acc[i][2] | cd
-            else:
-                acc[i] = [np.where(mask, cv, 0.0), full(mask, shape).copy(), cd]
-    return [_contribution(args[i], v, mm, d, shape) for i, (v, mm, d) in acc.items()]
+            if c is not None and which[i]:
+                parts.setdefault(i, []).append((c.v, mask, c.dep))
+    out_: list[Contribution] = []
+    for i, ps in parts.items():
+        if len(ps) == 1:
+            v, mm, d = ps[0]
+        else:  # disjoint groups: merge them
+            v, mm, d = np.zeros(shape), np.zeros(shape, bool), np.zeros(shape, bool)
+            for pv, pm, pd in ps:
+                np.copyto(v, np.broadcast_to(pv, shape), where=pm)
+                mm = mm | pm
+                d = d | (full(pd, shape) & pm)
+            d = norm(d)
+        out_.append(_contribution(args[i], v, mm, d, shape))
+    return out_
+
+
+def _masked(vals: np.ndarray, mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``vals`` where ``mask``, else 0 (``np.where`` at half the cost)."""
+    v = np.zeros(shape)
+    np.copyto(v, np.broadcast_to(vals, shape), where=mask)
+    return v
+
+
+def _view(m: Mask, shape: tuple[int, ...]) -> Mask:
+    return m if not isinstance(m, np.ndarray) else np.broadcast_to(m, shape)
 
 
 def _not(m: Mask) -> Mask:
@@ -163,12 +196,19 @@ def _uniform_matmul(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
     (the shapes alone when every element is present)."""
     a, b = node.node[1]  # type: ignore[index]
     shape = node.shape
-    g0 = gv if present is True else np.where(present, gv, 0.0)
+    g0 = gv  # an adjoint is zero wherever no contribution reached it
     p: Any = None if present is True else full(present, shape)
+    pg: Any = None  # the present results whose adjoint depends on the inputs
+    if isinstance(gdep, np.ndarray):
+        pg = full(present, shape) & gdep
+        pg = present if isinstance(present, np.ndarray) and np.array_equal(pg, present) \
+            else norm(pg)
     out: list[Contribution] = []
     for x, other, vals, per, side in (
-            (a, b, lambda: np.matmul(g0, _swap(b.v)), lambda: p.sum(-1)[..., None], -1),
-            (b, a, lambda: np.matmul(_swap(a.v), g0), lambda: p.sum(-2)[..., None, :], -2)):
+            (a, b, lambda: np.matmul(g0, _swap(b.v)),
+             lambda: np.count_nonzero(p, axis=-1)[..., None], -1),
+            (b, a, lambda: np.matmul(_swap(a.v), g0),
+             lambda: np.count_nonzero(p, axis=-2)[..., None, :], -2)):
         if x.dep is False:
             continue
         full_shape = shape[:-2] + x.shape[-2:]
@@ -183,15 +223,16 @@ def _uniform_matmul(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
             muls = int(cnt.sum())
         if other.dep is False or gdep is False:
             ns = 0
-        elif gdep is True:
+        elif gdep is True or pg is True or pg is present:
             ns = muls
         else:  # k products per present result whose adjoint depends on the inputs
-            ns = a.shape[-1] * int(np.count_nonzero(full(present, shape) & gdep))
+            ns = a.shape[-1] * int(np.count_nonzero(pg))
         charge("mul", muls, ns)
         dep = either(gdep, other.dep)
-        if isinstance(dep, np.ndarray):  # some adjoints depend: which elements they reach
-            pg = (full(present, shape) & gdep).astype(np.float64)
-            hit = pg.sum(side)[..., None] if side == -1 else pg.sum(-2)[..., None, :]
+        if isinstance(dep, np.ndarray) and pg is not True and pg is not present:
+            # some adjoints depend: which elements of x they reach
+            hit = np.count_nonzero(pg, axis=side)
+            hit = hit[..., None] if side == -1 else hit[..., None, :]
             dep = norm(_unbroadcast(np.broadcast_to(hit > 0, full_shape), x.shape, "any"))
             out.append((x, _unbroadcast(vals(), x.shape, "sum"),
                         cnt if isinstance(cnt, int) or cnt.shape == x.shape
@@ -207,130 +248,87 @@ def _uniform_matmul(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
 
 def _sum(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
          ) -> list[Contribution]:
-    present = full(present, node.shape)
-    (a,), (axes, keepdims), _ = node.node[1:]  # type: ignore[index]
+    (a,), (axes, keepdims) = node.node[1:3]  # type: ignore[index]
 
     def spread(x: np.ndarray) -> np.ndarray:
         return np.broadcast_to(x if keepdims else np.expand_dims(x, axes), a.shape)
 
+    if present is True and a.dep is True and not isinstance(gdep, np.ndarray):
+        return [(a, spread(gv), 1, gdep)]  # dense: one contribution to every element
+    present = full(present, node.shape)
     mask = spread(present) & full(a.dep, a.shape)
-    return [(a, np.where(mask, spread(gv), 0.0), mask.astype(np.int64),
+    return [(a, _masked(spread(gv), mask, a.shape), mask,
              norm(spread(full(gdep, node.shape)) & mask))]
 
 
-def _move(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
-          ) -> list[Contribution]:
-    sources, src, _ = node.node[1:]  # type: ignore[index]
-    sel = full(present, node.shape) & full(node.dep, node.shape)
-    out: list[Contribution] = []
-    off = 0
+def split_by_owner(owner: Any, mask: Mask, shape: tuple[int, ...]) -> list[tuple[int, Mask]]:
+    """``mask`` split by the owner of each element: ``owner`` is one owner's number or
+    (number, mask) pairs (see :mod:`cheapgrad.core.array_sweep`)."""
+    if not isinstance(owner, list):
+        return [(owner, mask)] if mask is not False else []
+    pieces = [(who, both(mask, m)) for who, m in owner]
+    return [(who, m) for who, m in pieces if m is not False]
+
+
+def _move(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask, owner: Any
+          ) -> list[Owned]:
+    sources, (src, perm, back) = node.node[1:3]  # type: ignore[index]
+    dense = perm and present is True and node.dep is True and \
+        not isinstance(gdep, np.ndarray) and not isinstance(owner, list)
+    if dense and back is not None:  # a view (transpose, reshape, ...): write through it
+        vals = back(gv)
+        if vals is not None:
+            return [(sources[0], vals, 1, gdep, owner)]
+    if callable(src):  # a bijective move of uniform masks: where each element came from
+        src = src()
+    if dense:
+        s = sources[0]  # every element moved to exactly one place: scatter the adjoint back
+        vals = np.empty(s.size)
+        vals[src.ravel()] = gv.ravel()
+        return [(s, vals.reshape(s.shape), 1, gdep, owner)]
+    out: list[Owned] = []
     gd = full(gdep, node.shape)
-    for s in sources:
-        m = sel & (src >= off) & (src < off + s.size)
-        if m.any():
-            idx = src[m] - off
-            vals = np.bincount(idx, weights=gv[m], minlength=s.size).reshape(s.shape)
-            cnt = np.bincount(idx, minlength=s.size).reshape(s.shape)
-            dep = np.bincount(idx, weights=gd[m], minlength=s.size).reshape(s.shape) > 0
-            out.append((s, vals, cnt, norm(dep)))
-        off += s.size
+    for who, mask in split_by_owner(owner, both(present, node.dep), node.shape):
+        sel = full(mask, node.shape)
+        off = 0
+        for s in sources:
+            m = sel & (src >= off) & (src < off + s.size)
+            if m.any():
+                idx = src[m] - off
+                hit = np.zeros(s.size, bool)
+                hit[idx] = True
+                if np.count_nonzero(hit) == idx.size:  # each element moved at most once
+                    vals = np.zeros(s.size)
+                    vals[idx] = gv[m]
+                    cnt: Any = hit.reshape(s.shape)
+                    dep = np.zeros(s.size, bool)
+                    dep[idx] = gd[m]
+                else:
+                    vals = np.bincount(idx, weights=gv[m], minlength=s.size)
+                    cnt = np.bincount(idx, minlength=s.size).reshape(s.shape)
+                    dep = np.bincount(idx, weights=gd[m], minlength=s.size) > 0
+                out.append((s, vals.reshape(s.shape), cnt, norm(dep.reshape(s.shape)), who))
+            off += s.size
     return out
 
 
-def _select(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
-            ) -> list[Contribution]:
+def _select(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask, owner: Any
+            ) -> list[Owned]:
     a, b = node.node[1]  # type: ignore[index]
     cond = node.node[2]  # type: ignore[index]
     shape = node.shape
-    out: list[Contribution] = []
+    out: list[Owned] = []
     for x, side in ((a, cond), (b, ~cond)):
         if x.dep is False:
             continue
-        mask = full(present, shape) & side & full(x.dep, shape)
-        if mask.any():
-            out.append(_contribution(x, gv, mask, gdep, shape))
+        for who, mask in split_by_owner(owner, both(both(present, side), _view(x.dep, shape)),
+                                 shape):
+            out.append((*_contribution(x, gv, mask, gdep, shape), who))
     return out
 
 
 #: The reverse rule of each node kind (the elementwise ones use the op table's rules).
-RULES: dict[str, Rule] = {"elementwise": _elementwise, "matmul": _matmul, "sum": _sum,
-                          "move": _move, "select": _select}
-
-
-def _toposort(end: CArray) -> list[CArray]:
-    uses: dict[int, int] = {}
-    stack = [end]
-    while stack:
-        n = stack.pop()
-        if id(n) in uses:
-            uses[id(n)] += 1
-            continue
-        uses[id(n)] = 1
-        if n.node is not None:
-            stack.extend(p for p in n.node[1] if p.dep is not False)
-    order, ready = [], [end]
-    while ready:
-        n = ready.pop()
-        order.append(n)
-        if n.node is not None:
-            for p in n.node[1]:
-                if p.dep is False:
-                    continue
-                uses[id(p)] -= 1
-                if uses[id(p)] == 0:
-                    ready.append(p)
-    return order
-
-
-def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
-             phase: str = "backward", seed: np.ndarray | None = None) -> list[np.ndarray]:
-    """∂output/∂input for each input array (zeros where the output does not depend on
-    it), every op of the sweep counted in ``counter`` under ``(phase, None, kind)``.
-    With ``seed`` (constant weights of the output's shape, zeros included) the sweep
-    starts from those adjoints on every element of an array output: ∂(Σ seed·output)."""
-    if seed is None and (not isinstance(output, CArray) or output.shape != ()):
-        raise DifferentiationError("the function must return a counted scalar (a 0-d "
-                                   f"counted array), got {type(output).__name__}")
-    adj: dict[int, list[Any]] = {}
-    if output.dep is not False:
-        adj[id(output)] = [np.ones(()), np.ones((), np.int64), False] if seed is None else [
-            np.asarray(seed, dtype=np.float64).reshape(output.shape),
-            np.ones(output.shape, np.int64), False]
-    found: dict[int, np.ndarray] = {}
-    input_ids = {id(x) for x in inputs}
-    for node in _toposort(output) if output.dep is not False else []:
-        entry = adj.pop(id(node), None)
-        if entry is None:
-            continue
-        vals, cnt, dep = entry
-        present = (cnt > 0) if isinstance(cnt, int) else norm(cnt > 0)
-        if node.node is None:
-            if id(node) not in input_ids:
-                raise DifferentiationError("the output depends on a counted array that is "
-                                           "not an input or was made outside tracing()")
-            found[id(node)] = vals
-            continue
-        kind, line = node.node[0], node.node[3]
-        # a matrix product's sweep is counted under part "matvec" (the flop model's), an
-        # elementwise op's under its op's name; the adds that sum contributions into
-        # adjoints under layer "accumulate" (the scalar engine attributes them alike)
-        part = "matvec" if kind == "matmul" else (
-            node.node[2][0].name if kind == "elementwise" else kind)
-        with counter.scope(phase, None, part), untraced(line):
-            contributions = RULES[kind](node, vals, present, dep)
-        with counter.scope(phase, "accumulate", part), untraced(line):
-            for s, v, c, d in contributions:
-                old = adj.get(id(s))
-                total = c * s.size if isinstance(c, int) else int(c.sum())
-                if old is None:
-                    reached = (s.size if c > 0 else 0) if isinstance(c, int) \
-                        else int(np.count_nonzero(c))
-                    charge("add", total - reached)
-                    adj[id(s)] = [v, c, d]
-                else:
-                    fresh = (c > 0) & (old[1] == 0)
-                    charge("add", total - int(np.count_nonzero(np.broadcast_to(fresh, s.shape))))
-                    old[0] = old[0] + v
-                    old[1] = old[1] + c
-                    old[2] = either(old[2], d)
-    return [found[id(x)] if id(x) in found else np.zeros(x.shape) for x in inputs]
+RULES: dict[str, Rule] = {"elementwise": _elementwise, "matmul": _matmul, "sum": _sum}
+#: The rules of data movement and selection: no op of their own, they pass each
+#: contribution on with its owner (the node that made it).
+TRANSPARENT: dict[str, Callable[..., list[Owned]]] = {"move": _move, "select": _select}

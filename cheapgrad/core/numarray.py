@@ -43,8 +43,9 @@ __all__ = ["NumArray", "grouped"]
 # While a scalar program is traced (:func:`grouped`): each Num an array op made -> (the
 # Num, the source line of f, whether a matrix product made it); the reverse sweep of
 # :mod:`cheapgrad.core.numarray_sweep` charges its rule to that line and part.
-TAGS: dict[int, tuple[Num, str | None, bool]] | None = None
+TAGS: dict[int, tuple[Num, str | None, bool, int]] | None = None
 _DEPTH = [0]
+_SEQ = [0]  # the array-level ops in program order (who is "first" into an adjoint)
 
 
 def grouped(matvec: bool = False) -> Callable[..., Any]:
@@ -68,13 +69,14 @@ def grouped(matvec: bool = False) -> Callable[..., Any]:
                 if tally[op.index]:
                     _m.charge(name, tally[op.index], tally[N_OPS + op.index], matvec)
             if TAGS is not None:
-                _tag(out, line, matvec)
+                _SEQ[0] += 1
+                _tag(out, line, matvec, _SEQ[0])
             return out
         return run
     return deco
 
 
-def _tag(out: Any, line: str | None, matvec: bool) -> None:
+def _tag(out: Any, line: str | None, matvec: bool, seq: int) -> None:
     assert TAGS is not None
     outs = out if isinstance(out, list) else [out]
     stack = [e for o in outs if isinstance(o, NumArray) for e in o.v.flat
@@ -83,7 +85,7 @@ def _tag(out: Any, line: str | None, matvec: bool) -> None:
         n = stack.pop()
         if n.op is None or id(n) in TAGS:
             continue
-        TAGS[id(n)] = (n, line, matvec)
+        TAGS[id(n)] = (n, line, matvec, seq)
         stack.extend(n.parents)
 
 

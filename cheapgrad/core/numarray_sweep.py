@@ -4,9 +4,11 @@ engine attributes it.
 :func:`cheapgrad.core.tape.backward` element by element (the same rules, the same
 order, the same counts), with each node's rule charged to the source line of f and the
 part (``matvec`` for a matrix product's Nums, else the op's name) recorded by
-:func:`cheapgrad.core.numarray.grouped`, and the ``add`` that sums a later contribution
-into an adjoint charged under layer ``accumulate`` of the contributing node's part, as
-:func:`cheapgrad.core.array_rules.backward` does.
+:func:`cheapgrad.core.numarray.grouped`. The contributions to an adjoint are summed in
+program order of the array-level ops that made them (``rank``, :func:`tape.sweep`): the
+earliest one assigned, every other one's ``add`` charged under layer ``accumulate`` to
+the line and part of the op that made it, as :mod:`cheapgrad.core.array_sweep` does,
+so the two engines file every op alike whatever order their walks take.
 
 Example::
 
@@ -80,4 +82,8 @@ def backward(output: Num, inputs: Sequence[Num], counter: Counter, lines: LineCo
         layer = "accumulate" if stage == "accumulate" else None
         return _Charge(counter, (phase, layer, part), lines, line)
 
-    return sweep(output, inputs, charge)
+    def rank(node: Num) -> int:
+        tag = tags.get(id(node))
+        return tag[3] if tag else -1
+
+    return sweep(output, inputs, charge, rank=rank)

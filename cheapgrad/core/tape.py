@@ -132,14 +132,23 @@ Charge = Callable[[Num, str], AbstractContextManager[None]]
 
 
 def sweep(output: Num, inputs: Sequence[Num], charge: Charge,
-          discarded: dict[str, int] | None = None) -> list[Num]:
+          discarded: dict[str, int] | None = None,
+          rank: Callable[[Num], int] | None = None) -> list[Num]:
     """The reverse sweep itself, for :func:`backward` and for every sweep that charges
     its ops differently (the scalar engine of array programs, by source line): the same
-    walk, rules and accumulation, each node's work counted where ``charge`` says."""
+    walk, rules and accumulation, each node's work counted where ``charge`` says.
+
+    Without ``rank`` a contribution is summed into its operand's adjoint when the walk
+    makes it (the first assigned, each later one an ``add`` charged to the node that
+    made it: which one is "later" is the walk's order). With ``rank`` the contributions
+    to a node wait until the walk reaches it and are summed in ``rank`` order of the
+    nodes that made them: the lowest-ranked is assigned and every other contribution's
+    ``add`` is charged to the node that made it, whatever order the walk took."""
     adjoint: dict[Num, Num] = {}
     if output.dep:
         adjoint[output] = const(1.0)
-    return _walk(adjoint, toposort(output) if output.dep else (), inputs, charge, discarded)
+    return _walk(adjoint, toposort(output) if output.dep else (), inputs, charge, discarded,
+                 rank)
 
 
 def backward_many(seeds: Sequence[tuple[Num, Num]], inputs: Sequence[Num], counter: Counter,
@@ -205,12 +214,23 @@ def dep_order(outputs: Sequence[Num]) -> list[Num]:
 
 
 def _walk(adjoint: dict[Num, Num], nodes: Iterable[Num], inputs: Sequence[Num],
-          charge: Charge, discarded: dict[str, int] | None = None) -> list[Num]:
+          charge: Charge, discarded: dict[str, int] | None = None,
+          rank: Callable[[Num], int] | None = None) -> list[Num]:
     """The loop of every reverse sweep: ``nodes`` results before operands, each node's
-    adjoint (from ``adjoint``, seeded) pushed to its operands by its rule."""
+    adjoint (from ``adjoint``, seeded) pushed to its operands by its rule (summed at
+    once, or with ``rank`` when the walk reaches the operand: see :func:`sweep`)."""
     input_set = set(inputs)
     leaves: dict[Num, Num] = {}
+    pending: dict[Num, list[tuple[int, Num, Num]]] = {}
     for node in nodes:
+        waiting = pending.pop(node, None)
+        if waiting:
+            waiting.sort(key=lambda w: w[0])  # stable: a node's own contributions in order
+            total = waiting[0][2]
+            for _, who, c in waiting[1:]:
+                with charge(who, "accumulate"):
+                    total = total + c
+            adjoint[node] = total
         g = adjoint.pop(node, None)
         if g is None:  # every rule gave it no contribution (e.g. x**0): a zero adjoint
             continue
@@ -238,6 +258,9 @@ def _walk(adjoint: dict[Num, Num], nodes: Iterable[Num], inputs: Sequence[Num],
                 if not parent.dep:
                     if discarded is not None and c is not g:
                         discarded[op.name] = discarded.get(op.name, 0) + 1
+                    continue
+                if rank is not None:
+                    pending.setdefault(parent, []).append((rank(node), node, c))
                     continue
                 previous = adjoint.get(parent)
                 adjoint[parent] = c if previous is None else previous + c
