@@ -29,6 +29,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from cheapgrad.analysis import gradcheck
 from cheapgrad.analysis.costmodels import REGISTRY, ModelCost, Pricing
 from cheapgrad.analysis.program import run_program
@@ -39,6 +41,7 @@ from cheapgrad.core.ops import N_OPS, OPS, TALLY_SIZE
 from cheapgrad.errors import CheapgradError
 from cheapgrad.models.transformer import COMPONENTS, gpt_loss, init_params, tokens
 from cheapgrad.models.transformer_spec import TransformerSpec
+from cheapgrad.models.transformer_weights import TransformerWeights
 
 ENGINES = ("auto", "array", "scalar", "shapes")
 PHASES = ("forward", "backward")
@@ -68,6 +71,13 @@ class TransformerResult(Ratio):
     seconds: float = 0.0
     bound: float = BOUND
     cost_weights: dict[str, float] | None = field(default=None, repr=False)
+    #: Executed runs: the parameters ((in, out) layout), their gradients, the tokens.
+    params: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    gradients: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    idx: np.ndarray | None = field(default=None, repr=False)
+    targets: np.ndarray | None = field(default=None, repr=False)
+    #: Where the weights came from (``--load-weights``), else None (the seed's).
+    weights_source: str | None = None
 
     @property
     def cost_f(self) -> int:
@@ -148,27 +158,36 @@ def resolve(spec: TransformerSpec, engine: str, predicted: int) -> tuple[str, st
                       "shapes, no value computed")
 
 
-def run_transformer(spec: TransformerSpec, engine: str = "auto", *,
-                    check: bool = True) -> TransformerResult:
-    """Count the transformer of ``spec`` and its gradient (see the module docstring)."""
+def run_transformer(spec: TransformerSpec, engine: str = "auto", *, check: bool = True,
+                    weights: TransformerWeights | None = None) -> TransformerResult:
+    """Count the transformer of ``spec`` and its gradient (see the module docstring).
+    ``weights`` (``--load-weights``): run on these weights and tokens instead of the
+    seed's; they need a value computed, so ``auto`` executes (array engine) and
+    ``shapes`` is refused."""
     start = time.perf_counter()
+    if weights is not None and engine == "shapes":
+        raise CheapgradError("--load-weights: the shapes engine computes no value; execute "
+                             "the model with --engine array or scalar")
+    idx, targets = tokens(spec) if weights is None else (weights.idx, weights.targets)
     shapes: Counts | None = None
     if spec.activation == "gelu":
-        shapes = shape_counts(spec)
+        shapes = shape_counts(spec, idx)
         predicted = sum(n for c in shapes.values() for k in c.values() for n, _ in k.values())
     else:  # relu: an estimate from the gelu counts of the same shapes, for the choice only
         from dataclasses import replace
         predicted = sum(n for c in shape_counts(replace(spec, activation="gelu")).values()
                         for k in c.values() for n, _ in k.values())
-    used, reason = resolve(spec, engine, predicted)
+    if weights is not None and engine == "auto":
+        used, reason = resolve(spec, "array", predicted)[0], "auto: weights loaded, executed"
+    else:
+        used, reason = resolve(spec, engine, predicted)
     prods = products(spec)
     if used == "shapes":
-        counts = shapes if shapes is not None else shape_counts(spec)
+        counts = shapes if shapes is not None else shape_counts(spec, idx)
         return TransformerResult(spec, used, reason, as_lines(counts), _phase_totals(counts),
                                  prods, seconds=time.perf_counter() - start,
                                  cost_weights=spec.cost_weights)
-    params = init_params(spec)
-    idx, targets = tokens(spec)
+    params = init_params(spec) if weights is None else weights.params
     f, names = gpt_loss(spec, idx, targets)
     r = run_program(f, {n: params[n] for n in names}, engine=used, name=spec.name,
                     check=check, methods=False)
@@ -188,4 +207,7 @@ def run_transformer(spec: TransformerSpec, engine: str = "auto", *,
         closed = want == got and _phase_totals(shapes) == measured
     return TransformerResult(spec, used, reason, components, measured, prods, r.value,
                              r.check if check else None, closed,
-                             time.perf_counter() - start, cost_weights=spec.cost_weights)
+                             time.perf_counter() - start, cost_weights=spec.cost_weights,
+                             params={n: params[n] for n in names}, gradients=r.gradients,
+                             idx=idx, targets=targets,
+                             weights_source=None if weights is None else weights.source)

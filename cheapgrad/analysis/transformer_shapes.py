@@ -80,8 +80,10 @@ def _layer_norm(a: _Acc, comp: str, n: int, c: int, bias: bool) -> None:
     a.add(comp, b, "add", adds + nc)
 
 
-def shape_counts(spec: TransformerSpec) -> Counts:
-    """Every op of f and of its reverse sweep, by component, phase and kind."""
+def shape_counts(spec: TransformerSpec, idx: np.ndarray | None = None) -> Counts:
+    """Every op of f and of its reverse sweep, by component, phase and kind (``idx``: the
+    tokens, whose repeats the embedding's backward adds depend on; default those drawn
+    from the seed)."""
     if spec.activation != "gelu":
         raise CheapgradError(
             f"{spec.activation}: the shapes engine counts gelu only (relu's backward "
@@ -98,7 +100,8 @@ def shape_counts(spec: TransformerSpec) -> Counts:
     # lookup comes first in the program; tied, the head's N contributions to a drawn
     # token's row each cost one add, the head's)
     a.add("embedding", f, "add", N * C)
-    idx, _ = tokens(spec)
+    if idx is None:
+        idx, _ = tokens(spec)
     drawn = len(np.unique(idx))
     a.add("embedding", b, "add", (N - drawn) * C + T * C * (B - 1))
     for _ in range(spec.n_layer):

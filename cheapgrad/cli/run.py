@@ -30,6 +30,7 @@ from cheapgrad.cli.options import (
 )
 from cheapgrad.cli.transformer import run_transformer_command
 from cheapgrad.models.bundled import load_any_config
+from cheapgrad.models.npzfile import write_npz
 from cheapgrad.models.transformer_spec import TransformerSpec
 from cheapgrad.render.run import to_csv, to_dict, to_markdown
 from cheapgrad.render.run_tables import run_tables
@@ -57,7 +58,12 @@ def _batch_list(ctx: click.Context, param: click.Parameter,
                     "its shapes alone (auto picks it when executing would take long).",
                extra=("shapes",))
 @click.option("--save-arrays", "save_path", metavar="FILE.npz",
-              help="Save x, y, weights, loss and gradients to an .npz file.")
+              help="Save x, y, weights, loss and gradients to an .npz file (a transformer: "
+                   "nanoGPT's state dict in PyTorch layout, idx, targets, loss, grad_<name>).")
+@click.option("--load-weights", "load_path", metavar="FILE.npz",
+              help="A transformer: run on these weights (nanoGPT's state-dict names and "
+                   "PyTorch layout, as --save-arrays writes them) and, if the file has them, "
+                   "tokens idx and targets.")
 @click.option("--force", is_flag=True, help="Overwrite the --save-arrays file if it exists.")
 @click.option("--max-ops", type=click.IntRange(min=1), metavar="N",
               help="Refuse specs whose closed form predicts more than N ops "
@@ -79,8 +85,9 @@ def _batch_list(ctx: click.Context, param: click.Parameter,
               help="Show every row of the table by layer (a long one is folded to its first "
                    "and last rows).")
 @exits_cleanly
-def command(config: str | None, fmt: str, engine: str, save_path: str | None, force: bool,
-            max_ops: int | None, check_method: str, cost_model: str,
+def command(config: str | None, fmt: str, engine: str, save_path: str | None,
+            load_path: str | None, force: bool, max_ops: int | None, check_method: str,
+            cost_model: str,
             weights: dict[str, float] | None, timed: bool,
             time_batches: tuple[int, ...] | None, all_rows: bool) -> None:
     """Count f and ∇f of the MLP or transformer in CONFIG and check the theorem.
@@ -102,8 +109,11 @@ def command(config: str | None, fmt: str, engine: str, save_path: str | None, fo
         if weights is not None:
             any_spec = dataclasses.replace(any_spec, cost_weights=weights)
         run_transformer_command(any_spec, fmt, engine, cost_model, save_path, time_batches,
-                                timed)
+                                timed, force=force, load_path=load_path)
         return
+    if load_path is not None:
+        raise InputError("--load-weights reads a transformer's weights (model: transformer); "
+                         "an MLP draws its weights from the spec's seed")
     if engine == "shapes":
         raise InputError("--engine shapes counts transformer specs (model: transformer); "
                          "an MLP runs on array, scalar or auto")
@@ -151,9 +161,5 @@ def save_arrays(result: RunResult, path: str) -> None:
         arrays[f"b{i}"] = b
     for i, g in enumerate(result.output.grads.b or [], start=1):
         arrays[f"grad_b{i}"] = g
-    try:
-        with open(path, "wb") as fh:
-            np.savez(fh, **arrays)  # type: ignore[arg-type]
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    write_npz(path, arrays)
     click.echo(f"wrote {path}: {', '.join(arrays)}", err=True)

@@ -7,8 +7,9 @@ The JSON document: ``kind: transformer``, the spec, ``engine`` and ``engine_reas
 ``parameters``, ``counts`` and ``nonscalar`` by phase, ``components`` (component ->
 {forward, backward: op kind -> count, ratio, flop_forward, flop_backward}), ``products``
 (m·n·k by phase and component), ``cost_f``, ``cost_f_and_grad``, ``ratio``, ``bound``,
-``holds``, ``cost_models``, ``loss``, ``gradient_check`` and ``closed_form`` (executed
-engines; null from shapes), ``passed``, and ``sixn``: the 6N table
+``holds``, ``cost_models``, ``weights`` (the ``--load-weights`` file, else null: the
+seed's), ``loss``, ``gradient_check`` and ``closed_form`` (executed engines; null from
+shapes), ``passed``, and ``sixn``: the 6N table
 (:meth:`cheapgrad.analysis.sixn.SixN.to_dict`: each published formula beside the measured
 flop and unit counts per token, its relative error, what it leaves out; the ops per
 parameter per token; each measured ratio against its bound).
@@ -57,6 +58,8 @@ def summary_rows(result: TransformerResult) -> list[tuple[str, str]]:
             ("cost(f, ∇f)", f"{numbers.count(result.cost_f_and_grad)} ops"),
             ("ratio", f"{numbers.ratio(result.ratio)} (bound {numbers.bound(result.bound)}: "
                       f"{'holds' if result.holds else 'VIOLATED'})")]
+    if result.weights_source is not None:
+        rows.append(("weights", result.weights_source))
     if result.loss is not None:
         rows.append(("loss", f"{result.loss:.6f}"))
     if result.check is not None:
@@ -95,6 +98,7 @@ def to_dict(result: TransformerResult) -> dict[str, Any]:
         "bound": result.bound,
         "holds": result.holds,
         "cost_models": costmodels.to_json(result.cost_models()),
+        "weights": result.weights_source,
         "loss": None if result.loss is None else json_number(result.loss),
         "gradient_check": None if result.check is None else result.check.to_json(),
         "closed_form": result.closed_form,
