@@ -9,7 +9,8 @@ PyTorch is optional (its column is skipped without it). Prints Markdown (BENCHMA
 * the executed model (array engine: forward counted and traced, reverse sweep counted,
   gradient check off) on ``gpt-tiny`` and a 4-layer d_model 256, T = 256 model, against
   PyTorch float64 forward + ``backward()`` of the same model from the same weights
-  (``bench/torch_gpt.py``), interleaved round by round, best round kept.
+  (``bench/torch_gpt.py``), interleaved round by round, best round kept, in wall time
+  and in CPU time (the ratio of CPU times is the one a loaded machine does not move).
 """
 
 from __future__ import annotations
@@ -58,29 +59,38 @@ def shapes_rows() -> list[str]:
     return rows
 
 
+def _timed(fn: Callable[[], object]) -> tuple[float, float, object]:
+    """Wall and CPU seconds of ``fn()`` (CPU time: one thread, so the machine's other
+    load barely moves it), and its result."""
+    w, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.perf_counter() - w, time.process_time() - c, out
+
+
 def executed_row(spec: TransformerSpec, rounds: int = 5) -> str:
     params = init_params(spec)
     idx, targets = tokens(spec)
     f, names = gpt_loss(spec, idx, targets)
     inputs = {n: params[n] for n in names}
-    ours, theirs = [], []
+    ours: list[tuple[float, float]] = []
+    theirs: list[tuple[float, float]] = []
     ops = 0
     for _ in range(rounds):
-        t = time.perf_counter()
-        r = run_program(f, inputs, check=False, methods=False)
-        ours.append(time.perf_counter() - t)
-        ops = r.cost_f_and_grad
+        w, c, r = _timed(lambda: run_program(f, inputs, check=False, methods=False,
+                                                 memory=False))
+        ours.append((w, c))
+        ops = r.cost_f_and_grad  # type: ignore[attr-defined]
         if torch is not None:
             tp = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
                   for k, v in params.items()}
-            t = time.perf_counter()
-            torch_loss(spec, tp, idx, targets).backward()
-            theirs.append(time.perf_counter() - t)
-    a = min(ours)
-    b = min(theirs) if theirs else None
-    ratio = f"{a / b:.2f}" if b else "–"
-    return (f"| {spec.name} | {ops:,} | {a * 1e3:,.1f} ms | "
-            f"{'–' if b is None else f'{b * 1e3:,.1f} ms'} | {ratio} |")
+            w, c, _ = _timed(lambda tp=tp: torch_loss(spec, tp, idx, targets).backward())
+            theirs.append((w, c))
+    aw, ac = min(x[0] for x in ours), min(x[1] for x in ours)
+    if not theirs:
+        return f"| {spec.name} | {ops:,} | {aw * 1e3:,.1f} ms ({ac * 1e3:,.1f} CPU) | – | – |"
+    bw, bc = min(x[0] for x in theirs), min(x[1] for x in theirs)
+    return (f"| {spec.name} | {ops:,} | {aw * 1e3:,.1f} ms ({ac * 1e3:,.1f} CPU) | "
+            f"{bw * 1e3:,.1f} ms ({bc * 1e3:,.1f} CPU) | {aw / bw:.2f} ({ac / bc:.2f} CPU) |")
 
 
 def main() -> None:
@@ -91,7 +101,8 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     for row in shapes_rows():
         print(row)
-    print("\n| executed (array engine) | counted ops | cheapgrad | PyTorch float64 | ratio |")
+    print("\n| executed (array engine) | counted ops | cheapgrad | PyTorch float64 | "
+          "ratio (wall, CPU) |")
     print("|---|---:|---:|---:|---:|")
     tiny = load_any_config("gpt-tiny")
     assert isinstance(tiny, TransformerSpec)

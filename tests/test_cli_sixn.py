@@ -7,11 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import invoke_json, one_line_error
+from conftest import CliProcess, invoke_json, one_line_error
 
 from cheapgrad.analysis.flop_formulas import FORMULAS
 from cheapgrad.cli.app import main
@@ -170,3 +173,46 @@ def test_measured_shares_equal_their_closed_forms(cli: CliRunner, name: str) -> 
     assert shares["weight products"] + shares["logits"] + shares["attention T×T"] == \
         pytest.approx(1.0, rel=1e-12)
     assert 0 < shares["elementwise ops"] < 0.07
+
+
+# --- Ctrl-C: the cells already counted are kept (as the MLP sweep's) -------------------------
+
+
+def test_transformer_sweep_ctrl_c_prints_finished_cells_and_exits_130(
+        cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cheapgrad.analysis.sweep import transformer as sweep_module
+
+    real, calls = sweep_module.run_transformer, []
+
+    def interrupted(spec: Any, engine: str = "auto", **kw: Any) -> Any:
+        calls.append(spec)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(spec, engine, **kw)
+
+    monkeypatch.setattr(sweep_module, "run_transformer", interrupted)
+    result = cli.invoke(main, ["sweep", "gpt2-small", "--n-ctx", "256,512,1024,2048",
+                               "--format", "csv"])
+    assert result.exit_code == 130
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert sorted({r["n_ctx"] for r in rows}) == ["256", "512"]
+    assert "interrupted: 2 of 4 cells finished" in result.stderr
+    calls.clear()
+    doc = json.loads(cli.invoke(main, ["sweep", "gpt2-small", "--n-ctx", "256,512,1024",
+                                       "--format", "json"]).stdout)
+    assert doc["interrupted"] is True and len(doc["cells"]) == 2
+
+
+def test_transformer_sweep_sigint_exits_130_with_the_cells_so_far(
+        cli_process: Callable[..., CliProcess]) -> None:
+    proc = cli_process("sweep", "gpt-tiny", "--engine", "array", "--n-layer",
+                       ",".join(str(n) for n in range(1, 13)), "--n-ctx", "8,16",
+                       "--format", "csv")
+    proc.wait_until_ready()
+    proc.interrupt()
+    start = time.monotonic()
+    out, err = proc.finish()
+    assert time.monotonic() - start < 10
+    assert proc.proc.returncode == 130, err
+    assert out.startswith("n_layer,d_model,n_ctx"), err
+    assert "interrupted:" in err and "of 24 cells finished" in err and "Traceback" not in err

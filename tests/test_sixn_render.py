@@ -125,3 +125,26 @@ def test_sweep_plot(tmp_path: Path) -> None:
     path = tmp_path / "six.png"
     plot_transformer_sweep(r, str(path))
     assert path.stat().st_size > 10_000
+
+
+def test_sweep_progress_and_ctrl_c_keep_the_finished_cells() -> None:
+    seen: list[tuple[str, float]] = []
+
+    class Sink:
+        def start(self, cells: int, work: float) -> None:
+            seen.append(("start", work))
+
+        def advance(self, cell: object, work: float) -> None:
+            seen.append(("advance", work))
+
+    def measure(a: Architecture) -> tuple[Mapping[str, ModelCost], int]:
+        if a.n_ctx == 1024:
+            raise KeyboardInterrupt
+        return stand_in(a)
+
+    r = transformer_sweep(GPT2, TransformerGrid(n_ctx=(256, 512, 1024, 2048)), measure, Sink(),
+                          lambda a: a.n_ctx / 256)
+    assert r.interrupted and r.planned == 4 and [c.n_ctx for c in r.cells] == [256, 512]
+    assert seen == [("start", 15.0), ("advance", 1.0), ("advance", 2.0)]
+    assert r.to_dict()["interrupted"] is True
+    assert not transformer_sweep(GPT2, TransformerGrid(n_ctx=(256,)), stand_in).interrupted

@@ -13,8 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cheapgrad.analysis.program import run_program
-from cheapgrad.analysis.transformer import run_transformer
-from cheapgrad.analysis.transformer_shapes import as_lines, shape_counts
+from cheapgrad.analysis.transformer import run_transformer, split_products
+from cheapgrad.analysis.transformer_shapes import (
+    as_lines,
+    nonscalar_lines,
+    products,
+    shape_counts,
+    swept_products,
+)
 from cheapgrad.cli.app import main
 from cheapgrad.core.array_masks import component
 from cheapgrad.errors import CheapgradError, SpecError
@@ -36,8 +42,9 @@ def _program(spec: TransformerSpec) -> tuple[object, dict[str, np.ndarray]]:
 def _executed(spec: TransformerSpec, engine: str = "array") -> dict[str, object]:
     f, inputs = _program(spec)
     r = run_program(f, inputs, engine=engine, check=False, methods=False)  # type: ignore
-    return {"lines": r.lines, "totals": {p: r.counter.totals(p) for p in ("forward",
-                                                                           "backward")},
+    ns = {c: {p: k for p, k in v.items() if k} for c, v in r.nonscalar_lines.items()}
+    return {"lines": r.lines, "nonscalar": {c: v for c, v in ns.items() if v},
+            "totals": {p: r.counter.totals(p) for p in ("forward", "backward")},
             "grads": r.gradients, "value": r.value}
 
 
@@ -152,6 +159,7 @@ def test_shapes_equal_executed_counts(spec: TransformerSpec) -> None:
     got = _executed(spec)
     want = {c: v for c, v in as_lines(shape_counts(spec)).items() if v}
     assert got["lines"] == want
+    assert got["nonscalar"] == nonscalar_lines(shape_counts(spec))
     r = run_transformer(spec, "shapes")
     assert r.phases == got["totals"]
 
@@ -162,6 +170,7 @@ def test_shapes_equal_scalar_engine(spec: TransformerSpec) -> None:
     spec = dataclasses.replace(spec, n_layer=1)
     got = _executed(spec, "scalar")
     assert got["lines"] == {c: v for c, v in as_lines(shape_counts(spec)).items() if v}
+    assert got["nonscalar"] == nonscalar_lines(shape_counts(spec))
 
 
 def test_relu_executes_and_shapes_refuse_it() -> None:
@@ -169,7 +178,14 @@ def test_relu_executes_and_shapes_refuse_it() -> None:
     r = run_transformer(spec, "array")
     assert r.closed_form is None and r.check is not None and r.check.passed
     assert r.components["mlp.act"]["forward"] == {"cmp": TINY.tokens * TINY.d_ff}
-    with pytest.raises(CheapgradError, match="gelu only"):
+    assert "backward" not in r.components["mlp.act"]  # a selection: no op of its own
+    # the adjoint reaches only the positive pre-activations, and relu's output is a
+    # constant 0 at the others: the sweeps of mlp.fc and mlp.proj are cut short
+    swept, full = r.swept["measured"], r.swept["predicted"]
+    assert {c for c in full if swept[c] != full[c]} == {"mlp.fc", "mlp.proj"}
+    assert all(swept[c] < full[c] for c in ("mlp.fc", "mlp.proj"))
+    with pytest.raises(CheapgradError, match="gelu only: relu passes each adjoint on only "
+                       "where its input is positive"):
         run_transformer(spec, "shapes")
 
 
@@ -190,6 +206,41 @@ def test_executed_products_equal_shapes() -> None:
     assert r.cost_models()["flop"] == s.cost_models()["flop"]
     assert {k: v.cost_f for k, v in r.cost_models().items()} == {
         k: v.cost_f for k, v in s.cost_models().items()}
+
+
+@pytest.mark.parametrize("engine", ["array", "scalar"])
+def test_backward_products_are_measured_and_equal_the_prediction(engine: str) -> None:
+    """The reverse sweep's product muls are read from the run, component by component,
+    equal to the shapes' prediction; only the masked scores fall short of the dense
+    backward FlopCounterMode prices."""
+    spec = dataclasses.replace(TINY, n_layer=1) if engine == "scalar" else TINY
+    r = run_transformer(spec, engine)
+    dense = products(spec)["backward"]
+    assert r.swept["measured"] == r.swept["predicted"] == swept_products(spec)
+    assert r.products["forward"] == products(spec)["forward"]
+    assert {c for c in dense if r.swept["measured"][c] != dense[c]} == {"attn.scores"}
+    assert "measured" not in run_transformer(spec, "shapes").swept
+
+
+def test_nonscalar_by_component_executed_and_from_shapes() -> None:
+    r, s = run_transformer(TINY, "array"), run_transformer(TINY, "shapes")
+    assert r.nonscalar == s.nonscalar and r.closed_form
+    assert r.nonscalar["ln"]["backward"]["mul"] == 5 * TINY.tokens * TINY.d_model * 2  # 2 lns
+    rows = {row["component"]: row for row in r.rows()}
+    assert rows["attn.scores"]["backward_nonscalar"] == r.nonscalar["attn.scores"]["backward"]
+    total = {k: sum(v.get("backward", {}).get(k, 0) for v in r.nonscalar.values())
+             for k in r.phases["backward"].nonscalar}
+    assert {k: n for k, n in total.items() if n} == {
+        k: n for k, n in r.phases["backward"].nonscalar.items() if n}
+
+
+def test_split_products_merges_each_product_into_its_component() -> None:
+    comps, fwd, swept = split_products({"head": {"forward": {"add": 2}},
+                                        "head:product": {"forward": {"mul": 6, "add": 3},
+                                                         "backward": {"mul": 12}}})
+    assert comps["head"] == {"forward": {"add": 5, "mul": 6}, "backward": {"mul": 12}}
+    with pytest.raises(CheapgradError, match="outside every component"):
+        split_products({"stray:product": {}})
 
 
 def test_every_cost_model_from_shapes_on_gpt3() -> None:
@@ -232,3 +283,11 @@ def test_cli_engine_errors(cli: object) -> None:
     one_line_error(run(main, ["run", "lecture", "--engine", "shapes"]), "transformer")
     one_line_error(run(main, ["run", "gpt-tiny", "--engine", "scalar"]), "scalar engine")
     one_line_error(run(main, ["run", "gpt-tiny", "--time"]), "--time")
+
+
+def test_memory_can_be_skipped_without_changing_a_count() -> None:
+    f, inputs = _program(TINY)
+    full = run_program(f, inputs, check=False, methods=False)  # type: ignore[arg-type]
+    lean = run_program(f, inputs, check=False, methods=False, memory=False)  # type: ignore
+    assert full.memory["tape"] > 0 and lean.memory == {}
+    assert lean.counter.totals() == full.counter.totals() and lean.lines == full.lines

@@ -50,6 +50,7 @@ FULL_CHECK_MAX_INPUTS = 300
 METHOD_MAX_OPS = 2_000_000
 #: Counts by source line of f: ``line -> phase -> op kind -> count``.
 Lines = dict[str, dict[str, dict[str, int]]]
+Run = tuple[float, list[np.ndarray], dict[str, int]]  # value, gradients, memory
 
 
 @dataclass
@@ -83,6 +84,8 @@ class ProgramResult(Ratio):
         return self.counter.totals(phase)
 
     methods: list[dict[str, Any]] = field(default_factory=list)
+    #: The nonscalar tallies by line, as :attr:`lines` (kinds with none left out).
+    nonscalar_lines: Lines = field(default_factory=dict)
 
     def per_op(self) -> list[dict[str, Any]]:
         """For each op kind: its forward count and the ops its reverse rules ran (a matrix
@@ -174,26 +177,27 @@ def _call(f: Callable[..., Any], args: list[Any]) -> Any:
 
 def run_program(f: Callable[..., Any], arrays: Mapping[str, Any] | Sequence[Any], *,
                 engine: str = "array", name: str | None = None,
-                check: bool = True, methods: bool = True) -> ProgramResult:
-    """Count ``f`` and its gradient on ``arrays`` with ``engine`` (see module docstring)."""
+                check: bool = True, methods: bool = True, memory: bool = True) -> ProgramResult:
+    """Count ``f`` and its gradient on ``arrays`` with ``engine`` (see module docstring).
+    ``memory=False`` skips measuring the tape's memory (array engine; ``memory`` empty)."""
     if engine not in ENGINES:
         raise CheapgradError(f"unknown engine {engine!r}: choose array or scalar")
     inputs = as_inputs(f, arrays)
     counter = Counter()
-    lines: Lines = {}
+    lines, nonscalar = Lines(), Lines()
     start = time.perf_counter()
     if engine == "array":
-        value, grads, memory = _run_array(f, inputs, counter, lines)
+        value, grads, mem = _run_array(f, inputs, counter, lines, nonscalar, memory)
     else:
-        value, grads, memory = _run_scalar(f, inputs, counter, lines)
+        value, grads, mem = _run_scalar(f, inputs, counter, lines, nonscalar)
     seconds = time.perf_counter() - start
     if not np.isfinite(value) or not all(all_finite(g) for g in grads):
         raise NumericalError("f or its gradient is NaN or infinite")
     gradients = dict(zip(inputs, grads, strict=True))
     result = ProgramResult(
         str(name or getattr(f, "__name__", "f")), engine, inputs, value, gradients, counter,
-        gradcheck.GradCheck("none", 0.0, True, gradcheck.TOLERANCE, 0, 0), memory, lines,
-        seconds)
+        gradcheck.GradCheck("none", 0.0, True, gradcheck.TOLERANCE, 0, 0), mem, lines,
+        seconds, nonscalar_lines=nonscalar)
     if check:
         result.check = check_program(f, inputs, gradients,
                                      analytic=counter.totals("forward").counts["cmp"] == 0)
@@ -261,14 +265,15 @@ def _products(counter: Counter) -> list[int]:
 
 
 def _by_line(lines: Lines, fwd: dict[str, dict[str, list[int]]],
-             bwd: dict[str, dict[str, list[int]]]) -> None:
+             bwd: dict[str, dict[str, list[int]]], nonscalar: Lines) -> None:
     for phase, table in (("forward", fwd), ("backward", bwd)):
         for line, kinds in table.items():
             lines.setdefault(line, {})[phase] = {k: n for k, (n, _) in kinds.items()}
+            nonscalar.setdefault(line, {})[phase] = {k: n for k, (_, n) in kinds.items() if n}
 
 
 def _run_array(f: Callable[..., Any], inputs: dict[str, np.ndarray], counter: Counter,
-               lines: Lines) -> tuple[float, list[np.ndarray], dict[str, int]]:
+               lines: Lines, nonscalar: Lines, memory: bool = True) -> Run:
     xs = [CArray(a, dep=True) for a in inputs.values()]
     fwd: dict[str, dict[str, list[int]]] = {}
     products = _products(counter)
@@ -278,8 +283,8 @@ def _run_array(f: Callable[..., Any], inputs: dict[str, np.ndarray], counter: Co
     bwd: dict[str, dict[str, list[int]]] = {}
     with tracing(bwd):
         grads = backward(out, xs, counter)
-    _by_line(lines, fwd, bwd)
-    return float(out.v), grads, _array_memory(out, xs)
+    _by_line(lines, fwd, bwd, nonscalar)
+    return float(out.v), grads, _array_memory(out, xs) if memory else {}
 
 
 def _array_memory(out: CArray, xs: list[CArray]) -> dict[str, int]:
@@ -334,7 +339,7 @@ def _forward_peak(out: CArray, xs: list[CArray], seen: dict[int, CArray]) -> int
 
 
 def _run_scalar(f: Callable[..., Any], inputs: dict[str, np.ndarray], counter: Counter,
-                lines: Lines) -> tuple[float, list[np.ndarray], dict[str, int]]:
+                lines: Lines, nonscalar: Lines) -> Run:
     xs = [NumArray.variables(a) for a in inputs.values()]
     fwd: dict[str, dict[str, list[int]]] = {}
     bwd: dict[str, dict[str, list[int]]] = {}
@@ -352,7 +357,7 @@ def _run_scalar(f: Callable[..., Any], inputs: dict[str, np.ndarray], counter: C
             memory = tape.memory(root, flat)
     finally:
         numarray.TAGS = None
-    _by_line(lines, fwd, bwd)
+    _by_line(lines, fwd, bwd, nonscalar)
     grads, i = [], 0
     for a in inputs.values():
         grads.append(np.array([e.v for e in g[i:i + a.size]], dtype=np.float64)

@@ -14,6 +14,11 @@
 
 The result carries the counts by component, phase and op kind, the totals by phase
 (nonscalar tallies included), the m·n·k of the matrix products and every cost model.
+Executed, the forward m·n·k and the multiplications of the reverse sweep's products are
+read per component from the run (each product labelled apart, see
+:data:`cheapgrad.models.transformer.PRODUCT`) and checked against the shapes'
+predictions; the backward m·n·k FlopCounterMode prices (a dense backward: two products
+per product) is a prediction from the shapes, shown beside the measured sweep.
 
 Example::
 
@@ -35,11 +40,18 @@ from cheapgrad.analysis import gradcheck
 from cheapgrad.analysis.costmodels import REGISTRY, ModelCost, Pricing
 from cheapgrad.analysis.program import run_program
 from cheapgrad.analysis.result import BOUND, Ratio
-from cheapgrad.analysis.transformer_shapes import Counts, as_lines, products, shape_counts
+from cheapgrad.analysis.transformer_shapes import (
+    Counts,
+    as_lines,
+    nonscalar_lines,
+    products,
+    shape_counts,
+    swept_products,
+)
 from cheapgrad.core.counter import OpCounts
 from cheapgrad.core.ops import N_OPS, OPS, TALLY_SIZE
 from cheapgrad.errors import CheapgradError
-from cheapgrad.models.transformer import COMPONENTS, gpt_loss, init_params, tokens
+from cheapgrad.models.transformer import COMPONENTS, PRODUCT, gpt_loss, init_params, tokens
 from cheapgrad.models.transformer_spec import TransformerSpec
 from cheapgrad.models.transformer_weights import TransformerWeights
 
@@ -57,7 +69,10 @@ ARRAY_MAX_OPS = 2_000_000_000
 class TransformerResult(Ratio):
     """A counted transformer (see the module docstring). ``components``: component ->
     phase -> op kind -> count; ``phases``: phase -> OpCounts (nonscalar included);
-    ``products``: phase -> component -> m·n·k of its matrix products."""
+    ``products``: phase -> component -> m·n·k of its matrix products (forward measured
+    when executed; backward FlopCounterMode's dense count, from the shapes); ``swept``:
+    ``predicted`` (shapes) and, executed, ``measured``: component -> the multiplications
+    the reverse sweep's matrix products ran."""
 
     spec: TransformerSpec
     engine: str
@@ -71,6 +86,9 @@ class TransformerResult(Ratio):
     seconds: float = 0.0
     bound: float = BOUND
     cost_weights: dict[str, float] | None = field(default=None, repr=False)
+    swept: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: component -> phase -> op kind -> nonscalar tally (measured when executed)
+    nonscalar: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     #: Executed runs: the parameters ((in, out) layout), their gradients, the tokens.
     params: dict[str, np.ndarray] | None = field(default=None, repr=False)
     gradients: dict[str, np.ndarray] | None = field(default=None, repr=False)
@@ -98,7 +116,8 @@ class TransformerResult(Ratio):
         return sum(self.components.get(comp, {}).get(phase, {}).values())
 
     def rows(self) -> list[dict[str, Any]]:
-        """One row per component: forward, backward, backward/forward, flop forward."""
+        """One row per component: forward, backward, backward/forward, flops, and the op
+        kinds and nonscalar tallies of each phase."""
         out = []
         for comp in COMPONENTS:
             f, b = self.component_total(comp, "forward"), self.component_total(comp, "backward")
@@ -107,7 +126,11 @@ class TransformerResult(Ratio):
                         "flop_forward": 2 * self.products["forward"].get(comp, 0),
                         "flop_backward": 2 * self.products["backward"].get(comp, 0),
                         "forward_kinds": dict(self.components[comp].get("forward", {})),
-                        "backward_kinds": dict(self.components[comp].get("backward", {}))})
+                        "backward_kinds": dict(self.components[comp].get("backward", {})),
+                        "forward_nonscalar": dict(self.nonscalar.get(comp, {})
+                                                  .get("forward", {})),
+                        "backward_nonscalar": dict(self.nonscalar.get(comp, {})
+                                                   .get("backward", {}))})
         return out
 
     def cost_models(self) -> dict[str, ModelCost]:
@@ -186,28 +209,70 @@ def run_transformer(spec: TransformerSpec, engine: str = "auto", *, check: bool 
         counts = shapes if shapes is not None else shape_counts(spec, idx)
         return TransformerResult(spec, used, reason, as_lines(counts), _phase_totals(counts),
                                  prods, seconds=time.perf_counter() - start,
-                                 cost_weights=spec.cost_weights)
+                                 cost_weights=spec.cost_weights,
+                                 swept={"predicted": swept_products(spec)},
+                                 nonscalar=nonscalar_lines(counts))
     params = init_params(spec) if weights is None else weights.params
-    f, names = gpt_loss(spec, idx, targets)
+    f, names = gpt_loss(spec, idx, targets, products=True)
     r = run_program(f, {n: params[n] for n in names}, engine=used, name=spec.name,
-                    check=check, methods=False)
-    components: dict[str, dict[str, dict[str, int]]] = {c: {} for c in COMPONENTS}
-    for label, phases in r.lines.items():
-        if label not in components:
-            raise CheapgradError(f"internal: ops outside every component ({label})")
-        components[label] = phases
+                    check=check, methods=False, memory=False)
+    components, fwd, swept = split_products(r.lines)
+    nonscalar = _dropped_empty(split_products(r.nonscalar_lines)[0])
     measured = {ph: r.counter.totals(ph) for ph in PHASES}
-    fwd_products = r.counter.totals("forward", None, "matvec")
-    if fwd_products.counts["mul"] != sum(prods["forward"].values()):
+    if (fwd != prods["forward"] or r.counter.totals("forward", None, "matvec").counts["mul"]
+            != sum(fwd.values())):
         raise CheapgradError("internal: the measured matrix products differ from the shapes")
+    expected = swept_products(spec)
+    if spec.activation == "gelu" and swept != expected:
+        raise CheapgradError("internal: the reverse sweep's matrix products differ from the "
+                             "shapes")
     closed = None
     if shapes is not None:
         want = {c: v for c, v in as_lines(shapes).items() if v}
         got = {c: {ph: k for ph, k in v.items() if k} for c, v in components.items() if v}
-        closed = want == got and _phase_totals(shapes) == measured
-    return TransformerResult(spec, used, reason, components, measured, prods, r.value,
+        closed = (want == got and _phase_totals(shapes) == measured
+                  and nonscalar == nonscalar_lines(shapes))
+    return TransformerResult(spec, used, reason, components, measured,
+                             {"forward": fwd, "backward": prods["backward"]}, r.value,
                              r.check if check else None, closed,
                              time.perf_counter() - start, cost_weights=spec.cost_weights,
+                             swept={"predicted": expected, "measured": swept},
+                             nonscalar=nonscalar,
                              params={n: params[n] for n in names}, gradients=r.gradients,
                              idx=idx, targets=targets,
                              weights_source=None if weights is None else weights.source)
+
+
+def _dropped_empty(table: dict[str, dict[str, dict[str, int]]]
+                   ) -> dict[str, dict[str, dict[str, int]]]:
+    out = {c: {ph: k for ph, k in v.items() if k} for c, v in table.items()}
+    return {c: v for c, v in out.items() if v}
+
+
+def split_products(lines: dict[str, dict[str, dict[str, int]]]
+                   ) -> tuple[dict[str, dict[str, dict[str, int]]], dict[str, int],
+                              dict[str, int]]:
+    """An executed run's counts by label -> counts by component (each product's ops
+    merged into its component), the forward ``mul`` of each component's products (their
+    m·n·k) and the ``mul`` of their reverse sweep.
+
+    >>> split_products({"head": {"forward": {"add": 2}},
+    ...                 "head:product": {"forward": {"mul": 6, "add": 3},
+    ...                                  "backward": {"mul": 12}}})[1:]
+    ({'head': 6}, {'head': 12})
+    """
+    components: dict[str, dict[str, dict[str, int]]] = {c: {} for c in COMPONENTS}
+    fwd: dict[str, int] = {}
+    swept: dict[str, int] = {}
+    for label, phases in lines.items():
+        comp = label[:-len(PRODUCT)] if label.endswith(PRODUCT) else label
+        if comp not in components:
+            raise CheapgradError(f"internal: ops outside every component ({label})")
+        if comp != label:
+            fwd[comp] = fwd.get(comp, 0) + phases.get("forward", {}).get("mul", 0)
+            swept[comp] = swept.get(comp, 0) + phases.get("backward", {}).get("mul", 0)
+        for ph, kinds in phases.items():
+            cell = components[comp].setdefault(ph, {})
+            for k, n in kinds.items():
+                cell[k] = cell.get(k, 0) + n
+    return components, fwd, swept

@@ -9,8 +9,12 @@ rules (docs/transformers.md derives them); ``tests/test_transformer.py`` checks 
 against both executed engines on random small configs. No value is computed, so GPT-3
 175B is counted in a fraction of a second.
 
-ReLU is refused: its backward reaches only the positive pre-activations, which the
-shapes do not say. The adds that sum a token's embedding gradient depend on how many
+ReLU is refused (one line): its forward is N·F comparisons and its own backward makes no
+op (a selection routes adjoints), but the adjoint it passes on reaches only the positive
+pre-activations and its output is the constant 0 at the others, so the backward of
+``mlp.fc`` and ``mlp.proj`` (their products' ``mul``, the adds of their sums) and, where
+a whole row is cut off, of the ops before them depend on values the shapes do not give.
+The adds that sum a token's embedding gradient depend on how many
 distinct tokens were drawn; they are read from the drawn tokens (no model value is
 computed).
 
@@ -86,9 +90,10 @@ def shape_counts(spec: TransformerSpec, idx: np.ndarray | None = None) -> Counts
     from the seed)."""
     if spec.activation != "gelu":
         raise CheapgradError(
-            f"{spec.activation}: the shapes engine counts gelu only (relu's backward "
-            "reaches only the positive pre-activations, which the shapes do not say); "
-            "execute it with --engine array")
+            f"activation {spec.activation}: the shapes engine counts gelu only: relu "
+            "passes each adjoint on only where its input is positive, so the backward of "
+            "mlp.fc and mlp.proj depends on values no shape gives; count it executed with "
+            "--engine array")
     a = _Acc()
     bias = spec.bias
     B, T, C, H, V, F = (spec.batch, spec.n_ctx, spec.d_model,  # noqa: N806
@@ -177,6 +182,25 @@ def products(spec: TransformerSpec) -> dict[str, dict[str, int]]:
     return {"forward": fwd, "backward": {k: 2 * v for k, v in fwd.items()}}
 
 
+def swept_products(spec: TransformerSpec) -> dict[str, int]:
+    """The multiplications the reverse sweep's matrix products execute, by component:
+    what the executed engines measure (the muls of each product's adjoint products,
+    counted on the adjoint elements that are reached). Twice the forward m·n·k, except
+    the scores q·kᵀ: the masked scores get no adjoint (the mask is a selection), so their
+    two adjoint products run over the S_c unmasked scores only, 2·S_c·D where a dense
+    backward (FlopCounterMode's) prices 2·S·D.
+
+    >>> from cheapgrad.models.transformer_spec import TransformerSpec
+    >>> s = TransformerSpec(vocab=7, n_ctx=3, d_model=4, n_head=2, n_layer=1, d_ff=8)
+    >>> swept_products(s)["attn.scores"], products(s)["backward"]["attn.scores"]
+    (48, 72)
+    """
+    out = dict(products(spec)["backward"])
+    B, T, H, D = spec.batch, spec.n_ctx, spec.n_head, spec.d_model // spec.n_head  # noqa: N806
+    out["attn.scores"] = spec.n_layer * 2 * (B * H * T * (T + 1) // 2) * D
+    return out
+
+
 def total_ops(counts: Counts, phase: str | None = None) -> int:
     """Every op of the given phase (both when None)."""
     return sum(n for comp in counts.values() for ph, kinds in comp.items()
@@ -187,3 +211,15 @@ def as_lines(counts: Counts) -> dict[str, Any]:
     """As a program's counts by line: component -> phase -> kind -> count."""
     return {comp: {ph: {k: n for k, (n, _) in kinds.items()} for ph, kinds in phases.items()
                    if kinds} for comp, phases in counts.items()}
+
+
+def nonscalar_lines(counts: Counts) -> dict[str, Any]:
+    """The nonscalar tallies as :func:`as_lines` (kinds, phases, components with none
+    left out)."""
+    out: dict[str, Any] = {}
+    for comp, phases in counts.items():
+        for ph, kinds in phases.items():
+            ns = {k: m for k, (_, m) in kinds.items() if m}
+            if ns:
+                out.setdefault(comp, {})[ph] = ns
+    return out

@@ -46,6 +46,21 @@ def say_ready() -> None:
         click.echo("ready", err=True)
 
 
+#: Exit code after Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+
+
+class ReadySink:
+    """A sweep's progress nobody sees; ``start`` (the work is about to begin, workers up)
+    is when a Ctrl-C would stop the sweep cleanly, so :func:`say_ready` then."""
+
+    def start(self, cells: int, work: float) -> None:
+        say_ready()
+
+    def advance(self, cell: object, work: float) -> None:
+        pass
+
+
 class InputError(click.ClickException):
     """Bad input: one line on stderr, exit code 2."""
 

@@ -20,12 +20,13 @@ from cheapgrad.analysis.sweep import (
     run_sweep,
 )
 from cheapgrad.cli.common import (
+    EXIT_INTERRUPTED,
     TABLE_WIDTH,
     InputError,
+    ReadySink,
     check_distinct,
     check_writable,
     exits_cleanly,
-    say_ready,
 )
 from cheapgrad.cli.common import console as make_console
 from cheapgrad.cli.options import (
@@ -39,20 +40,6 @@ from cheapgrad.models.spec import MAX_WIDTH
 from cheapgrad.models.transformer_spec import TransformerSpec
 from cheapgrad.render.sweep import overall_verdict, to_csv, to_dict, to_markdown
 from cheapgrad.util import parse_int_list
-
-#: Exit code after Ctrl-C (128 + SIGINT), as shells report it.
-EXIT_INTERRUPTED = 130
-
-
-class _ReadySink:
-    """Progress nobody sees; ``start`` (the workers are up) is when a Ctrl-C would stop
-    the sweep cleanly, so :func:`say_ready` then."""
-
-    def start(self, cells: int, work: float) -> None:
-        say_ready()
-
-    def advance(self, cell: object, work: float) -> None:
-        pass
 
 
 def render(result: SweepResult, fmt: str, cost_model: str = "unit") -> str:
@@ -123,7 +110,8 @@ def command(config: str | None, depths: str | None, widths: str | None,
     would take long) and tabulated as in `cheapgrad sixn`, each published formula's
     relative error against the measured flop model (--cost-model unit: the unit model);
     --plot draws each formula's error against n_ctx / d_model. Its cells run one after
-    the other in this process (from shapes each takes milliseconds; --jobs is not used).
+    the other in this process (from shapes each takes milliseconds; --jobs is not used),
+    and Ctrl-C keeps the finished ones, as for an MLP sweep.
 
     Exit code 0 when every bound holds and every check passes, 1 otherwise (a failed
     cell included), 2 for bad input, 130 when interrupted (the finished cells are still
@@ -195,7 +183,7 @@ def command(config: str | None, depths: str | None, widths: str | None,
         with SweepProgress(err) as bar:
             result = run_sweep(plan, progress=bar)
     else:
-        result = run_sweep(plan, progress=_ReadySink())
+        result = run_sweep(plan, progress=ReadySink())
 
     if out_path is not None:
         try:

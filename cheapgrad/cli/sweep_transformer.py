@@ -18,11 +18,12 @@ from cheapgrad.analysis.sweep.transformer import (
 )
 from cheapgrad.analysis.transformer import ENGINES
 from cheapgrad.cli.common import (
+    EXIT_INTERRUPTED,
     TABLE_WIDTH,
     InputError,
+    ReadySink,
     check_distinct,
     check_writable,
-    say_ready,
 )
 from cheapgrad.cli.common import console as make_console
 from cheapgrad.models.transformer_spec import MAX_DIM, TransformerSpec
@@ -73,8 +74,17 @@ def sweep_transformer(spec: TransformerSpec, axes: dict[str, str | None], *, eng
         check_plot_path(plot_path)
         check_writable(plot_path, force)
         require_matplotlib()
-    say_ready()
-    result = transformer_sweep(spec, grid, measure_with(used))
+    def work(cell: TransformerSpec) -> float:
+        return estimate_seconds([cell], used)
+
+    err = Console(stderr=True)
+    if fmt != "json" and err.is_terminal and (out_path is not None or Console().is_terminal):
+        from cheapgrad.render.sweep_tables import SweepProgress
+
+        with SweepProgress(err) as bar:
+            result = transformer_sweep(spec, grid, measure_with(used), bar, work)
+    else:
+        result = transformer_sweep(spec, grid, measure_with(used), ReadySink(), work)
 
     def text() -> str:
         return {"json": to_json, "csv": to_csv, "markdown": to_markdown}[fmt](result)
@@ -98,10 +108,14 @@ def sweep_transformer(spec: TransformerSpec, axes: dict[str, str | None], *, eng
         make_console().print(sixn_sweep_table(result, model), crop=False)
     else:
         click.echo(text(), nl=False)
-    if plot_path is not None:
+    if plot_path is not None and result.cells:  # interrupted: the finished cells
         from cheapgrad.render.plot import plot_transformer_sweep
 
         plot_transformer_sweep(result, plot_path)
         click.echo(f"wrote {plot_path}", err=True)
+    if result.interrupted:
+        click.echo(f"interrupted: {len(result.cells)} of {result.planned} cells finished",
+                   err=True)
+        sys.exit(EXIT_INTERRUPTED)
     if not (result.all_hold and result.params_agree):
         sys.exit(1)

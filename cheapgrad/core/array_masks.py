@@ -202,11 +202,23 @@ def line() -> str | None:
     return _user_line() if _LINES is not None else None
 
 
+def power(v: np.ndarray, k: int) -> np.ndarray:
+    """``v ** k`` for an integer ``k`` as |v| ** k with v's sign when k is odd: numpy's
+    fast path for a positive base (its libm path for a negative one is ~20× slower, e.g.
+    GELU's x³), equal to ``np.power`` up to the last bit's rounding.
+
+    >>> power(np.array([-2.0, 3.0]), 3).tolist(), power(np.array([-2.0]), 2).tolist()
+    ([-8.0, 27.0], [4.0])
+    """
+    r = np.power(np.abs(v), k)
+    return np.copysign(r, v) if k % 2 else r
+
+
 #: The numpy function of each elementwise op of the op table.
 NUMPY: dict[str, Callable[..., Any]] = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
     "neg": np.negative, "exp": np.exp, "log": np.log, "tanh": np.tanh, "sin": np.sin,
-    "cos": np.cos, "sqrt": np.sqrt, "pow": np.power,
+    "cos": np.cos, "sqrt": np.sqrt, "pow": power,
 }
 
 

@@ -49,6 +49,9 @@ EPS = 1e-5
 #: What a masked score is set to before the softmax.
 MASKED = -1e9
 GELU_C = math.sqrt(2.0 / math.pi)
+#: With ``gpt_loss(..., products=True)`` each matrix product of component ``c`` is
+#: labelled ``c + PRODUCT``, so its forward and reverse-sweep ops can be read apart.
+PRODUCT = ":product"
 
 
 Shapes = list[tuple[str, tuple[int, ...]]]
@@ -118,16 +121,23 @@ def gelu(x: Any) -> Any:
     return 0.5 * x * (1.0 + np.tanh(GELU_C * (x + 0.044715 * x ** 3)))
 
 
-def gpt_loss(spec: TransformerSpec, idx: np.ndarray, targets: np.ndarray
-             ) -> tuple[Callable[..., Any], tuple[str, ...]]:
+def gpt_loss(spec: TransformerSpec, idx: np.ndarray, targets: np.ndarray, *,
+             products: bool = False) -> tuple[Callable[..., Any], tuple[str, ...]]:
     """The loss as a function of the parameters (in :func:`param_shapes` order), and
-    their names: ``f(*params)`` runs on plain, counted or scalar-engine arrays."""
+    their names: ``f(*params)`` runs on plain, counted or scalar-engine arrays.
+    ``products``: label each matrix product ``component + PRODUCT`` (see :data:`PRODUCT`)."""
     names = tuple(n for n, _ in param_shapes(spec))
     B, T = idx.shape  # noqa: N806
     C, H = spec.d_model, spec.n_head  # noqa: N806
     D = C // H  # noqa: N806
     causal = np.tril(np.ones((T, T), dtype=bool))
     scale = 1.0 / math.sqrt(D)
+
+    def mm(comp: str, a: Any, b: Any) -> Any:
+        if not products:
+            return a @ b
+        with component(comp + PRODUCT):
+            return a @ b
 
     def f(*arrays: Any) -> Any:
         p = dict(zip(names, arrays, strict=True))
@@ -143,21 +153,21 @@ def gpt_loss(spec: TransformerSpec, idx: np.ndarray, targets: np.ndarray
             with component("ln"):
                 u = layer_norm(x, p[f"{h}.ln_1.weight"], get(f"{h}.ln_1.bias"))
             with component("attn.qkv"):
-                qkv = u @ p[f"{h}.attn.c_attn.weight"]
+                qkv = mm("attn.qkv", u, p[f"{h}.attn.c_attn.weight"])
                 if spec.bias:
                     qkv = qkv + p[f"{h}.attn.c_attn.bias"]
                 q, k, v = (qkv[..., j * C:(j + 1) * C].reshape(B, T, H, D).transpose(0, 2, 1, 3)
                            for j in range(3))
             with component("attn.scores"):
-                s = (q @ k.swapaxes(-1, -2)) * scale
+                s = mm("attn.scores", q, k.swapaxes(-1, -2)) * scale
                 s = np.where(causal, s, MASKED)
             with component("attn.softmax"):
                 e = np.exp(s - s.max(axis=-1, keepdims=True))
                 a = e / e.sum(axis=-1, keepdims=True)
             with component("attn.values"):
-                y = (a @ v).transpose(0, 2, 1, 3).reshape(B, T, C)
+                y = mm("attn.values", a, v).transpose(0, 2, 1, 3).reshape(B, T, C)
             with component("attn.proj"):
-                y = y @ p[f"{h}.attn.c_proj.weight"]
+                y = mm("attn.proj", y, p[f"{h}.attn.c_proj.weight"])
                 if spec.bias:
                     y = y + p[f"{h}.attn.c_proj.bias"]
             with component("residual"):
@@ -165,13 +175,13 @@ def gpt_loss(spec: TransformerSpec, idx: np.ndarray, targets: np.ndarray
             with component("ln"):
                 u = layer_norm(x, p[f"{h}.ln_2.weight"], get(f"{h}.ln_2.bias"))
             with component("mlp.fc"):
-                u = u @ p[f"{h}.mlp.c_fc.weight"]
+                u = mm("mlp.fc", u, p[f"{h}.mlp.c_fc.weight"])
                 if spec.bias:
                     u = u + p[f"{h}.mlp.c_fc.bias"]
             with component("mlp.act"):
                 u = gelu(u) if spec.activation == "gelu" else np.maximum(u, 0.0)
             with component("mlp.proj"):
-                u = u @ p[f"{h}.mlp.c_proj.weight"]
+                u = mm("mlp.proj", u, p[f"{h}.mlp.c_proj.weight"])
                 if spec.bias:
                     u = u + p[f"{h}.mlp.c_proj.bias"]
             with component("residual"):
@@ -179,8 +189,8 @@ def gpt_loss(spec: TransformerSpec, idx: np.ndarray, targets: np.ndarray
         with component("ln_f"):
             x = layer_norm(x, p["transformer.ln_f.weight"], get("transformer.ln_f.bias"))
         with component("head"):
-            logits = x @ (p["transformer.wte.weight"].T if spec.tied_embeddings
-                          else p["lm_head.weight"])
+            logits = mm("head", x, p["transformer.wte.weight"].T if spec.tied_embeddings
+                        else p["lm_head.weight"])
         with component("loss"):
             z = logits.reshape(B * T, spec.vocab)
             z = z - z.max(axis=-1, keepdims=True)

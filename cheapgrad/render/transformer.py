@@ -5,8 +5,12 @@ document, Markdown and CSV (the rich tables are in
 
 The JSON document: ``kind: transformer``, the spec, ``engine`` and ``engine_reason``,
 ``parameters``, ``counts`` and ``nonscalar`` by phase, ``components`` (component ->
-{forward, backward: op kind -> count, ratio, flop_forward, flop_backward}), ``products``
-(m·n·k by phase and component), ``cost_f``, ``cost_f_and_grad``, ``ratio``, ``bound``,
+{forward, backward: op kind -> count, ratio, flop_forward, flop_backward, nonscalar:
+{forward, backward: op kind -> nonscalar tally}, measured when executed}), ``products``
+(m·n·k by phase and component: forward measured when executed, backward the dense
+backward FlopCounterMode prices, predicted from shapes), ``swept_products``
+(``predicted`` and, executed, ``measured``: component -> the muls of the reverse sweep's
+matrix products), ``cost_f``, ``cost_f_and_grad``, ``ratio``, ``bound``,
 ``holds``, ``cost_models``, ``weights`` (the ``--load-weights`` file, else null: the
 seed's), ``loss``, ``gradient_check`` and ``closed_form`` (executed engines; null from
 shapes), ``passed``, and ``sixn``: the 6N table
@@ -79,7 +83,9 @@ def to_dict(result: TransformerResult) -> dict[str, Any]:
             "forward": row["forward_kinds"], "backward": row["backward_kinds"],
             "forward_total": row["forward"], "backward_total": row["backward"],
             "ratio": json_number(row["ratio"]) if row["ratio"] is not None else None,
-            "flop_forward": row["flop_forward"], "flop_backward": row["flop_backward"]}
+            "flop_forward": row["flop_forward"], "flop_backward": row["flop_backward"],
+            "nonscalar": {"forward": row["forward_nonscalar"],
+                          "backward": row["backward_nonscalar"]}}
     return {
         "schema": SCHEMA_VERSION,
         "kind": "transformer",
@@ -92,6 +98,7 @@ def to_dict(result: TransformerResult) -> dict[str, Any]:
                       for p in PHASES},
         "components": comps,
         "products": result.products,
+        "swept_products": result.swept,
         "cost_f": result.cost_f,
         "cost_f_and_grad": result.cost_f_and_grad,
         "ratio": json_number(result.ratio),
@@ -131,6 +138,17 @@ def to_markdown(result: TransformerResult, cost_model: str = "unit") -> str:
     for r in result.rows():
         out.append(f"| {r['component']} | {_kinds(r['forward_kinds'])} | "
                    f"{_kinds(r['backward_kinds'])} |")
+    swept = result.swept.get("measured")
+    out += ["", "## Matrix products (m·n·k)", "",
+            "FlopCounterMode prices 2·m·n·k forward and, for a dense backward, twice the "
+            "forward (predicted from shapes); the reverse sweep's product muls are "
+            + ("measured (checked against the shapes)." if swept is not None
+               else "predicted from shapes (nothing executed)."), "",
+            "| component | forward | backward (dense, predicted) | sweep muls |",
+            "|---|---:|---:|---:|"]
+    for comp, n in result.products["forward"].items():
+        out.append(f"| {comp} | {n:,} | {result.products['backward'][comp]:,} | "
+                   f"{(swept or result.swept['predicted'])[comp]:,} |")
     models = costmodels.select(result.cost_models(), "all" if cost_model == "unit"
                                else cost_model)
     out += ["", "## Cost models", "", render_costmodels.to_markdown(models).rstrip("\n"), ""]

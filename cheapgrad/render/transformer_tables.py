@@ -50,15 +50,29 @@ def transformer_tables(result: TransformerResult, cost_model: str = "unit") -> G
             kinds.add_row(k, numbers.count(fwd[k]), numbers.count(bwd[k]),
                           numbers.ratio(bwd[k] / fwd[k] if fwd[k] else None))
     parts.append(kinds)
-    flops = _table("Matrix products at 2·m·n·k (PyTorch FlopCounterMode)",
-                   (("component", "left"), ("forward", "right"), ("backward", "right")))
+    swept, label = _swept(result)
+    flops = _table("Matrix products at 2·m·n·k (PyTorch FlopCounterMode; backward: "
+                   "dense, predicted from shapes) and 2 × the muls the reverse sweep's "
+                   f"products ran ({label})",
+                   (("component", "left"), ("forward", "right"), ("backward", "right"),
+                    ("swept", "right")))
     for comp, n in result.products["forward"].items():
         flops.add_row(comp, numbers.count(2 * n),
-                      numbers.count(2 * result.products["backward"][comp]))
+                      numbers.count(2 * result.products["backward"][comp]),
+                      numbers.count(2 * swept[comp]))
     flops.add_row("total", numbers.count(2 * sum(result.products["forward"].values())),
-                  numbers.count(2 * sum(result.products["backward"].values())), style="bold")
+                  numbers.count(2 * sum(result.products["backward"].values())),
+                  numbers.count(2 * sum(swept.values())), style="bold")
     parts.append(flops)
     if cost_model != "unit":
         parts.append(cost_model_table(select(result.cost_models(), cost_model)))
     parts.append(sixn_tables(transformer_sixn(result)))
     return Group(*parts)
+
+
+def _swept(result: TransformerResult) -> tuple[dict[str, int], str]:
+    """The reverse sweep's product muls and what they are: measured (executed, checked
+    equal to the shapes' prediction for gelu) or predicted (shapes)."""
+    if "measured" in result.swept:
+        return result.swept["measured"], "measured"
+    return result.swept["predicted"], "predicted from shapes"

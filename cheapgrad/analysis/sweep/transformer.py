@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from cheapgrad.analysis.costmodels import ModelCost
 from cheapgrad.analysis.flop_formulas import Architecture
@@ -53,6 +53,16 @@ SCALAR_OPS_PER_SECOND = 1.5e5
 
 #: What a cell's measurement gives: every cost model of the run, and its parameter count.
 Measure = Callable[[A], tuple[Mapping[str, ModelCost], int]]
+
+
+class Progress(Protocol):
+    """Receives a sweep's progress, as the MLP sweep's
+    (:class:`cheapgrad.analysis.sweep.pool.ProgressSink`): ``start`` once, with the
+    number of cells and the estimated work; ``advance`` per finished cell with its share."""
+
+    def start(self, cells: int, work: float) -> None: ...
+
+    def advance(self, cell: Any, work: float) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -139,6 +149,9 @@ class TransformerSweep:
     cells: tuple[TransformerCell, ...]
     #: The base spec as plain data (its ``to_dict()``, when it has one).
     base: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: Stopped by Ctrl-C: ``cells`` are the ones finished first, of ``planned``.
+    interrupted: bool = False
+    planned: int = 0
 
     @property
     def all_hold(self) -> bool:
@@ -155,7 +168,7 @@ class TransformerSweep:
         return {"kind": "transformer", "name": self.base_name, "base": self.base,
                 "grid": self.grid.to_dict(),
                 "all_hold": self.all_hold, "params_agree": self.params_agree,
-                "cells": [c.to_dict() for c in self.cells]}
+                "interrupted": self.interrupted, "cells": [c.to_dict() for c in self.cells]}
 
 
 def predicted_ops(spec: TransformerSpec) -> int:
@@ -210,16 +223,30 @@ def cell_specs(base: A, grid: TransformerGrid) -> list[A]:
             for n_ctx in g.n_ctx or ()]
 
 
-def transformer_sweep(base: A, grid: TransformerGrid, measure: Measure[A]) -> TransformerSweep:
-    """Measure every cell of ``grid`` (resolved against ``base``) and tabulate it."""
+def transformer_sweep(base: A, grid: TransformerGrid, measure: Measure[A],
+                      progress: Progress | None = None,
+                      work: Callable[[A], float] | None = None) -> TransformerSweep:
+    """Measure every cell of ``grid`` (resolved against ``base``) and tabulate it, in
+    grid order, telling ``progress`` (each cell's share: ``work(spec)``, default 1).
+    Ctrl-C (KeyboardInterrupt) stops it and returns the cells finished so far with
+    ``interrupted`` set, as the MLP sweep does."""
     g = grid.resolved(base)
     specs = cell_specs(base, grid)
-    cells = []
-    for spec in specs:
-        models, n_params = measure(spec)
-        tokens = getattr(spec, "batch", 1) * spec.n_ctx
-        cells.append(TransformerCell(spec.n_layer, spec.d_model, spec.n_ctx, spec.n_head,
-                                     spec.d_ff, sixn_table(spec, models, tokens, n_params)))
+    shares = [max(work(s), 1e-3) if work is not None else 1.0 for s in specs]
+    cells: list[TransformerCell] = []
+    interrupted = False
+    try:  # a Ctrl-C right after start() (which may say "ready") is caught too
+        if progress is not None:
+            progress.start(len(specs), sum(shares))
+        for spec, share in zip(specs, shares, strict=True):
+            models, n_params = measure(spec)
+            tokens = getattr(spec, "batch", 1) * spec.n_ctx
+            cells.append(TransformerCell(spec.n_layer, spec.d_model, spec.n_ctx, spec.n_head,
+                                         spec.d_ff, sixn_table(spec, models, tokens, n_params)))
+            if progress is not None:
+                progress.advance(cells[-1], share)
+    except KeyboardInterrupt:
+        interrupted = True
     to_dict = getattr(base, "to_dict", None)
     return TransformerSweep(str(getattr(base, "name", "transformer")), g, tuple(cells),
-                            to_dict() if callable(to_dict) else {})
+                            to_dict() if callable(to_dict) else {}, interrupted, len(specs))
