@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from cheapgrad.analysis import array_jacobian as _array_jacobian
 from cheapgrad.analysis import circuit as _circuit
 from cheapgrad.analysis import derivatives as _derivatives
 from cheapgrad.analysis.circuit import DEFAULT_METHOD_MAX_OPS, CircuitResult
@@ -186,9 +187,10 @@ def _flat(f: Callable[..., Any], x: Any, engine: str | None
         values = np.asarray([float(e) for e in x], dtype=np.float64)
         return (lambda xs: f(*xs)), values, _input_names(f, len(values))
     if engine == "array":
-        raise CheapgradError("second derivatives and Jacobians of numpy programs run on the "
-                             "scalar engine only (the array engine has no forward mode "
-                             "yet): use engine='scalar'")
+        raise CheapgradError("HVPs and Hessians of numpy programs run on the scalar engine "
+                             "only (the array engine does not record its reverse sweep, "
+                             "which they differentiate): use engine='scalar' (Jacobians "
+                             "run on both)")
     if engine != "scalar":
         raise CheapgradError(f"unknown engine {engine!r}: choose scalar (or None for a "
                              "function of scalars)")
@@ -248,20 +250,35 @@ def hessian(f: Callable[..., Any], *, engine: str | None = None,
 def jacobian(f: Callable[..., Any], *, mode: str = "forward", engine: str | None = None,
              check: bool = True) -> Callable[..., Any]:
     """Wrap a vector function ``f`` (returning a list of counted numbers, or with
-    ``engine="scalar"`` an array) so that ``jacobian(f)(x)`` returns its Jacobian: a
+    ``engine="scalar"`` or ``engine="array"`` a numpy program of one array returning an
+    array) so that ``jacobian(f)(x)`` returns its Jacobian: a
     :class:`~cheapgrad.analysis.derivatives.JacobianReport` with every mode counted
     (forward: n tangent passes, reverse: m adjoint passes, colored) and checked;
-    ``.matrix`` is the one of ``mode``.
+    ``.matrix`` is the one of ``mode``. The array engine counts what the scalar engine
+    counts.
 
     >>> r = jacobian(lambda x, y: [x * y, x + y, y * y], mode="reverse")([2.0, 3.0])
     >>> r.matrix.tolist(), r.result("forward").passes, r.result("reverse").passes
     ([[3.0, 2.0], [1.0, 1.0], [0.0, 6.0]], 2, 3)
+    >>> import numpy as np
+    >>> a = jacobian(lambda x: np.tanh(x) * x.sum(), engine="array")(np.array([0.5, 2.0]))
+    >>> s = jacobian(lambda x: np.tanh(x) * x.sum(), engine="scalar")(np.array([0.5, 2.0]))
+    >>> bool(np.allclose(a.matrix, s.matrix)), a.results[0].cost == s.results[0].cost
+    (True, True)
     """
     if mode not in ("forward", "reverse", "colored"):
         raise CheapgradError(f"unknown Jacobian mode {mode!r}: choose forward, reverse or "
                              "colored")
 
     def wrapped(x: Any) -> _derivatives.JacobianReport:
+        if engine == "array":
+            report = _array_jacobian.array_jacobian_report(
+                getattr(f, "__name__", "F"), f, {"x": np.asarray(x, dtype=np.float64)},
+                check=check)
+            chosen = report.result(mode)
+            report.results.remove(chosen)
+            report.results.insert(0, chosen)
+            return report
         fn, values, names = _flat(f, x, engine)
         report = _derivatives.jacobian_report(getattr(f, "__name__", "f"), fn, values,
                                               inputs=names, check=check)

@@ -274,3 +274,11 @@ def cheapgrad_modules() -> dict[str, Path]:
         parts = rel.with_suffix("").parts
         found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     return found
+
+
+def mlp_spec_names() -> list[str]:
+    """The bundled specs that are MLPs (not ``model: transformer``), sorted."""
+    from cheapgrad.models.bundled import load_any_config, spec_names
+    from cheapgrad.models.spec import Spec
+
+    return sorted(n for n in spec_names() if isinstance(load_any_config(n), Spec))

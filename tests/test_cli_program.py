@@ -114,9 +114,11 @@ def test_program_json_has_the_circuit_fields_in_both_engines() -> None:
         assert {"inputs", "methods", "per_op", "memory"} <= set(doc)
         assert doc["methods"]["reverse"]["measured"]
         assert doc["methods"]["central"]["measured"]  # small: counted
-        assert not doc["methods"]["forward"]["measured"] and doc["methods"]["forward"]["note"]
+        assert doc["methods"]["forward"]["measured"]  # small: counted, on both engines
+        assert doc["methods"]["forward"]["max_rel_error"] < 1e-12
         assert doc["memory"]["forward_peak"] > 0
     a, s = docs
     assert a["per_op"] == s["per_op"] and a["lines"] == s["lines"]
     assert a["methods"]["central"]["cost"] == s["methods"]["central"]["cost"]
+    assert a["methods"]["forward"]["cost"] == s["methods"]["forward"]["cost"]
     assert np.asarray(a["inputs"]["w"]).shape == tuple(a["shapes"]["w"])

@@ -10,8 +10,8 @@ numpy program into one (the scalar engine: object arrays of counted scalars).
 Example::
 
     >>> r = hvp_report("sq", lambda xs: xs[0] * xs[0] * xs[1], [1.0, 2.0], [1.0, 0.0])
-    >>> r.hvp.tolist(), [m.mode for m in r.results], r.passed
-    ([4.0, 2.0], ['fwd-rev', 'rev-fwd', 'rev-rev'], True)
+    >>> r.hvp.tolist(), [m.mode for m in r.results], r.passed, r.route
+    ([4.0, 2.0], ['fwd-rev', 'rev-fwd', 'rev-rev'], True, 'complex step')
 """
 
 from __future__ import annotations
@@ -63,6 +63,12 @@ class HvpReport:
         return self.results[0].hvp
 
     @property
+    def route(self) -> str:
+        """The independent route the checks took (``complex step`` or ``central
+        differences``)."""
+        return secondcheck.route(self.checks)
+
+    @property
     def passed(self) -> bool:
         return secondcheck.all_passed(self.checks)
 
@@ -100,6 +106,12 @@ class HessianReport:
         return self.colored.matrix
 
     @property
+    def route(self) -> str:
+        """The independent route the checks took (``complex step`` or ``central
+        differences``; ``exact routes only`` above the sizes those run at)."""
+        return secondcheck.route(self.checks)
+
+    @property
     def passed(self) -> bool:
         return secondcheck.all_passed(self.checks)
 
@@ -135,6 +147,11 @@ class JacobianReport:
     @property
     def outputs(self) -> int:
         return int(self.matrix.shape[0])
+
+    @property
+    def route(self) -> str:
+        """The independent route the checks took (central differences of F)."""
+        return secondcheck.route(self.checks)
 
     @property
     def passed(self) -> bool:

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from cheapgrad.analysis import gradcheck
+from cheapgrad.analysis import gradcheck, program_forward
 from cheapgrad.analysis.result import BOUND, Ratio
 from cheapgrad.core import numarray, numarray_sweep, number, tape
 from cheapgrad.core.array import CArray
@@ -218,10 +218,8 @@ def _methods(f: Callable[..., Any], r: ProgramResult) -> list[dict[str, Any]]:
     out = [{"name": "reverse", "cost": r.cost_f_and_grad, "ratio": ratio(r.cost_f_and_grad),
             "max_rel_error": r.check.max_rel_error, "evaluations":
             "f once, then one reverse sweep", "measured": True, "note": ""}]
-    out.append({"name": "forward", "cost": None, "ratio": None, "max_rel_error": None,
-                "evaluations": f"{d} dual-number passes (value and one tangent each)",
-                "measured": False, "note": "not run: forward mode of array programs is not "
-                "implemented"})
+    exact = np.concatenate([g.ravel() for g in r.gradients.values()])
+    out.append(program_forward.method(f, r.inputs, r.engine, cost_f, exact, METHOD_MAX_OPS))
     what = f"{2 * d} evaluations of f"
     if 2 * d * cost_f > METHOD_MAX_OPS:
         out.append({"name": "central", "cost": None, "ratio": None, "max_rel_error": None,
@@ -244,7 +242,6 @@ def _methods(f: Callable[..., Any], r: ProgramResult) -> list[dict[str, Any]]:
                     j += a.size
                 vals.append(f(*parts).v)
             grad[i] = float(vals[0] - vals[1]) / (2 * eps)
-    exact = np.concatenate([g.ravel() for g in r.gradients.values()])
     err = float(np.max(np.abs(grad - exact) / np.maximum(1.0, np.abs(exact)))) if d else 0.0
     cost = counter.totals().total
     out.append({"name": "central", "cost": cost, "ratio": ratio(cost), "max_rel_error": err,

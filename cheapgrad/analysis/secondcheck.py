@@ -8,7 +8,16 @@ Each check compares two routes and reports the relative error
   against the outer products of its columns with v, and closed forms where a built-in
   has one. They share the op table's rules but not the order of the chain rule, so a
   wrong rule, seed or accumulation shows; rounding stays near 1e-15.
-* **differences** (tolerance :data:`DIFFERENCE`, 1e-6): central differences with one
+* **the complex step** (tolerance :data:`EXACT`): the recorded gradient circuit (f and
+  its reverse sweep, traced) evaluated on complex inputs x + i·h·v with h = 2⁻⁶⁰/‖v‖∞
+  (:func:`cheapgrad.core.forward.complex_values`): H·v = Im ∇f(x + i·h·v) / h, with no
+  subtraction, so exact to rounding (about 1e-16), and independent of the forward rules
+  and of the order of differentiation. For a Hessian, one evaluation per column (at
+  most :data:`COMPLEX_MAX_INPUTS` inputs). Where the circuit cannot run on complex numbers
+  (a real part outside log's or sqrt's domain, an overflow) the differences below run
+  instead; :func:`route` says which did. Where f branched (comparisons), the circuit
+  holds the branch taken at x, so the complex step checks that branch's derivative.
+* **differences** (tolerance :data:`DIFFERENCE`, 1e-6, the fallback): central differences with one
   Richardson step, (4·D(h/2) − D(h))/3 with h = 10⁻³·max(1, |x|), of the reverse-mode
   gradient along v (for an HVP), of each gradient entry per input (for a Hessian, on at
   most :data:`FULL_MAX_INPUTS` inputs) or of F per input (for a Jacobian). The
@@ -29,8 +38,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cheapgrad.analysis.second_order import Fn, gradient_costs, outputs_of
-from cheapgrad.core.number import const
+from cheapgrad.analysis.second_order import Fn, gradient_costs, outputs_of, record, scalar_output
+from cheapgrad.core.counter import Counter, gc_paused
+from cheapgrad.core.forward import complex_values
+from cheapgrad.core.number import const, tracing
+from cheapgrad.core.tape import backward
+from cheapgrad.errors import CheapgradError
 
 #: Tolerance of two exact routes (relative, in the max norm).
 EXACT = 1e-8
@@ -38,6 +51,13 @@ EXACT = 1e-8
 DIFFERENCE = 1e-6
 #: Full Hessians by differences only up to this many inputs (n gradient pairs).
 FULL_MAX_INPUTS = 60
+#: The complex step's h along a unit direction (a power of two: no rounding in x + i·h·v).
+COMPLEX_H = 2.0 ** -60
+#: Full Hessians by the complex step (one cheap circuit evaluation per column) up to this
+#: many inputs.
+COMPLEX_MAX_INPUTS = 200
+#: The independent routes an HVP or Hessian check takes.
+ROUTES = ("complex step", "central differences")
 
 
 @dataclass(frozen=True)
@@ -114,17 +134,59 @@ def jacobian_by_differences(fn: Fn, x: np.ndarray) -> np.ndarray:
     return np.array(cols).T if cols else np.zeros((0, n))
 
 
+def complex_step_columns(fn: Fn, x: np.ndarray, directions: Sequence[np.ndarray]
+                         ) -> np.ndarray | None:
+    """H·d for each direction d by the complex step over the recorded gradient circuit
+    (one column per direction), or None when the circuit cannot be evaluated on
+    complex numbers (the differences run instead)."""
+    counter = Counter()
+    with gc_paused():
+        with tracing():
+            xs, outs = record(fn, x, counter)
+            g = backward(scalar_output(outs), xs, counter)
+        cols = []
+        for d in directions:
+            h = COMPLEX_H / max(float(np.max(np.abs(d), initial=0.0)), 1e-300)
+            try:
+                with np.errstate(all="raise"):
+                    vals = complex_values(g, xs, [complex(a, h * b)
+                                                  for a, b in zip(x, d, strict=True)])
+            except (CheapgradError, ArithmeticError, ValueError, FloatingPointError):
+                return None
+            col = np.array([z.imag for z in vals]) / h
+            if not np.all(np.isfinite(col)):
+                return None
+            cols.append(col)
+    return np.array(cols).T if cols else np.zeros((len(x), 0))
+
+
+def route(checks: Sequence[Check]) -> str:
+    """The independent route the checks took: ``complex step`` or ``central
+    differences``, or ``exact routes only`` when neither ran)."""
+    for c in checks:
+        if c.name.startswith("complex step"):
+            return ROUTES[0]
+        if "differences" in c.name:
+            return ROUTES[1]
+    return "exact routes only"
+
+
 def hvp_checks(fn: Fn, x: np.ndarray, v: np.ndarray,
                by_mode: dict[str, np.ndarray],
                reference: Callable[[np.ndarray], np.ndarray] | None = None) -> list[Check]:
-    """The checks of H·v: the modes against the first, differences of the gradient along
-    v, the full Hessian by differences times v (small n) and a closed-form Hessian."""
+    """The checks of H·v: the modes against the first, the complex step of the gradient
+    along v (or, where it cannot run, differences of the gradient along v and the full
+    Hessian by differences times v, small n) and a closed-form Hessian."""
     modes = list(by_mode)
     first = by_mode[modes[0]]
     checks = [close(f"{m} = {modes[0]}", by_mode[m], first, EXACT) for m in modes[1:]]
-    checks.append(close("central differences of ∇f along v", first,
-                        hvp_by_differences(fn, x, v), DIFFERENCE))
-    if len(x) <= FULL_MAX_INPUTS:
+    step = complex_step_columns(fn, x, [v])
+    if step is not None:
+        checks.append(close("complex step of ∇f along v", first, step[:, 0], EXACT))
+    else:
+        checks.append(close("central differences of ∇f along v", first,
+                            hvp_by_differences(fn, x, v), DIFFERENCE))
+    if step is None and len(x) <= FULL_MAX_INPUTS:
         checks.append(close("Hessian by differences · v", first,
                             hessian_by_differences(fn, x) @ v, DIFFERENCE))
     if reference is not None:
@@ -135,12 +197,17 @@ def hvp_checks(fn: Fn, x: np.ndarray, v: np.ndarray,
 def hessian_checks(fn: Fn, x: np.ndarray, matrix: np.ndarray, dense: np.ndarray | None,
                    reference: Callable[[np.ndarray], np.ndarray] | None = None
                    ) -> list[Check]:
-    """The checks of a Hessian: symmetry, the compressed against the dense passes,
-    differences of the gradient (small n) and a closed form."""
+    """The checks of a Hessian: symmetry, the compressed against the dense passes, the
+    complex step of the gradient per column (else differences of the gradient; small n)
+    and a closed form."""
     checks = [close("symmetric", matrix, matrix.T, EXACT)]
     if dense is not None:
         checks.append(close("colored = dense passes", matrix, dense, EXACT))
-    if len(x) <= FULL_MAX_INPUTS:
+    step = (complex_step_columns(fn, x, list(np.eye(len(x))))
+            if len(x) <= COMPLEX_MAX_INPUTS else None)
+    if step is not None:
+        checks.append(close("complex step of ∇f per column", matrix, step, EXACT))
+    elif len(x) <= FULL_MAX_INPUTS:
         checks.append(close("differences of ∇f", matrix, hessian_by_differences(fn, x),
                             DIFFERENCE))
     if reference is not None:

@@ -96,6 +96,9 @@ class TransformerResult(Ratio):
     targets: np.ndarray | None = field(default=None, repr=False)
     #: Where the weights came from (``--load-weights``), else None (the seed's).
     weights_source: str | None = None
+    #: Executed engines: the counted program's tape memory (``tape``, ``ops``,
+    #: ``forward_peak``: :func:`cheapgrad.analysis.program.run_program`); shapes: None.
+    memory: dict[str, int] | None = None
 
     @property
     def cost_f(self) -> int:
@@ -215,7 +218,7 @@ def run_transformer(spec: TransformerSpec, engine: str = "auto", *, check: bool 
     params = init_params(spec) if weights is None else weights.params
     f, names = gpt_loss(spec, idx, targets, products=True)
     r = run_program(f, {n: params[n] for n in names}, engine=used, name=spec.name,
-                    check=check, methods=False, memory=False)
+                    check=check, methods=False)
     components, fwd, swept = split_products(r.lines)
     nonscalar = _dropped_empty(split_products(r.nonscalar_lines)[0])
     measured = {ph: r.counter.totals(ph) for ph in PHASES}
@@ -240,7 +243,8 @@ def run_transformer(spec: TransformerSpec, engine: str = "auto", *, check: bool 
                              nonscalar=nonscalar,
                              params={n: params[n] for n in names}, gradients=r.gradients,
                              idx=idx, targets=targets,
-                             weights_source=None if weights is None else weights.source)
+                             weights_source=None if weights is None else weights.source,
+                             memory=r.memory)
 
 
 def _dropped_empty(table: dict[str, dict[str, dict[str, int]]]

@@ -1,7 +1,7 @@
 """The command line: the ``cheapgrad`` group; each command is one module of this package
-(:mod:`.run`, :mod:`.sweep`, :mod:`.circuit`, :mod:`.audit`, :mod:`.bench`,
-:mod:`.calibrate`, :mod:`.example`, :mod:`.sixn`). A command parses options, calls the core
-and hands the result to a renderer. Nothing else.
+(:mod:`.run`, :mod:`.sweep`, :mod:`.circuit`, :mod:`.checkpoint`, :mod:`.audit`,
+:mod:`.bench`, :mod:`.calibrate`, :mod:`.example`, :mod:`.sixn`). A command parses
+options, calls the core and hands the result to a renderer. Nothing else.
 
 Exit codes: 0 when every bound holds and every check passes, 1 when one does not,
 2 for bad input (a one-line message on stderr, never a traceback).
@@ -91,9 +91,19 @@ def main() -> None:
 
 def _register_commands() -> None:
     """Add the commands defined one a module in :mod:`cheapgrad.cli`."""
-    from cheapgrad.cli import audit, bench, calibrate, circuit, example, run, sixn, sweep
+    from cheapgrad.cli import (
+        audit,
+        bench,
+        calibrate,
+        checkpoint,
+        circuit,
+        example,
+        run,
+        sixn,
+        sweep,
+    )
 
-    for module in (run, sweep, circuit, audit, bench, calibrate, example, sixn):
+    for module in (run, sweep, circuit, checkpoint, audit, bench, calibrate, example, sixn):
         main.add_command(module.command)
 
 

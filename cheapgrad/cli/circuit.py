@@ -178,9 +178,9 @@ def command(target: str | None, n: int | None, seed: int | None, spec_name: str 
             raise InputError("--n, --seed and --spec apply to built-in circuits only")
         name, f, arrays = load_program(target, inputs_path)
         if derivative != "grad":
-            fn, x, names = _derivative.program_target(f, arrays, engine, derivative)
-            _derivative.run(derivative, name, fn, x, names, fmt=fmt, cost_model=cost_model,
-                            weights=weights, direction=direction, seed=None)
+            _derivative.program_run(derivative, name, f, arrays, engine, fmt=fmt,
+                                    cost_model=cost_model, weights=weights,
+                                    direction=direction)
             return
         program = run_program(f, arrays, engine=engine, name=name)
         program.cost_weights = weights

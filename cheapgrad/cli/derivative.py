@@ -11,6 +11,7 @@ from typing import Any
 import click
 import numpy as np
 
+from cheapgrad.analysis.array_jacobian import array_jacobian_report
 from cheapgrad.analysis.derivatives import (
     PRICES,
     hessian_report,
@@ -83,12 +84,41 @@ def program_target(f: Callable[..., Any], arrays: Mapping[str, np.ndarray], engi
     """A numpy program as a function of its flat inputs, on the scalar engine."""
     if engine != "scalar":
         raise InputError(f"--derivative {derivative} on a numpy program runs on the scalar "
-                         "engine only (the array engine has no forward mode yet): add "
-                         "--engine scalar")
+                         "engine only (the array engine does not record its reverse sweep, "
+                         "which second derivatives differentiate): add --engine scalar")
     inputs = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
     names = tuple(f"{k}[{i}]" for k, a in inputs.items() for i in range(a.size))
     x = np.concatenate([a.ravel() for a in inputs.values()])
     return program_function(f, inputs), x, names
+
+
+def program_run(derivative: str, name: str, f: Callable[..., Any],
+                arrays: Mapping[str, np.ndarray], engine: str, *, fmt: str, cost_model: str,
+                weights: Mapping[str, float] | None, direction: str | None) -> None:
+    """A derivative of a numpy program: the Jacobian on the array engine (forward mode
+    on counted arrays), everything on the scalar engine."""
+    if derivative == "jacobian" and engine == "array":
+        models = models_for(cost_model)
+        if parse_direction(direction) is not None:
+            raise InputError("--direction applies to --derivative hvp only")
+        inputs = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
+        report = array_jacobian_report(name, f, inputs)
+        report.inputs = tuple(f"{k}[{i}]" for k, a in inputs.items() for i in range(a.size))
+        _emit(report, fmt, models, weights)
+        return
+    fn, x, names = program_target(f, arrays, engine, derivative)
+    run(derivative, name, fn, x, names, fmt=fmt, cost_model=cost_model, weights=weights,
+        direction=direction, seed=None)
+
+
+def _emit(report: Report, fmt: str, models: tuple[str, ...],
+          weights: Mapping[str, float] | None) -> None:
+    emit(fmt, document=lambda: to_dict(report, weights),
+         markdown=lambda: to_markdown(report, models, weights),
+         csv=lambda: to_csv(report, weights),
+         table=lambda: derivative_tables(report, models, weights))
+    if not report.passed:
+        sys.exit(1)
 
 
 def run(derivative: str, name: str, fn: Fn, x: Any, inputs: tuple[str, ...], *, fmt: str,
@@ -110,10 +140,5 @@ def run(derivative: str, name: str, fn: Fn, x: Any, inputs: tuple[str, ...], *, 
         report = hessian_report(name, fn, x, inputs=inputs, reference=hessian)
     else:
         report = jacobian_report(name, fn, x, inputs=inputs, reference=jacobian)
-    emit(fmt, document=lambda: to_dict(report, weights),
-         markdown=lambda: to_markdown(report, models, weights),
-         csv=lambda: to_csv(report, weights),
-         table=lambda: derivative_tables(report, models, weights))
-    if not report.passed:
-        sys.exit(1)
+    _emit(report, fmt, models, weights)
 

@@ -12,6 +12,8 @@ import numpy as np
 # numpy.random's compiled modules start up is lost (the run then goes on to its end).
 import numpy.random  # noqa: F401
 
+from cheapgrad.analysis.checkpoint import CheckpointResult, plan, run_strategies
+from cheapgrad.analysis.checkpoint.mlp import mlp_chain
 from cheapgrad.analysis.gradcheck import METHODS as CHECK_METHODS
 from cheapgrad.analysis.run import RunResult, run
 from cheapgrad.analysis.timing import ClockRow, Timing, clock_rows, time_net
@@ -81,6 +83,10 @@ def _batch_list(ctx: click.Context, param: click.Parameter,
 @click.option("--time-batches", "time_batches", metavar="B1,B2,...", callback=_batch_list,
               help="Count and time the net at each of these batch sizes, e.g. 1,8,64: op, "
                    "MOVES and flop ratios beside the clock's.")
+@click.option("--checkpoint", "strategy", metavar="STRATEGY",
+              help="Also run the chain of layers under one checkpointing strategy "
+                   "(store-all, recompute-all, sqrt, segments:K, revolve:S; see `cheapgrad "
+                   "checkpoint`) and report its memory, ops and gradient.")
 @click.option("--all-rows", is_flag=True,
               help="Show every row of the table by layer (a long one is folded to its first "
                    "and last rows).")
@@ -89,7 +95,8 @@ def command(config: str | None, fmt: str, engine: str, save_path: str | None,
             load_path: str | None, force: bool, max_ops: int | None, check_method: str,
             cost_model: str,
             weights: dict[str, float] | None, timed: bool,
-            time_batches: tuple[int, ...] | None, all_rows: bool) -> None:
+            time_batches: tuple[int, ...] | None, strategy: str | None,
+            all_rows: bool) -> None:
     """Count f and ∇f of the MLP or transformer in CONFIG and check the theorem.
 
     CONFIG is a YAML spec file (an MLP, or `model: transformer`: a GPT-2, counted by
@@ -97,8 +104,9 @@ def command(config: str | None, fmt: str, engine: str, save_path: str | None,
     else the bundled spec of that name (see `cheapgrad example --list`); without it the
     bundled lecture spec runs.
     Exit code 0 when the ratio is within the bound, the gradient matches an independent
-    derivative of the loss (complex step or central differences) and every count equals
-    the closed form; 1 otherwise; 2 for bad input.
+    derivative of the loss (complex step or central differences), every count equals
+    the closed form and (with --checkpoint) the strategy's gradient equals store-all's
+    bit for bit; 1 otherwise; 2 for bad input.
 
     \b
     Example:
@@ -106,6 +114,9 @@ def command(config: str | None, fmt: str, engine: str, save_path: str | None,
     """
     any_spec = load_any_config(config)
     if isinstance(any_spec, TransformerSpec):
+        if strategy is not None:
+            raise InputError("--checkpoint runs an MLP's chain of layers; a transformer's "
+                             "blocks are not a checkpointing chain yet")
         if weights is not None:
             any_spec = dataclasses.replace(any_spec, cost_weights=weights)
         run_transformer_command(any_spec, fmt, engine, cost_model, save_path, time_batches,
@@ -126,26 +137,32 @@ def command(config: str | None, fmt: str, engine: str, save_path: str | None,
         grid_from_spec(spec)
     if save_path is not None:
         check_writable(save_path, force, suffix=".npz")
+    # a bad or too costly strategy is refused before any work
+    strategies = plan(spec, [strategy], max_ops) if strategy is not None else None
     say_ready()
     result = run(spec, engine, max_ops=max_ops, check=check_method)
+    ck = run_strategies(mlp_chain(spec), spec, strategies) if strategies else None
     timing = time_net(spec, params=result.params) if timed else None
     rows = clock_rows(spec, time_batches, engine=engine) if time_batches else None
     if save_path is not None:
         save_arrays(result, save_path)
-    emit_run(result, fmt, cost_model, timing=timing, clock_rows=rows, all_rows=all_rows)
-    if not result.passed:
+    emit_run(result, fmt, cost_model, timing=timing, clock_rows=rows, all_rows=all_rows,
+             checkpoint=ck)
+    if not result.passed or (ck is not None and not ck.all_identical):
         sys.exit(1)
 
 
 def emit_run(result: RunResult, fmt: str, cost_model: str = "unit", *,
              timing: Timing | None = None, clock_rows: list[ClockRow] | None = None,
-             all_rows: bool = False) -> None:
+             all_rows: bool = False, checkpoint: CheckpointResult | None = None) -> None:
     """Write a run report to stdout in the chosen format."""
-    emit(fmt, document=lambda: to_dict(result, timing=timing, clock_rows=clock_rows),
-         markdown=lambda: to_markdown(result, cost_model, timing=timing, clock_rows=clock_rows),
+    emit(fmt, document=lambda: to_dict(result, timing=timing, clock_rows=clock_rows,
+                                       checkpoint=checkpoint),
+         markdown=lambda: to_markdown(result, cost_model, timing=timing, clock_rows=clock_rows,
+                                      checkpoint=checkpoint),
          csv=lambda: to_csv(result),
          table=lambda: run_tables(result, cost_model, timing=timing, clock_rows=clock_rows,
-                                  all_rows=all_rows))
+                                  all_rows=all_rows, checkpoint=checkpoint))
 
 
 def save_arrays(result: RunResult, path: str) -> None:

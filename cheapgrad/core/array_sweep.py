@@ -114,18 +114,21 @@ def _settle(shape: tuple[int, ...], pieces: list[tuple[int, Any]], counter: Coun
 
 
 def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
-             phase: str = "backward") -> list[np.ndarray]:
+             phase: str = "backward", seed: np.ndarray | None = None) -> list[np.ndarray]:
     """∂output/∂input for each input array (zeros where the output does not depend on
     it), every op of the sweep counted in ``counter`` under ``(phase, None, part)`` and
-    the adds of accumulation under ``(phase, "accumulate", part)``."""
-    if not isinstance(output, CArray) or output.shape != ():
+    the adds of accumulation under ``(phase, "accumulate", part)``. With ``seed``
+    (constant weights of an array output's shape, zeros included) the sweep starts from
+    those adjoints on every element: ∂(Σ seed·output)/∂input."""
+    if seed is None and (not isinstance(output, CArray) or output.shape != ()):
         raise DifferentiationError("the function must return a counted scalar (a 0-d "
                                    f"counted array), got {type(output).__name__}")
     # each adjoint: its values, its dep mask and its contributions (owner, counts)
     adj: dict[int, list[Any]] = {}
     if output.dep is not False:
-        adj[id(output)] = [np.ones(()), False, [(-1, 1)]]
-    owners: Owners = {}
+        adj[id(output)] = [np.ones(()) if seed is None else np.asarray(
+            seed, dtype=np.float64).reshape(output.shape), False, [(-1, 1)]]
+    owners: Owners = {} if seed is None else {-1: (None, "seed")}  # an output seeded twice
     found: dict[int, np.ndarray] = {}
     input_ids = {id(x) for x in inputs}
     scopes: dict[str, Any] = {}

@@ -7,16 +7,25 @@ complex input, f(θ + i·h·e_k), and take its derivative by the complex step. T
 is the real function's, judged on the real part, and refused with the same
 :class:`~cheapgrad.errors.DomainError` as the counted op.
 
+:data:`COMPLEX_OPS` gives every differentiable op of the table its plain complex form
+too, so a recorded circuit (the gradient's included) can be evaluated on complex
+inputs: the complex-step check of Hessian-vector products
+(:func:`cheapgrad.core.forward.complex_values`).
+
 Example::
 
     >>> round(on_complex("sin", 0.5 + 1e-30j).imag / 1e-30, 12)
     0.87758256189
+    >>> COMPLEX_OPS["pow"](1.0 + 1e-30j, 3).imag / 1e-30
+    3.0
 """
 
 from __future__ import annotations
 
 import cmath
+import operator
 from collections.abc import Callable
+from typing import Any
 
 from cheapgrad.errors import DomainError
 
@@ -40,3 +49,26 @@ def on_complex(name: str, z: complex) -> complex:
         return fn(z)
     except (ValueError, OverflowError) as exc:
         raise DomainError(name, (z.real,), str(exc)) from None
+
+
+def _dh(z: complex) -> complex:
+    t = cmath.tanh(z)
+    return 1.0 - t * t
+
+
+def _named(name: str) -> Callable[[complex], complex]:
+    return lambda z: on_complex(name, z)
+
+
+def _power(a: complex, n: Any) -> complex:
+    return complex(a ** int(getattr(n, "real", n)))
+
+
+#: Every differentiable op of the table by name -> its plain complex function (the
+#: comparison has none: a circuit never records one).
+COMPLEX_OPS: dict[str, Callable[..., complex]] = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul,
+    "div": operator.truediv, "neg": operator.neg, "pow": _power,
+    **{name: _named(name) for name in COMPLEX_FORMS},
+    "h": cmath.tanh, "dh": _dh,
+}

@@ -34,6 +34,7 @@ from functools import partial
 from typing import Any
 
 from cheapgrad.core import functions, ops
+from cheapgrad.core.complexfns import COMPLEX_OPS
 from cheapgrad.core.counter import Counter
 from cheapgrad.core.number import Num, apply, const
 from cheapgrad.core.tape import DifferentiationError, circuit_nodes, dep_order
@@ -222,3 +223,46 @@ def directional(outputs: Sequence[Num], inputs: Sequence[Num], direction: Any,
                 tan[node] = t
     return [tan.get(out, const(0.0)) if isinstance(out, Num) else const(0.0)
             for out in outputs]
+
+
+def complex_values(outputs: Sequence[Num], inputs: Sequence[Num],
+                   z: Sequence[complex]) -> list[complex]:
+    """The recorded circuit of ``outputs`` evaluated on the complex inputs ``z``
+    (uncounted, plain complex numbers): every recorded op, constant ones included, by
+    its complex form (:data:`cheapgrad.core.complexfns.COMPLEX_OPS`), operands before
+    results. With z = x + i·h·v and a tiny h, Im(output)/h is the directional derivative
+    of each output along v to rounding (the complex step): an exact route independent
+    of the forward rules. Raises :class:`DifferentiationError` for a leaf that depends
+    on the variables but is not an input, and the plain errors of complex arithmetic
+    (:class:`~cheapgrad.errors.DomainError`, ``ZeroDivisionError``, ``OverflowError``).
+
+    >>> from cheapgrad.core.number import tracing, var
+    >>> x = var(3.0)
+    >>> with tracing():
+    ...     y = x * x * x
+    >>> complex_values([y], [x], [3.0 + 2.0 ** -60 * 1j])[0].imag / 2.0 ** -60
+    27.0
+    """
+    index = {x: i for i, x in enumerate(inputs)}
+    vals: dict[Num, complex] = {}
+    for out in outputs:
+        stack: list[tuple[Num, bool]] = [(out, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if node in vals:
+                continue
+            if node.op is None:
+                if node in index:
+                    vals[node] = complex(z[index[node]])
+                elif node.dep:
+                    raise DifferentiationError(
+                        "the output depends on a value whose circuit was not recorded")
+                else:
+                    vals[node] = complex(node.v)
+                continue
+            if expanded:
+                vals[node] = COMPLEX_OPS[node.op.name](*(vals[p] for p in node.parents))
+                continue
+            stack.append((node, True))
+            stack.extend((p, False) for p in node.parents if p not in vals)
+    return [vals[out] for out in outputs]

@@ -168,10 +168,11 @@ def backward_many(seeds: Sequence[tuple[Num, Num]], inputs: Sequence[Num], count
     {'add': 2, 'mul': 2}
     """
     adjoint: dict[Num, Num] = {}
-    for out, w in seeds:
-        if out.dep:
-            previous = adjoint.get(out)
-            adjoint[out] = w if previous is None else previous + w
+    with counter.scope(phase, "accumulate", "seed"):  # an output seeded twice: one add
+        for out, w in seeds:
+            if out.dep:
+                previous = adjoint.get(out)
+                adjoint[out] = w if previous is None else previous + w
     order = dep_order([out for out, _ in seeds])
     order.reverse()
 

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from cheapgrad.core.counter import Counter
+from cheapgrad.engines.memory import stored_values
 from cheapgrad.errors import NumericalError
 from cheapgrad.models.mlp import EngineOutput, Params, network, new_gradients
 from cheapgrad.models.spec import Spec
@@ -80,9 +81,12 @@ def _array(spec: Spec, params: Params, counter: Counter) -> EngineOutput:
     z = params.x.T
     dep = 0
     caches: list[Any] = []
+    widest = 0  # the most values of one layer's input and output
     for layer in layers:
+        z_in = z.size
         z, dep, kept = layer.array_forward(params, z, dep, counter)
         caches.append(kept)
+        widest = max(widest, z_in + z.size)
 
     yhat = z
     y = params.y.T
@@ -98,4 +102,5 @@ def _array(spec: Spec, params: Params, counter: Counter) -> EngineOutput:
         loss=loss,
         yhat=np.ascontiguousarray(yhat.T),
         grads=grads,
+        memory={"tape": stored_values([caches, yhat]) + 1, "forward_peak": widest},
     )

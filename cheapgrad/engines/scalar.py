@@ -16,6 +16,7 @@ import numpy as np
 
 from cheapgrad.core.counter import Counter, gc_paused
 from cheapgrad.core.number import Num, const
+from cheapgrad.engines.memory import stored_values
 from cheapgrad.models.mlp import EngineOutput, Params, network, new_gradients
 from cheapgrad.models.spec import Spec
 
@@ -45,11 +46,14 @@ def _scalar(spec: Spec, params: Params, counter: Counter) -> EngineOutput:
 
     # Forward, example by example: every layer keeps what its backward rule needs.
     yhat: list[list[Num]] = []
+    widest = 0  # the most values of one layer's input and output, for one example
     for x_e in params.x.tolist():
         z = list(map(const, x_e))
         for layer, state, cache in zip(layers, states, caches, strict=True):
+            z_in = len(z)
             z, kept = layer.scalar_forward(state, z, counter)
             cache.append(kept)
+            widest = max(widest, z_in + len(z))
         yhat.append(z)
 
     y = [list(map(const, row)) for row in params.y.tolist()]
@@ -61,8 +65,11 @@ def _scalar(spec: Spec, params: Params, counter: Counter) -> EngineOutput:
     for i in range(len(layers) - 1, -1, -1):
         delta = layers[i].scalar_backward(states[i], caches[i], delta, counter, grads, i > 0)
 
+    memory = {"tape": stored_values([caches, yhat, loss]),
+              "forward_peak": widest * len(yhat)}
     return EngineOutput(
         loss=loss.v,
         yhat=np.array([[v.v for v in row] for row in yhat], dtype=float),
         grads=grads,
+        memory=memory,
     )

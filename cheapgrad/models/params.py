@@ -10,7 +10,7 @@ Example::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -59,8 +59,12 @@ class Gradients:
 
 @dataclass
 class EngineOutput:
-    """What an engine returns: the loss, the predictions ŷ (B × K) and the gradient."""
+    """What an engine returns: the loss, the predictions ŷ (B × K), the gradient and the
+    memory it measured: ``tape``, the values reverse mode kept for its backward sweep
+    (every layer's cache, ŷ and the loss), and ``forward_peak``, the most values a
+    forward pass alone holds at once (one layer's input and output over the batch)."""
 
     loss: float
     yhat: np.ndarray
     grads: Gradients
+    memory: dict[str, int] = field(default_factory=dict)

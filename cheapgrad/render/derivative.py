@@ -109,6 +109,7 @@ def to_dict(report: Report, weights: Weights = None) -> dict[str, Any]:
         doc["colors"] = report.result("colored").colors
     doc["modes"] = mode_rows(report, weights)
     doc["checks"] = check_rows(report)
+    doc["route"] = report.route
     doc["passed"] = report.passed
     return doc
 
@@ -179,7 +180,8 @@ def to_markdown(report: Report, models: Sequence[str] = ("unit",),
     lines = [f"# {title(report)}", "",
              "| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     lines += ["| " + " | ".join(cells) + " |" for cells in cost_cells(report, models, weights)]
-    lines += ["", "| check | relative error | tolerance | passed |", "|---|---|---|---|"]
+    lines += ["", f"Independent route: {report.route}.", "",
+              "| check | relative error | tolerance | passed |", "|---|---|---|---|"]
     lines += [f"| {c['check']} | {c['error']:.2e} | {c['tolerance']:.0e} | "
               f"{'yes' if c['passed'] else 'NO'} |" for c in check_rows(report)]
     lines += ["", "```", *entries(report), "```", ""]

@@ -52,6 +52,7 @@ def derivative_tables(report: Report, models: Sequence[str] = ("unit",),
     for c in check_rows(report):
         checks.add_row(c["check"], f"{c['error']:.1e}", f"{c['tolerance']:.0e}",
                        "ok" if c["passed"] else "FAILED")
-    verdict = Text("every check passed" if report.passed else "a check FAILED",
+    verdict = Text(("every check passed" if report.passed else "a check FAILED")
+                   + f" (independent route: {report.route})",
                    style="green" if report.passed else "bold red")
     return Group(*costs, by_phase, checks, Text("\n".join(entries(report))), verdict)

@@ -96,3 +96,12 @@ def rate(per_second: float | None, unit: str = "ops/s") -> str:
 def plural(n: int, word: str, many: str | None = None) -> str:
     """``1 cell``, ``2 cells`` (``many`` for an irregular plural)."""
     return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def json_number(x: float | None) -> float | None:
+    """A float for JSON: ``None`` (null) for a missing, infinite or nan value.
+
+    >>> json_number(2.5), json_number(float("nan")), json_number(None)
+    (2.5, None, None)
+    """
+    return x if x is not None and math.isfinite(x) else None

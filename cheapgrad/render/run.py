@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cheapgrad.analysis import costmodels
+from cheapgrad.analysis.checkpoint import CheckpointResult
 from cheapgrad.analysis.gradcheck import GradCheck
 from cheapgrad.analysis.run import PHASES, RunResult
 from cheapgrad.analysis.theory import predicted_by_phase
@@ -20,6 +21,9 @@ from cheapgrad.core.counter import OpCounts
 from cheapgrad.core.ops import OP_NAMES
 from cheapgrad.render import costmodels as render_costmodels
 from cheapgrad.render import numbers
+from cheapgrad.render.checkpoint import to_dict as checkpoint_dict
+from cheapgrad.render.checkpoint import to_markdown as checkpoint_markdown
+from cheapgrad.render.numbers import json_number
 from cheapgrad.render.timing import clock_markdown
 
 #: Version of the JSON layout; bumped when a field changes meaning or disappears.
@@ -60,11 +64,6 @@ def widths_text(widths: Sequence[int]) -> str:
     return f"{widths[0]} → {runs_text(widths[1:-1], ' → ')} → {widths[-1]}"
 
 
-def json_number(x: float | None) -> float | None:
-    """A float for JSON: ``None`` (null) for a missing, infinite or nan value."""
-    return x if x is not None and math.isfinite(x) else None
-
-
 def layer_rows(result: RunResult) -> list[dict[str, Any]]:
     """One row per (phase, layer): measured and predicted unit cost and the kinds."""
     rows: dict[tuple[str, Any], dict[str, Any]] = {}
@@ -98,9 +97,11 @@ def cost_models_of(result: RunResult) -> dict[str, costmodels.ModelCost]:
 
 
 def to_dict(result: RunResult, *, timing: Timing | None = None,
-            clock_rows: Sequence[ClockRow] | None = None) -> dict[str, Any]:
+            clock_rows: Sequence[ClockRow] | None = None,
+            checkpoint: CheckpointResult | None = None) -> dict[str, Any]:
     """The JSON document of a run (schema in the README), with the clock's measurements
-    when they were taken (``--time``: ``timing``; ``--time-batches``: ``clock_rows``)."""
+    when they were taken (``--time``: ``timing``; ``--time-batches``: ``clock_rows``) and
+    a checkpointing strategy's row (``--checkpoint``: ``checkpoint``)."""
     predicted = predicted_by_phase(result.prediction)
     counts = result.counts
     gc = result.gradient_check
@@ -130,6 +131,8 @@ def to_dict(result: RunResult, *, timing: Timing | None = None,
         "reference_loss": json_number(result.reference_loss),
         "gradient_check": gc.to_json(),
         "cost_models": costmodels.to_json(cost_models_of(result)),
+        "memory": result.output.memory,
+        **({"checkpoint": checkpoint_dict(checkpoint)} if checkpoint is not None else {}),
         **({"timing": timing.to_dict()} if timing is not None else {}),
         **({"timing_by_batch": [r.to_dict() for r in clock_rows]}
            if clock_rows else {}),
@@ -160,8 +163,22 @@ def verdict(result: RunResult) -> str:
     return "; ".join(parts)
 
 
+def memory_text(memory: dict[str, int]) -> str:
+    """The memory line of a run: what reverse mode stores against the forward pass alone.
+
+    >>> memory_text({"tape": 38, "forward_peak": 16})[:46]
+    'reverse mode stores 38 values (every layer’s c'
+    """
+    if not memory:
+        return numbers.MISSING
+    return (f"reverse mode stores {memory['tape']:,} values (every layer’s cache, ŷ and "
+            f"the loss); the forward pass alone holds at most {memory['forward_peak']:,} "
+            "at once (one layer’s input and output)")
+
+
 def to_markdown(result: RunResult, cost_model: str = "all", *, timing: Timing | None = None,
-                clock_rows: Sequence[ClockRow] | None = None) -> str:
+                clock_rows: Sequence[ClockRow] | None = None,
+                checkpoint: CheckpointResult | None = None) -> str:
     """A Markdown report: summary, counts by phase, counts by layer, the cost model(s)
     ``cost_model`` (Markdown shows all of them unless told otherwise), the published
     constants, and the clock's measurements when given."""
@@ -178,6 +195,7 @@ def to_markdown(result: RunResult, cost_model: str = "all", *, timing: Timing | 
         f"engine: {result.engine_label}",
         f"- cost(f) = {result.cost_f:,}; cost(f, ∇f) = {result.cost_f_and_grad:,}; "
         f"ratio = {result.ratio:.4f}; bound = {result.bound:g}",
+        f"- memory: {memory_text(result.output.memory)}",
         f"- verdict: {verdict(result)}",
         "",
         "## Counts by phase (measured; closed form in the last column)",
@@ -204,6 +222,9 @@ def to_markdown(result: RunResult, cost_model: str = "all", *, timing: Timing | 
     if clock_rows:
         lines += ["", "## Counts versus the clock, by batch size", "",
                   clock_markdown(list(clock_rows)).rstrip("\n")]
+    if checkpoint is not None:
+        lines += ["", checkpoint_markdown(checkpoint).rstrip("\n").replace(
+            "# Checkpointing", "## Checkpointing", 1)]
     return "\n".join(lines) + "\n"
 
 

@@ -11,14 +11,23 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from cheapgrad.analysis.checkpoint import CheckpointResult
 from cheapgrad.analysis.costmodels import select
 from cheapgrad.analysis.run import PHASES, RunResult
 from cheapgrad.analysis.theory import predicted_by_phase
 from cheapgrad.analysis.timing import ClockRow, Timing
 from cheapgrad.core.ops import OP_NAMES
 from cheapgrad.render import numbers
+from cheapgrad.render.checkpoint_tables import checkpoint_tables
 from cheapgrad.render.costmodel_tables import cost_model_table, published_table
-from cheapgrad.render.run import cost_models_of, layer_rows, runs_text, verdict, widths_text
+from cheapgrad.render.run import (
+    cost_models_of,
+    layer_rows,
+    memory_text,
+    runs_text,
+    verdict,
+    widths_text,
+)
 
 #: Every table fits this many columns (a classic terminal).
 MAX_WIDTH = 80
@@ -56,7 +65,8 @@ def _ok(flag: bool, yes: str = "yes", no: str = "NO") -> Text:
 
 
 def run_tables(result: RunResult, cost_model: str = "unit", *, timing: Timing | None = None,
-               clock_rows: Sequence[ClockRow] | None = None, all_rows: bool = False) -> Group:
+               clock_rows: Sequence[ClockRow] | None = None, all_rows: bool = False,
+               checkpoint: CheckpointResult | None = None) -> Group:
     """Summary, counts by phase × op kind (with the closed form; op kinds as rows when
     the kinds as columns would not fit 80 columns), counts by layer (the first and last
     :data:`FOLD_SHOWN` rows of one over :data:`FOLD_ROWS` unless ``all_rows``); the cost model(s)
@@ -106,6 +116,7 @@ def run_tables(result: RunResult, cost_model: str = "unit", *, timing: Timing | 
     summary.add_row("gradient", Text(g.summary, style="green" if g.passed else "bold red"))
     summary.add_row("closed form", _ok(result.counts_match, "every measured count agrees",
                                        "measured counts DIFFER"))
+    summary.add_row("memory", memory_text(result.output.memory))
     summary.add_row("verdict", Text(verdict(result), style="bold green" if result.passed
                                     else "bold red"))
     style = "green" if result.passed else "red"
@@ -121,6 +132,8 @@ def run_tables(result: RunResult, cost_model: str = "unit", *, timing: Timing | 
         parts.append(published_table(models))
     if clock_rows:
         parts.append(keep_whole(clock_table(list(clock_rows))))
+    if checkpoint is not None:
+        parts.append(checkpoint_tables(checkpoint))
     return Group(*parts)
 
 

@@ -12,8 +12,8 @@ backward FlopCounterMode prices, predicted from shapes), ``swept_products``
 (``predicted`` and, executed, ``measured``: component -> the muls of the reverse sweep's
 matrix products), ``cost_f``, ``cost_f_and_grad``, ``ratio``, ``bound``,
 ``holds``, ``cost_models``, ``weights`` (the ``--load-weights`` file, else null: the
-seed's), ``loss``, ``gradient_check`` and ``closed_form`` (executed engines; null from
-shapes), ``passed``, and ``sixn``: the 6N table
+seed's), ``loss``, ``gradient_check``, ``closed_form`` and ``memory`` (executed engines;
+null from shapes), ``passed``, and ``sixn``: the 6N table
 (:meth:`cheapgrad.analysis.sixn.SixN.to_dict`: each published formula beside the measured
 flop and unit counts per token, its relative error, what it leaves out; the ops per
 parameter per token; each measured ratio against its bound).
@@ -71,6 +71,11 @@ def summary_rows(result: TransformerResult) -> list[tuple[str, str]]:
     if result.closed_form is not None:
         rows.append(("closed form", "every count equals the shapes engine's"
                      if result.closed_form else "DIFFERS from the shapes engine's counts"))
+    if result.memory is not None:
+        m = result.memory
+        rows.append(("memory", f"reverse mode keeps {m['tape']:,} values (every recorded "
+                               f"array's elements); the forward pass alone holds at most "
+                               f"{m['forward_peak']:,} at once"))
     rows.append(("time", numbers.seconds(result.seconds)))
     return rows
 
@@ -109,6 +114,7 @@ def to_dict(result: TransformerResult) -> dict[str, Any]:
         "loss": None if result.loss is None else json_number(result.loss),
         "gradient_check": None if result.check is None else result.check.to_json(),
         "closed_form": result.closed_form,
+        "memory": result.memory,
         "passed": result.passed,
         "sixn": transformer_sixn(result).to_dict(),
     }
