@@ -304,7 +304,13 @@ def _move(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask, owner: Any
         vals = back(gv)
         if vals is not None:
             return [(sources[0], vals, 1, gdep, owner)]
-    if callable(src):  # a bijective move of uniform masks: where each element came from
+    if not perm and back is not None and present is True and node.dep is True and \
+            not isinstance(gdep, np.ndarray) and not isinstance(owner, list):
+        if node.size == 0:  # basic indexing (a view): written back through the index
+            return []
+        vals, hit = back(gv)
+        return [(sources[0], vals, hit, norm(hit) if gdep else False, owner)]
+    if callable(src):  # a move of uniform masks: where each element came from
         src = src()
     if dense:
         s = sources[0]  # every element moved to exactly one place: scatter the adjoint back
