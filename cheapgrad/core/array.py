@@ -176,8 +176,7 @@ def elementwise(op: Op, *operands: Any) -> CArray:
     r = object.__new__(CArray)
     r.v = v
     r.dep = dep if type(dep) is bool or dep.shape == shape else np.broadcast_to(dep, shape)
-    r.live = live if type(live) is bool or live.shape == shape \
-        else np.broadcast_to(live, shape)
+    r.live = live if type(live) is bool or live.shape == shape else np.broadcast_to(live, shape)
     r.node = ("elementwise", tuple(args), (op, k), at, next(_m.SEQ)) \
         if _m._TRACING and dep is not False else None
     return r
@@ -323,8 +322,10 @@ def move(fn: Callable[..., Any], args: list[Any], data: list[int], kwargs: dict[
                            both(x.live, live),
                            _node("move", (x,), (where_from, True, back), x.dep))
     if fn is operator.getitem and isinstance(x, CArray) and x.live is True \
-            and not isinstance(x.dep, np.ndarray) and _basic(args[1]):
-        return _sliced(x, args[1], live)
+            and not isinstance(x.dep, np.ndarray) and _m.basic_index(args[1]):
+        # a view: the masks stay; the adjoint is written back through the same index
+        return CArray.made(np.asarray(x.v[args[1]], dtype=np.float64), x.dep, live, _node(
+            "move", (x,), _m.index_maps(x.v.shape, args[1]), x.dep))
     sources: list[tuple[CArray, int]] = []
     vargs, iargs = list(args), list(args)
 
@@ -350,33 +351,6 @@ def move(fn: Callable[..., Any], args: list[Any], data: list[int], kwargs: dict[
     if isinstance(vout, list):
         return [_gathered(v, i, sources, live, perm) for v, i in zip(vout, iout, strict=True)]
     return _gathered(vout, iout, sources, live, perm)
-
-
-def _basic(key: Any) -> bool:
-    """Whether ``key`` is numpy basic indexing (ints, slices, None, ...): a view that
-    takes each element at most once."""
-    for k in key if isinstance(key, tuple) else (key,):
-        if not (k is None or k is Ellipsis or type(k) is slice or type(k) is int
-                or isinstance(k, np.integer)):
-            return False
-    return True
-
-
-def _sliced(x: CArray, key: Any, live: Mask) -> CArray:
-    """``x[key]`` by basic indexing of an array of uniform masks: the masks stay; where
-    each element came from is worked out only if the reverse sweep needs it, which
-    writes the adjoint back through the same index."""
-    def where_from() -> np.ndarray:
-        return np.asarray(np.arange(x.size).reshape(x.shape)[key])
-
-    def back(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        vals, hit = np.zeros(x.shape), np.zeros(x.shape, bool)
-        vals[key] = g
-        hit[key] = True
-        return vals, hit
-
-    return CArray.made(np.asarray(x.v[key], dtype=np.float64), x.dep, live,
-                       _node("move", (x,), (where_from, False, back), x.dep))
 
 
 #: Data movement that puts every element of its one array operand in exactly one place

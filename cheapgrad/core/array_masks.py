@@ -298,3 +298,39 @@ def check_domain(op: Op, live: Mask, out: np.ndarray, args: list[Any]) -> None:
     if op.name in ("log", "sqrt", "pow") or not all(np.isfinite(vals)):
         raise DomainError(op.name, vals, "math domain error")
     raise NumericalError(f"{op.name} left float64's range at element {tuple(map(int, at))}")
+
+
+def basic_index(key: Any) -> bool:
+    """Whether ``key`` is numpy basic indexing (ints, slices, None, Ellipsis): a view
+    that takes each element at most once.
+
+    >>> basic_index((slice(1, None), 0)), basic_index([0, 0])
+    (True, False)
+    """
+    for k in key if isinstance(key, tuple) else (key,):
+        if not (k is None or k is Ellipsis or type(k) is slice or type(k) is int
+                or isinstance(k, np.integer)):
+            return False
+    return True
+
+
+def index_maps(shape: tuple[int, ...], key: Any) -> tuple[Any, bool, Any]:
+    """The record of ``x[key]`` (basic indexing, ``x`` of ``shape``) on a move node:
+    where each element came from (computed only if asked), not a permutation, and the
+    adjoint written back through the same index (its values and which elements got
+    one).
+
+    >>> where_from, _, back = index_maps((2, 3), (slice(None), 1))
+    >>> where_from().tolist(), [a.tolist() for a in back(np.array([5.0, 7.0]))]
+    ([1, 4], [[[0.0, 5.0, 0.0], [0.0, 7.0, 0.0]], [[False, True, False], [False, True, False]]])
+    """
+    def where_from() -> np.ndarray:
+        return np.asarray(np.arange(math.prod(shape)).reshape(shape)[key])
+
+    def back(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        vals, hit = np.zeros(shape), np.zeros(shape, bool)
+        vals[key] = g
+        hit[key] = True
+        return vals, hit
+
+    return where_from, False, back
