@@ -76,14 +76,16 @@ _INDEX = {name: op.index for name, op in OPS.items()}
 
 
 def charge(kind: str, n: int, nonscalar: int = 0, matvec: bool = False,
-           at: str | None = None) -> None:
+           at: str | None = None, into: list[int] | None = None) -> None:
     """Count ``n`` ops of ``kind`` (``nonscalar`` of them nonscalar), and by source line
     when lines are being recorded; the ops of a matrix product (``matvec``) go to the
     tally of :func:`matvec_bucket` when one is set (what the flop model reads); ``at``:
-    the line, when the caller has it already."""
+    the line, when the caller has it already; ``into``: a tally instead of the active
+    one."""
     if n:
         i = _INDEX[kind]
-        t = _MATVEC if matvec and _MATVEC is not None else TALLY.get()
+        t = into if into is not None else (
+            _MATVEC if matvec and _MATVEC is not None else TALLY.get())
         t[i] += n
         if nonscalar:
             t[N_OPS + i] += nonscalar

@@ -80,6 +80,19 @@ def _not(m: Mask) -> Mask:
     return (not m) if not isinstance(m, np.ndarray) else norm(~m)
 
 
+def _adds(counter: Counter, phase: str, owner: tuple[Any, str], n: int) -> None:
+    """``n`` adds of accumulation charged to ``owner`` (line, part), under layer
+    ``accumulate``: straight into the bucket, as a scope there would."""
+    line, part = owner
+    key = (phase, "accumulate", part)
+    bucket = counter.buckets.get(key)
+    if bucket is None or line is None:
+        with counter.scope(*key), untraced(line):  # the bucket made as scopes make it
+            charge("add", n)
+        return
+    charge("add", n, at=line, into=bucket)
+
+
 def _settle(shape: tuple[int, ...], pieces: list[tuple[int, Any]], counter: Counter,
             phase: str, owners: Owners) -> tuple[Mask, Any]:
     """Charge the adds of an adjoint's contributions ``(owner, counts)``, earliest owner
@@ -88,9 +101,7 @@ def _settle(shape: tuple[int, ...], pieces: list[tuple[int, Any]], counter: Coun
     if len(pieces) == 1 and isinstance(pieces[0][1], int):  # one owner, every element
         who, c = pieces[0]
         if c > 1:
-            line, part = owners[who]
-            with counter.scope(phase, "accumulate", part), untraced(line):
-                charge("add", (c - 1) * size)
+            _adds(counter, phase, owners[who], (c - 1) * size)
         return c > 0, who
     covered: Mask = False
     first: list[tuple[int, Mask]] = []  # disjoint: the elements each owner reached first
@@ -104,9 +115,7 @@ def _settle(shape: tuple[int, ...], pieces: list[tuple[int, Any]], counter: Coun
         fresh = reached if covered is False else both(reached, _not(covered))
         adds = total - tally(fresh, shape)
         if adds:
-            line, part = owners[who]
-            with counter.scope(phase, "accumulate", part), untraced(line):
-                charge("add", adds)
+            _adds(counter, phase, owners[who], adds)
         if fresh is not False:
             first.append((who, fresh))
         covered = either(covered, reached)
