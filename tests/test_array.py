@@ -234,3 +234,16 @@ def test_the_floating_point_error_state_is_restored_after_every_op() -> None:
         run_program(lambda x: np.log(x - 2.0).sum(), [np.array([1.0, 3.0])], check=False)
     run_program(lambda x: np.exp(x).sum(), [np.array([1.0, 3.0])], check=False)
     assert np.geterr() == before
+
+
+@pytest.mark.parametrize("engine", ["array", "scalar"])
+def test_central_differences_outside_the_domain_are_noted_not_raised(engine: str) -> None:
+    def f(x: Any) -> Any:  # sqrt is evaluated at 0, where x - h leaves its domain
+        return np.sum(np.where(x > 0, np.sqrt(x), 0.0))
+
+    r = run_program(f, {"x": np.array([0.0, 1.0, 4.0])}, engine=engine, check=False)
+    assert r.gradients["x"].tolist() == [0.0, 0.5, 0.25]
+    central = next(m for m in r.methods if m["name"] == "central")
+    assert central["measured"] is False and central["cost"] is None
+    assert central["note"] == ("not run: f is undefined at x ± h "
+                               "(sqrt(-1e-06): math domain error)")
