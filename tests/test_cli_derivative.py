@@ -85,6 +85,13 @@ def test_jacobian_of_a_numpy_program_on_the_scalar_engine(cli: CliRunner,
     one_line_error(result, "scalar engine only", "--engine scalar")
 
 
+def test_engine_help_says_where_second_derivatives_run(cli: CliRunner) -> None:
+    result = cli.invoke(main, ["circuit", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert "--derivative hvp|hessian of a program needs scalar" in " ".join(
+        result.output.split())
+
+
 @pytest.mark.parametrize("fmt", ["table", "markdown", "csv"])
 def test_every_format(cli: CliRunner, fmt: str) -> None:
     for derivative in ("hvp", "hessian"):
