@@ -75,3 +75,46 @@ def test_random_programs_count_the_same_hvp_on_both_engines(
     want, ref = scalar_fwd_rev(f, arrays, v)
     assert counts == ref
     assert np.allclose(got, want, rtol=1e-8, atol=1e-10)
+
+
+def test_the_api_runs_hvp_and_hessian_on_the_array_engine() -> None:
+    import cheapgrad
+
+    def f(w: Any) -> Any:
+        return (np.tanh(w @ w.T) * w[:, :1]).sum()
+
+    x = np.random.default_rng(3).normal(size=(3, 2))
+    v = np.random.default_rng(4).normal(size=6)
+    a = cheapgrad.hvp(f, engine="array")(x, v)
+    s = cheapgrad.hvp(f, engine="scalar", modes=("fwd-rev",))(x, v)
+    assert a.passed and [m.mode for m in a.results] == ["fwd-rev"]
+    assert a.route == "complex step"
+    assert _by_phase(a.results[0].phases) == _by_phase(s.results[0].phases)
+    assert (a.results[0].cost_f, a.results[0].cost_f_and_grad) == (
+        s.results[0].cost_f, s.results[0].cost_f_and_grad)
+    np.testing.assert_allclose(a.hvp, s.hvp, rtol=1e-12)
+    ha = cheapgrad.hessian(f, engine="array")(x)
+    hs = cheapgrad.hessian(f, engine="scalar")(x)
+    assert ha.passed and ha.colored.colors == hs.colored.colors
+    for mine, ref in ((ha.colored, hs.colored), (ha.dense, hs.dense)):
+        assert _by_phase(mine.phases) == _by_phase(ref.phases)
+    np.testing.assert_allclose(ha.matrix, hs.matrix, rtol=1e-10, atol=1e-12)  # BLAS order
+
+
+def test_the_array_engine_refuses_the_other_hvp_modes_in_one_line() -> None:
+    import cheapgrad
+    from cheapgrad.errors import CheapgradError
+
+    for mode in ("rev-fwd", "rev-rev"):
+        try:
+            cheapgrad.hvp(lambda w: (w * w).sum(), engine="array", modes=(mode,))(np.ones(2))
+        except CheapgradError as e:
+            assert "scalar engine" in str(e) and "\n" not in str(e)
+        else:
+            raise AssertionError(mode)
+    try:
+        cheapgrad.hvp(lambda w: w * w, engine="array")(np.ones(2))
+    except CheapgradError as e:
+        assert "one scalar" in str(e)
+    else:
+        raise AssertionError("an array output")
