@@ -28,7 +28,7 @@ from cheapgrad.analysis import coloring, secondcheck
 from cheapgrad.analysis.derivatives import HessianReport, HvpReport, program_function
 from cheapgrad.analysis.second_order import HessianResult, HvpResult, Vector, vector
 from cheapgrad.core.array import CArray
-from cheapgrad.core.array_hvp import tangent_of_sweep
+from cheapgrad.core.array_hvp import Plan, tangent_of_sweep
 from cheapgrad.core.array_masks import tracing
 from cheapgrad.core.array_sweep import backward
 from cheapgrad.core.counter import Counter, OpCounts, gc_paused
@@ -102,25 +102,29 @@ def hvp(f: Callable[..., Any], arrays: Arrays, v: Vector) -> HvpResult:
 
 
 def hessian(f: Callable[..., Any], arrays: Arrays, *, compress: bool = True,
-            dense: bool = True) -> HessianResult:
+            dense: bool = True, rows: list[set[int]] | None = None) -> HessianResult:
     """The Hessian of ``f`` at ``arrays``: one recorded gradient, then one tangent pass
     per color (``compress``) or per column, each seeding every input when ``dense``, as
-    :func:`cheapgrad.analysis.second_order.hessian` does on the scalar engine."""
+    :func:`cheapgrad.analysis.second_order.hessian` does on the scalar engine. ``rows``:
+    the gradient's pattern when known already (else read off one uncounted pass per
+    input)."""
     n = size(arrays)
     _, cost_f, cost_fg = gradient_costs(f, arrays)
     counter = Counter()
     xs, y = _gradient(f, arrays, counter)
     with gc_paused():
-        reach = []
-        for j in range(n):  # the pattern: where each one-hot seed's tangent reaches
-            t = tangent_of_sweep(y, xs, _split(np.eye(1, n, j)[0], xs), Counter())
-            reach.append(np.concatenate([r.ravel() for _, r in t]))
-        rows = [set(np.flatnonzero(col).tolist()) for col in np.array(reach).T] \
-            if n else []
+        plan = Plan(y, xs)  # the sweep's values, shared by every pass
+        if rows is None:
+            reach = []
+            for j in range(n):  # the pattern: where each one-hot seed's tangent reaches
+                t = plan.run(_split(np.eye(1, n, j)[0], xs), Counter())
+                reach.append(np.concatenate([r.ravel() for _, r in t]))
+            rows = [set(np.flatnonzero(col).tolist()) for col in np.array(reach).T] \
+                if n else []
         colors = coloring.greedy_coloring(rows, n) if compress else list(range(n))
         columns = []
         for seed in coloring.seeds(colors):
-            t = tangent_of_sweep(y, xs, _split(seed, xs), counter, dense=dense)
+            t = plan.run(_split(seed, xs), counter, dense=dense)
             columns.append(np.concatenate([tv.ravel() for tv, _ in t]))
     compressed = np.array(columns).T if columns else np.zeros((n, 0))
     matrix = coloring.recover(compressed, rows, colors, n)
@@ -172,7 +176,8 @@ def hessian_report(name: str, f: Callable[..., Any], arrays: Arrays, *,
     x = _flat(arrays)
     if x.size == 0:
         raise CheapgradError("the function needs at least one input")
-    colored, dense = hessian(f, arrays), hessian(f, arrays, compress=False)
+    colored = hessian(f, arrays)
+    dense = hessian(f, arrays, compress=False, rows=colored.pattern)
     report = HessianReport(name, _input_names(arrays, inputs, x.size), x, colored, dense)
     if check:
         report.checks = secondcheck.hessian_checks(program_function(f, dict(arrays)), x,
