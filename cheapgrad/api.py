@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from cheapgrad.analysis import array_jacobian as _array_jacobian
+from cheapgrad.analysis import array_second as _array_second
 from cheapgrad.analysis import circuit as _circuit
 from cheapgrad.analysis import derivatives as _derivatives
 from cheapgrad.analysis.circuit import DEFAULT_METHOD_MAX_OPS, CircuitResult
@@ -180,25 +181,27 @@ def grad(f: Callable[..., Any], *, names: Sequence[str] | None = None,
 _PROGRAM_FIELDS = tuple(ProgramResult.__dataclass_fields__)
 
 
+def _array(x: Any) -> np.ndarray:
+    try:
+        return np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CheapgradError("x: expected numbers") from None
+
+
 def _flat(f: Callable[..., Any], x: Any, engine: str | None
           ) -> tuple[Callable[[list[Num]], Any], np.ndarray, tuple[str, ...] | None]:
     """``f`` as a function of a flat list of counted scalars, the flat inputs, names."""
     if engine is None:
         values = np.asarray([float(e) for e in x], dtype=np.float64)
         return (lambda xs: f(*xs)), values, _input_names(f, len(values))
-    if engine == "array":
-        raise CheapgradError("HVPs and Hessians of numpy programs run on the scalar engine "
-                             "only (the array engine does not record its reverse sweep, "
-                             "which they differentiate): use engine='scalar' (Jacobians "
-                             "run on both)")
     if engine != "scalar":
-        raise CheapgradError(f"unknown engine {engine!r}: choose scalar (or None for a "
-                             "function of scalars)")
+        raise CheapgradError(f"unknown engine {engine!r}: choose array or scalar (or None "
+                             "for a function of scalars)")
     arr = np.asarray(x, dtype=np.float64)
     return _derivatives.program_function(f, {"x": arr}), arr.ravel(), None
 
 
-def hvp(f: Callable[..., Any], *, modes: Sequence[str] = _derivatives.MODES,
+def hvp(f: Callable[..., Any], *, modes: Sequence[str] | None = None,
         engine: str | None = None, check: bool = True) -> Callable[..., Any]:
     """Wrap ``f`` so that ``hvp(f)(x, v)`` returns H(x)·v by every mode of ``modes``
     (forward over reverse, reverse over forward, reverse over reverse), each counted,
@@ -206,8 +209,11 @@ def hvp(f: Callable[..., Any], *, modes: Sequence[str] = _derivatives.MODES,
     ``.results`` by mode with ``cost``, ``ratio_f``, ``ratio_grad``, ``.passed``).
 
     ``f`` takes scalars (``x`` the sequence of their values), or with ``engine="scalar"``
-    one numpy array (``x`` that array; run on object arrays of counted scalars). ``v``
-    defaults to a seeded random vector.
+    one numpy array (``x`` that array; run on object arrays of counted scalars), or with
+    ``engine="array"`` one numpy array run on counted arrays: forward over reverse only
+    (the other modes, ``modes=`` naming them, stop with one line naming the scalar
+    engine), counted exactly as the scalar engine counts that mode. ``modes`` defaults to
+    every mode the engine runs; ``v`` to a seeded random vector.
 
     >>> r = hvp(lambda x, y: x * x * y + sin(y))([1.0, 2.0], [1.0, 0.0])
     >>> r.hvp.tolist(), [m.cost for m in r.results], r.passed
@@ -216,12 +222,20 @@ def hvp(f: Callable[..., Any], *, modes: Sequence[str] = _derivatives.MODES,
     >>> r = hvp(lambda w: np.tanh(w).sum(), engine="scalar")(np.array([0.5, 1.0]), [1.0, 1.0])
     >>> [round(h, 6) for h in r.hvp.tolist()]
     [-0.726862, -0.6397]
+    >>> a = hvp(lambda w: np.tanh(w).sum(), engine="array")(np.array([0.5, 1.0]), [1.0, 1.0])
+    >>> a.hvp.tolist() == r.hvp.tolist(), a.results[0].cost == r.results[0].cost
+    (True, True)
     """
 
     def wrapped(x: Any, v: Any = None) -> _derivatives.HvpReport:
+        name = getattr(f, "__name__", "f")
+        if engine == "array":
+            _array_second.refuse_modes(_array_second.ARRAY_MODES if modes is None else modes)
+            return _array_second.hvp_report(name, f, {"x": _array(x)}, v, check=check)
         fn, values, names = _flat(f, x, engine)
-        return _derivatives.hvp_report(getattr(f, "__name__", "f"), fn, values, v,
-                                       inputs=names, modes=modes, check=check)
+        return _derivatives.hvp_report(name, fn, values, v, inputs=names,
+                                       modes=_derivatives.MODES if modes is None else modes,
+                                       check=check)
 
     return wrapped
 
@@ -240,6 +254,9 @@ def hessian(f: Callable[..., Any], *, engine: str | None = None,
     """
 
     def wrapped(x: Any) -> _derivatives.HessianReport:
+        if engine == "array":
+            return _array_second.hessian_report(getattr(f, "__name__", "f"), f,
+                                                {"x": _array(x)}, check=check)
         fn, values, names = _flat(f, x, engine)
         return _derivatives.hessian_report(getattr(f, "__name__", "f"), fn, values,
                                            inputs=names, check=check)

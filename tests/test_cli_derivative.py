@@ -82,7 +82,39 @@ def test_jacobian_of_a_numpy_program_on_the_scalar_engine(cli: CliRunner,
                       "--derivative", "jacobian", "--format", "json")
     assert doc["outputs"] == 3 and doc["passed"] and doc["inputs"][0] == "x[0]"
     result = cli.invoke(main, ["circuit", f"{src}:F", "--derivative", "hessian"])
-    one_line_error(result, "scalar engine only", "--engine scalar")
+    one_line_error(result, "one scalar")
+
+
+def test_hvp_and_hessian_of_a_numpy_program_on_the_array_engine(cli: CliRunner,
+                                                                tmp_path: Path) -> None:
+    src = tmp_path / "prog.py"
+    src.write_text("import numpy as np\n"
+                   "def inputs():\n    return {'w': np.array([[0.5, -1.0], [2.0, 0.3]])}\n"
+                   "def f(w):\n    return np.tanh(w @ w).sum()\n")
+    docs = {}
+    for engine in ("array", "scalar"):
+        docs[engine] = invoke_json(cli, "circuit", f"{src}:f", "--engine", engine,
+                                   "--derivative", "hvp", "--direction", "1,0,0,2",
+                                   "--format", "json")
+    a, s = docs["array"], docs["scalar"]
+    assert a["passed"] and a["inputs"][0] == "w[0]"
+    assert [m["mode"] for m in a["modes"]] == ["fwd-rev"]
+    assert a["modes"][0] == s["modes"][0]  # the same counts, the same vector
+    h = invoke_json(cli, "circuit", f"{src}:f", "--derivative", "hessian", "--format", "json")
+    assert h["passed"]
+    result = cli.invoke(main, ["circuit", f"{src}:f", "--derivative", "hvp",
+                               "--direction", "1,0"])
+    one_line_error(result, "expected 4 numbers")
+    result = cli.invoke(main, ["circuit", f"{src}:f", "--derivative", "hessian",
+                               "--direction", "1,0,0,0"])
+    one_line_error(result, "--direction applies to --derivative hvp only")
+
+
+def test_engine_help_says_where_second_derivatives_run(cli: CliRunner) -> None:
+    result = cli.invoke(main, ["circuit", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert "--derivative hvp on array: forward over reverse only" in " ".join(
+        result.output.split())
 
 
 @pytest.mark.parametrize("fmt", ["table", "markdown", "csv"])

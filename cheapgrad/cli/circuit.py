@@ -115,7 +115,8 @@ def _is_program(target: str) -> bool:
 @weights_option()
 @click.option("--engine", type=click.Choice(ENGINES), default="array", show_default=True,
               help="FILE.py:FUNC: count on counted arrays (array) or on object arrays of "
-                   "counted scalars (scalar, the reference); both count the same ops.")
+                   "counted scalars (scalar, the reference); both count the same ops. "
+                   "--derivative hvp on array: forward over reverse only.")
 @click.option("--inputs", "inputs_path", metavar="DATA.npz",
               help="FILE.py:FUNC: the arrays to run FUNC on (default: the file's inputs()).")
 @_derivative.derivative_option()

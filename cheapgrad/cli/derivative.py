@@ -11,6 +11,7 @@ from typing import Any
 import click
 import numpy as np
 
+from cheapgrad.analysis import array_second
 from cheapgrad.analysis.array_jacobian import array_jacobian_report
 from cheapgrad.analysis.derivatives import (
     PRICES,
@@ -83,9 +84,8 @@ def program_target(f: Callable[..., Any], arrays: Mapping[str, np.ndarray], engi
                    derivative: str) -> tuple[Fn, np.ndarray, tuple[str, ...]]:
     """A numpy program as a function of its flat inputs, on the scalar engine."""
     if engine != "scalar":
-        raise InputError(f"--derivative {derivative} on a numpy program runs on the scalar "
-                         "engine only (the array engine does not record its reverse sweep, "
-                         "which second derivatives differentiate): add --engine scalar")
+        raise InputError(f"--derivative {derivative} on a numpy program: unknown engine "
+                         f"{engine!r}")
     inputs = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
     names = tuple(f"{k}[{i}]" for k, a in inputs.items() for i in range(a.size))
     x = np.concatenate([a.ravel() for a in inputs.values()])
@@ -95,8 +95,24 @@ def program_target(f: Callable[..., Any], arrays: Mapping[str, np.ndarray], engi
 def program_run(derivative: str, name: str, f: Callable[..., Any],
                 arrays: Mapping[str, np.ndarray], engine: str, *, fmt: str, cost_model: str,
                 weights: Mapping[str, float] | None, direction: str | None) -> None:
-    """A derivative of a numpy program: the Jacobian on the array engine (forward mode
-    on counted arrays), everything on the scalar engine."""
+    """A derivative of a numpy program on either engine: on the array engine the
+    Jacobian by forward mode on counted arrays, H·v and the Hessian by forward over
+    reverse (the scalar engine runs the three HVP modes)."""
+    if derivative in ("hvp", "hessian") and engine == "array":
+        models = models_for(cost_model)
+        inputs = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
+        names = tuple(f"{k}[{i}]" for k, a in inputs.items() for i in range(a.size))
+        v = parse_direction(direction)
+        if v is not None and derivative != "hvp":
+            raise InputError("--direction applies to --derivative hvp only")
+        if v is not None and v.size != len(names):
+            raise InputError(f"--direction: expected {len(names)} numbers (one per input), "
+                             f"got {v.size}")
+        report: Report = (array_second.hvp_report(name, f, inputs, v, inputs=names)
+                          if derivative == "hvp"
+                          else array_second.hessian_report(name, f, inputs, inputs=names))
+        _emit(report, fmt, models, weights)
+        return
     if derivative == "jacobian" and engine == "array":
         models = models_for(cost_model)
         if parse_direction(direction) is not None:

@@ -47,7 +47,7 @@ from cheapgrad.core.array_masks import Mask, charge, either, full, norm, untrace
 from cheapgrad.core.counter import Counter
 from cheapgrad.core.tape import DifferentiationError
 
-__all__ = ["dep_order", "directional", "passes"]
+__all__ = ["dep_order", "directional", "passes", "push", "uses"]
 
 
 def dep_order(outputs: Sequence[Any]) -> list[CArray]:
@@ -194,10 +194,12 @@ def _select(node: CArray, ts: list[CArray | None], used: np.ndarray) -> CArray |
     return _tangent(np.where(cond, va, vb), r, np.where(cond, da, db) & r)
 
 
-def _uses(order: list[CArray], outputs: Sequence[Any]) -> dict[int, np.ndarray]:
+def uses(order: list[CArray], outputs: Sequence[Any],
+          start: dict[int, np.ndarray] | None = None) -> dict[int, np.ndarray]:
     """Which elements of each recorded array an output needs (the scalar engine's tangent
-    pass visits only the nodes an output depends on): results before operands."""
-    used: dict[int, np.ndarray] = {}
+    pass visits only the nodes an output depends on): results before operands. ``start``:
+    elements needed already (by id), beside the outputs'."""
+    used: dict[int, np.ndarray] = dict(start or {})
     for out in outputs:
         if isinstance(out, CArray) and out.dep is not False:
             used[id(out)] = np.ones(out.shape, bool)
@@ -264,13 +266,28 @@ _RULES = {"elementwise": _elementwise, "matmul": _matmul, "sum": _sum, "move": _
           "select": _select}
 
 
+def push(order: list[CArray], tan: dict[int, CArray | None], used: dict[int, np.ndarray]
+         ) -> None:
+    """Push the tangents ``tan`` holds (by id: the seeded leaves) through the recorded
+    nodes of ``order``, counting the elements ``used`` marks (see :func:`passes`)."""
+    for node in order:
+        if node.node is None:
+            continue
+        ts = [tan.get(id(p)) for p in node.node[1]]
+        if all(t is None for t in ts):
+            continue
+        u = used.get(id(node))
+        tan[id(node)] = _RULES[node.node[0]](
+            node, ts, u if u is not None else np.zeros(node.shape, bool))
+
+
 def passes(outputs: Sequence[Any], inputs: Sequence[CArray], direction: Sequence[Any],
            counter: Counter, phase: str = "tangent", dense: bool = False
            ) -> list[tuple[np.ndarray, np.ndarray]]:
     """One tangent pass (see :func:`directional`): each output's tangent values (zero
     where absent) and where a tangent reached it (the structural pattern of a seed)."""
     order = dep_order(outputs)
-    used = _uses(order, outputs)
+    used = uses(order, outputs)
     index = {id(x): i for i, x in enumerate(inputs)}
     tan: dict[int, CArray | None] = {}
     with counter.scope(phase, None, "tangent"), untraced(None):
@@ -285,10 +302,7 @@ def passes(outputs: Sequence[Any], inputs: Sequence[CArray], direction: Sequence
                 seeded = either(norm(d != 0.0), dense)
                 tan[id(node)] = None if seeded is False else CArray(d, False, seeded)
                 continue
-            ts = [tan.get(id(p)) for p in node.node[1]]
-            if all(t is None for t in ts):
-                continue
-            tan[id(node)] = _RULES[node.node[0]](node, ts, used[id(node)])
+        push(order, tan, used)
     result = []
     for out in outputs:
         t = tan.get(id(out)) if isinstance(out, CArray) else None
