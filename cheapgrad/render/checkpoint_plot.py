@@ -16,20 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 from cheapgrad.analysis.checkpoint import CheckpointResult
-from cheapgrad.render.plot import PlotError, check_plot_path, require_matplotlib
+from cheapgrad.render.plot import require_matplotlib, save_figure
 
 
 def plot_checkpoint(result: CheckpointResult, path: str) -> None:
     """Draw :func:`checkpoint_figure` and write it to ``path``."""
-    check_plot_path(path)
-    plt = require_matplotlib()
-    fig = checkpoint_figure(result)
-    try:
-        fig.savefig(path, dpi=110, bbox_inches="tight")
-    except OSError as exc:
-        raise PlotError(f"{path}: cannot write the plot: {exc.strerror}") from None
-    finally:
-        plt.close(fig)
+    save_figure(lambda: checkpoint_figure(result), path, dpi=110)
 
 
 def checkpoint_figure(result: CheckpointResult) -> Any:

@@ -17,6 +17,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,17 +55,23 @@ def check_plot_path(path: str) -> None:
                         f"name the file e.g. sweep.png")
 
 
-def plot_sweep(result: SweepResult, path: str) -> None:
-    """Draw :func:`sweep_figure` and write it to ``path``."""
+def save_figure(make: Callable[[], Any], path: str, dpi: int = 120) -> None:
+    """Check ``path``'s type, draw ``make()`` and write it to ``path`` (one line on a
+    failed write: :class:`PlotError`); the figure is closed either way."""
     check_plot_path(path)
     plt = require_matplotlib()
-    fig = sweep_figure(result)
+    fig = make()
     try:
-        fig.savefig(path, dpi=120, bbox_inches="tight")
+        fig.savefig(path, dpi=dpi, bbox_inches="tight")
     except OSError as exc:
         raise PlotError(f"{path}: cannot write the plot: {exc.strerror}") from None
     finally:
         plt.close(fig)
+
+
+def plot_sweep(result: SweepResult, path: str) -> None:
+    """Draw :func:`sweep_figure` and write it to ``path``."""
+    save_figure(lambda: sweep_figure(result), path)
 
 
 def sweep_figure(result: SweepResult) -> Any:
@@ -132,15 +139,7 @@ def sweep_figure(result: SweepResult) -> Any:
 
 def plot_transformer_sweep(result: TransformerSweep, path: str) -> None:
     """Draw :func:`transformer_sweep_figure` and write it to ``path``."""
-    check_plot_path(path)
-    plt = require_matplotlib()
-    fig = transformer_sweep_figure(result)
-    try:
-        fig.savefig(path, dpi=120, bbox_inches="tight")
-    except OSError as exc:
-        raise PlotError(f"{path}: cannot write the plot: {exc.strerror}") from None
-    finally:
-        plt.close(fig)
+    save_figure(lambda: transformer_sweep_figure(result), path)
 
 
 def transformer_sweep_figure(result: TransformerSweep) -> Any:
