@@ -49,6 +49,12 @@ _FAST: dict[ops.Op, Callable[..., Num]] = {
 }
 
 
+def _no_rule(op: ops.Op) -> DifferentiationError:
+    return DifferentiationError(
+        f"op '{op.name}' has no derivative rule: the function is not "
+        "differentiable through it (comparisons and branches have no derivative)")
+
+
 def _check_leaves(nodes: Sequence[Num], index: dict[Num, int]) -> None:
     """Every leaf that depends on the variables must be an input."""
     for node in nodes:
@@ -155,9 +161,7 @@ def tangent(output: Num, inputs: Sequence[Num], seed: int, counter: Counter,
             if all(t is None for t in ts):
                 continue
             if op.jvp is None:
-                raise DifferentiationError(
-                    f"op '{op.name}' has no derivative rule: the function is not "
-                    "differentiable through it (comparisons and branches have no derivative)")
+                raise _no_rule(op)
             tan[node] = op.jvp(vals[pos[node]], tuple(vals[pos[p]] for p in node.parents), ts)
     t = tan.get(output)
     value = vals[pos[output]] if output in pos else output
@@ -215,9 +219,7 @@ def directional(outputs: Sequence[Num], inputs: Sequence[Num], direction: Any,
             if all(t is None for t in ts):
                 continue
             if op.jvp is None:
-                raise DifferentiationError(
-                    f"op '{op.name}' has no derivative rule: the function is not "
-                    "differentiable through it (comparisons and branches have no derivative)")
+                raise _no_rule(op)
             t = op.jvp(node, node.parents, ts)
             if t is not None:
                 tan[node] = t
