@@ -51,14 +51,13 @@ from cheapgrad.core.array_forward import dep_order, push, uses
 from cheapgrad.core.array_masks import Mask, both, charge, either, full, norm, tracing, untraced
 from cheapgrad.core.array_rules import (
     RULES,
-    SEPARABLE,
     TRANSPARENT,
     _contribution,
-    _not,
     _unbroadcast,
+    rule_groups,
 )
 from cheapgrad.core.counter import Counter
-from cheapgrad.core.tape import DifferentiationError, rule_for
+from cheapgrad.core.tape import DifferentiationError
 
 __all__ = ["Plan", "tangent_of_sweep"]
 
@@ -122,30 +121,11 @@ def _plan_elementwise(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask,
                       need: Need) -> tuple[Any, list[Part]]:
     args, (op, k) = node.node[1:3]  # type: ignore[index]
     shape = node.shape
-    needs = [both(present, a.dep if not isinstance(a.dep, np.ndarray)
-                  else np.broadcast_to(a.dep, shape)) for a in args]
-    groups: list[tuple[Mask, tuple[bool, ...]]] = []
-    if len(args) == 1:
-        groups.append((needs[0], (True,)))
-    elif op.name in SEPARABLE:
-        groups += [(needs[0], (True, False)), (needs[1], (False, True))]
-    else:
-        na, nb = needs
-        groups += [(both(na, nb), (True, True)),
-                   (both(na, _not(nb)), (True, False)), (both(nb, _not(na)), (False, True))]
     rest = [] if k is None else [k]
     traced = []
     values: dict[int, list[tuple[Any, Mask, Mask]]] = {}
-    for mask, which in groups:
-        if mask is False:
-            continue
-        rule = rule_for(op, which) if len(args) == 2 else op.vjp
-        if rule is None:
-            raise DifferentiationError(f"op '{op.name}' has no derivative rule")
-        g = CArray.made(gv, gdep, mask)
-        out = CArray.made(node.v, node.dep, mask)
-        ops = [CArray.made(a.v if a.shape == shape else np.broadcast_to(a.v, shape), a.dep,
-                           mask) for a in args]
+    for mask, which, rule, operands in rule_groups(node, op, args, gv, present, gdep, shape):
+        g, out, *ops = operands
         with tracing(), np.errstate(all="ignore"):
             cs = rule(g, out, *ops, *rest)
         outs = [(i, c) for i, c in enumerate(cs[:len(args)]) if c is not None and which[i]]

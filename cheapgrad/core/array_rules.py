@@ -35,7 +35,7 @@ Example::
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -88,17 +88,15 @@ def _contribution(a: CArray, vals: np.ndarray, mask: Mask, dep: Mask, shape: tup
 SEPARABLE = frozenset({"add", "sub", "mul"})
 
 
-def _elementwise(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
-                 ) -> list[Contribution]:
-    args, (op, k) = node.node[1:3]  # type: ignore[index]
-    shape = node.v.shape
-    if present is True and node.live is True and all(
-            type(a.dep) is bool and a.live is True for a in args):
-        return _dense_elementwise(node, args, op, k, gv, gdep, shape)
+def rule_groups(node: CArray, op: Any, args: tuple[CArray, ...], gv: np.ndarray,
+                present: Mask, gdep: Mask, shape: tuple[int, ...]
+                ) -> Iterator[tuple[Mask, tuple[bool, ...], Any, list[CArray]]]:
+    """The reverse rule of an elementwise node, split by which operands need an adjoint:
+    for each group of elements, its mask, the operands it serves, the rule (one-sided
+    where one operand needs none) and the rule's arguments (adjoint, output, operands)
+    restricted to the group. The array sweep and the HVP's tangent of it share it."""
     needs = [both(present, a.dep if not isinstance(a.dep, np.ndarray)
                   else np.broadcast_to(a.dep, shape)) for a in args]
-    rest = [] if k is None else [k]
-    parts: dict[int, list[tuple[Any, Mask, Mask]]] = {}
     groups: list[tuple[Mask, tuple[bool, ...]]] = []
     if len(args) == 1:
         groups.append((needs[0], (True,)))
@@ -114,11 +112,23 @@ def _elementwise(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
         rule = rule_for(op, which) if len(args) == 2 else op.vjp
         if rule is None:
             raise DifferentiationError(f"op '{op.name}' has no derivative rule")
-        g = CArray.made(gv, gdep, mask)
-        out = CArray.made(node.v, node.dep, mask)
-        ops = [CArray.made(a.v if a.shape == shape else np.broadcast_to(a.v, shape), a.dep,
-                           mask) for a in args]
-        cs = rule(g, out, *ops, *rest)  # each op of a rule checks its own elements
+        operands = [CArray.made(gv, gdep, mask), CArray.made(node.v, node.dep, mask)]
+        operands += [CArray.made(a.v if a.shape == shape else np.broadcast_to(a.v, shape),
+                                 a.dep, mask) for a in args]
+        yield mask, which, rule, operands
+
+
+def _elementwise(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
+                 ) -> list[Contribution]:
+    args, (op, k) = node.node[1:3]  # type: ignore[index]
+    shape = node.v.shape
+    if present is True and node.live is True and all(
+            type(a.dep) is bool and a.live is True for a in args):
+        return _dense_elementwise(node, args, op, k, gv, gdep, shape)
+    rest = [] if k is None else [k]
+    parts: dict[int, list[tuple[Any, Mask, Mask]]] = {}
+    for mask, which, rule, operands in rule_groups(node, op, args, gv, present, gdep, shape):
+        cs = rule(*operands, *rest)  # each op of a rule checks its own elements
         for i, c in enumerate(cs[:len(args)]):
             if c is not None and which[i]:
                 parts.setdefault(i, []).append((c.v, mask, c.dep))
