@@ -13,8 +13,7 @@ from cheapgrad.analysis.checkpoint import CheckpointResult, checkpoint, default_
 from cheapgrad.cli.common import (
     TABLE_WIDTH,
     InputError,
-    check_distinct,
-    check_writable,
+    check_outputs,
     emit,
     exits_cleanly,
     say_ready,
@@ -84,15 +83,7 @@ def command(config: str | None, snapshots: str | None, strategies: tuple[str, ..
     except ListError as exc:
         raise InputError(str(exc)) from None
     chosen = list(strategies) if strategies else default_strategies(steps, numbers)
-    check_distinct(("--out", out_path), ("--plot", plot_path))
-    if out_path is not None:
-        check_writable(out_path, force)
-    if plot_path is not None:
-        from cheapgrad.render.plot import check_plot_path, require_matplotlib
-
-        check_plot_path(plot_path)
-        check_writable(plot_path, force)
-        require_matplotlib()
+    check_outputs(out_path, plot_path, force)
     say_ready()
     result = checkpoint(spec, chosen, max_ops=max_ops)
     if out_path is not None:

@@ -170,6 +170,21 @@ def check_distinct(*paths: tuple[str, str | None]) -> None:
         seen[key] = option
 
 
+
+def check_outputs(out_path: str | None, plot_path: str | None, force: bool) -> None:
+    """Before any work: ``--out`` and ``--plot`` name different files, neither is
+    overwritten without ``--force``, the plot's type can be written and matplotlib is
+    there (one line, exit 2, otherwise)."""
+    check_distinct(("--out", out_path), ("--plot", plot_path))
+    if out_path is not None:
+        check_writable(out_path, force)
+    if plot_path is not None:
+        from cheapgrad.render.plot import check_plot_path, require_matplotlib
+
+        check_plot_path(plot_path)
+        check_writable(plot_path, force)
+        require_matplotlib()
+
 def emit(fmt: str, *, document: Callable[[], Any], markdown: Callable[[], str],
          table: Callable[[], Any], csv: Callable[[], str] | None = None) -> None:
     """Write a report to stdout in ``fmt`` (one of :data:`FORMATS`); each renderer is

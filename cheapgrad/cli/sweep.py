@@ -24,8 +24,7 @@ from cheapgrad.cli.common import (
     TABLE_WIDTH,
     InputError,
     ReadySink,
-    check_distinct,
-    check_writable,
+    check_outputs,
     exits_cleanly,
 )
 from cheapgrad.cli.common import console as make_console
@@ -158,15 +157,7 @@ def command(config: str | None, depths: str | None, widths: str | None,
         activations=(parse_name_list(activations, "--activations")
                      if activations is not None else None),
     )
-    check_distinct(("--out", out_path), ("--plot", plot_path))
-    if out_path is not None:
-        check_writable(out_path, force)
-    if plot_path is not None:
-        from cheapgrad.render.plot import check_plot_path, require_matplotlib
-
-        check_plot_path(plot_path)
-        check_writable(plot_path, force)
-        require_matplotlib()
+    check_outputs(out_path, plot_path, force)
     cores = default_jobs()
     if jobs is not None and jobs > cores:
         click.echo(f"--jobs {jobs}: this machine has {cores} core{'s' if cores > 1 else ''}; "

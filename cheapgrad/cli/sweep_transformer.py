@@ -22,8 +22,7 @@ from cheapgrad.cli.common import (
     TABLE_WIDTH,
     InputError,
     ReadySink,
-    check_distinct,
-    check_writable,
+    check_outputs,
 )
 from cheapgrad.cli.common import console as make_console
 from cheapgrad.models.transformer_spec import MAX_DIM, TransformerSpec
@@ -65,15 +64,7 @@ def sweep_transformer(spec: TransformerSpec, axes: dict[str, str | None], *, eng
                          f"{seconds / 60:,.0f} minutes "
                          f"(--max-minutes {max_minutes:g}); count them from their shapes "
                          "with --engine auto or shapes")
-    check_distinct(("--out", out_path), ("--plot", plot_path))
-    if out_path is not None:
-        check_writable(out_path, force)
-    if plot_path is not None:
-        from cheapgrad.render.plot import check_plot_path, require_matplotlib
-
-        check_plot_path(plot_path)
-        check_writable(plot_path, force)
-        require_matplotlib()
+    check_outputs(out_path, plot_path, force)
     def work(cell: TransformerSpec) -> float:
         return estimate_seconds([cell], used)
 
