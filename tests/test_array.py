@@ -206,3 +206,16 @@ def test_einsum_with_repeated_indices_and_dot_above_two_dimensions_match_numpy()
         res = [run_program(f, args, engine=e) for e in ("array", "scalar")]
         assert res[0].counts() == res[1].counts() and res[0].lines == res[1].lines
         assert abs(res[0].value - float(f(*args))) <= 1e-12 and res[0].check.passed
+
+
+@pytest.mark.parametrize("engine", ["array", "scalar"])
+def test_central_differences_outside_the_domain_are_noted_not_raised(engine: str) -> None:
+    def f(x: Any) -> Any:  # sqrt is evaluated at 0, where x - h leaves its domain
+        return np.sum(np.where(x > 0, np.sqrt(x), 0.0))
+
+    r = run_program(f, {"x": np.array([0.0, 1.0, 4.0])}, engine=engine, check=False)
+    assert r.gradients["x"].tolist() == [0.0, 0.5, 0.25]
+    central = next(m for m in r.methods if m["name"] == "central")
+    assert central["measured"] is False and central["cost"] is None
+    assert central["note"] == ("not run: f is undefined at x ± h "
+                               "(sqrt(-1e-06): math domain error)")
