@@ -193,6 +193,16 @@ def test_run_with_checkpoint_every_format(cli: CliRunner) -> None:
     assert "checkpoint" not in plain
 
 
+def test_run_with_checkpoint_on_loaded_weights(cli: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "w.npz"
+    saved = cli.invoke(main, ["run", "gpt-tiny", "--save-arrays", str(path), "--format", "csv"])
+    assert saved.exit_code == 0, saved.output
+    doc = invoke_json(cli, "run", "gpt-tiny", "--load-weights", str(path), "--checkpoint",
+                      "revolve:1", "--format", "json")
+    assert doc["passed"] and doc["checkpoint"]["run_identical"] is True
+    assert doc["checkpoint"]["all_identical"]
+
+
 @pytest.mark.parametrize("args, needle", [
     (["run", "gpt-tiny", "--checkpoint", "revolve:0"], "revolve:0: S must be at least 1"),
     (["run", "gpt-tiny", "--engine", "shapes", "--checkpoint", "sqrt"],
