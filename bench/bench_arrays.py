@@ -7,7 +7,9 @@ skipped. Prints a Markdown table (BENCHMARKS.md, "Counted numpy programs").
 
 * a 3-layer 1024-wide tanh MLP at batch 64 and one causal attention head at T = 256,
   d = 64: cheapgrad's ``run_program`` (forward counted and traced, reverse sweep counted;
-  the gradient check off) against ``torch`` forward + ``backward()`` in float64, the
+  the gradient check and the method table off: forward mode and central differences are
+  other computations than the gradient PyTorch is timed on) against ``torch`` forward
+  + ``backward()`` in float64, the
   calls interleaved round by round, best round kept; the times are CPU times of the
   process (both sides on one thread: what other jobs on a shared machine disturb
   least), the ratio of wall-clock times beside;
@@ -75,6 +77,11 @@ def _inputs() -> dict[str, dict[str, np.ndarray]]:
     }
 
 
+def grad_of(f: Callable[..., Any], args: Any) -> Any:
+    """What is timed: f counted and traced, the reverse sweep counted."""
+    return run_program(f, args, check=False, methods=False)
+
+
 def _time(fn: Callable[[], Any]) -> float:
     t = time.perf_counter()
     fn()
@@ -103,10 +110,10 @@ def versus_torch(rounds: int = 10) -> list[str]:
                                ("head", head, torch_head, "causal attention head, T=256, d=64")):
         args = _inputs()[name]
         ours, theirs, ours_cpu, theirs_cpu = [], [], [], []
-        result = run_program(f, args, check=False)
+        result = run_program(f, args, check=False, methods=False)
         for _ in range(rounds):
-            ours.append(_time(lambda f=f, args=args: run_program(f, args, check=False)))
-            ours_cpu.append(_cpu(lambda f=f, args=args: run_program(f, args, check=False)))
+            ours.append(_time(lambda f=f, args=args: grad_of(f, args)))
+            ours_cpu.append(_cpu(lambda f=f, args=args: grad_of(f, args)))
             if torch is not None:
                 theirs.append(_time(_torch_grad(tf, args)))
                 theirs_cpu.append(_cpu(_torch_grad(tf, args)))
@@ -133,7 +140,7 @@ def tiny_overhead(rounds: int = 10) -> str:
             y = np.tanh(y * 0.5 + 0.1)
         return y.sum()
 
-    best = min(_cpu(lambda: run_program(prog, [x], check=False)) for _ in range(rounds))
+    best = min(_cpu(lambda: grad_of(prog, [x])) for _ in range(rounds))
     plain = min(_cpu(lambda: prog(x)) for _ in range(rounds))
     n_ops = 3 * 50 + 1  # array ops of f (forward); the sweep runs as many again
     return (f"| 10×10, {n_ops} array ops (forward) | {best * 1e3:.2f} ms | plain numpy "
@@ -145,7 +152,7 @@ def big() -> str:
     r = np.random.default_rng(2)
     a, b = r.normal(size=(2048, 2048)) * 0.02, r.normal(size=(2048, 2048))
     t = time.perf_counter()
-    res = run_program(lambda a, b: np.tanh(a @ b).sum(), [a, b], check=False)
+    res = run_program(lambda a, b: np.tanh(a @ b).sum(), [a, b], check=False, methods=False)
     dt = time.perf_counter() - t
     return (f"| 2048×2048 matrix product, tanh, sum | {res.cost_f:,} (f) / "
             f"{res.cost_f_and_grad:,} (f and ∇f) | {dt:.2f} s |")

@@ -208,6 +208,34 @@ def test_einsum_with_repeated_indices_and_dot_above_two_dimensions_match_numpy()
         assert abs(res[0].value - float(f(*args))) <= 1e-12 and res[0].check.passed
 
 
+def test_basic_indexing_and_broadcast_constants_count_as_the_scalar_engine() -> None:
+    # the fast paths (a slice's adjoint written back through its index; the dense
+    # elementwise rule on operands not broadcast to the result) against counted scalars
+    def f(x: Any, w: Any) -> Any:
+        a = x[1:, ::-2] * 0.5 + x[0, 1::2]  # slices, a negative step, an int, a broadcast row
+        b = np.tanh(a[..., None] * w)  # Ellipsis and None; w broadcast over rows
+        c = b[:, 0, 1:] / (x[-1, :2] + 3.0)  # a slice used twice, a division by it
+        return (c * c).sum() + x[2, 1] ** 3 + b[0].sum()
+
+    r = np.random.default_rng(3)
+    args = [r.normal(size=(3, 4)), r.normal(size=(1, 3))]
+    a, s = (run_program(f, args, engine=e) for e in ("array", "scalar"))
+    assert a.check.passed and s.check.passed
+    assert a.counts() == s.counts() and a.lines == s.lines
+    assert {k: v for k, v in a.counter.buckets.items() if any(v)} == {
+        k: v for k, v in s.counter.buckets.items() if any(v)}
+    for k in a.gradients:
+        np.testing.assert_allclose(a.gradients[k], s.gradients[k], rtol=1e-12)
+
+
+def test_the_floating_point_error_state_is_restored_after_every_op() -> None:
+    before = np.geterr()
+    with pytest.raises((DomainError, CheapgradError)):
+        run_program(lambda x: np.log(x - 2.0).sum(), [np.array([1.0, 3.0])], check=False)
+    run_program(lambda x: np.exp(x).sum(), [np.array([1.0, 3.0])], check=False)
+    assert np.geterr() == before
+
+
 @pytest.mark.parametrize("engine", ["array", "scalar"])
 def test_central_differences_outside_the_domain_are_noted_not_raised(engine: str) -> None:
     def f(x: Any) -> Any:  # sqrt is evaluated at 0, where x - h leaves its domain

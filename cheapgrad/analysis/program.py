@@ -183,8 +183,7 @@ def run_program(f: Callable[..., Any], arrays: Mapping[str, Any] | Sequence[Any]
     if engine not in ENGINES:
         raise CheapgradError(f"unknown engine {engine!r}: choose array or scalar")
     inputs = as_inputs(f, arrays)
-    counter = Counter()
-    lines, nonscalar = Lines(), Lines()
+    counter, lines, nonscalar = Counter(), Lines(), Lines()
     start = time.perf_counter()
     if engine == "array":
         value, grads, mem = _run_array(f, inputs, counter, lines, nonscalar, memory)
@@ -237,11 +236,9 @@ def _methods(f: Callable[..., Any], r: ProgramResult) -> list[dict[str, Any]]:
                     t = theta.copy()
                     eps = 1e-6 * max(1.0, abs(theta[i]))
                     t[i] += sign * eps
-                    parts, j = [], 0
-                    for a in r.inputs.values():
-                        parts.append(CArray(t[j:j + a.size].reshape(a.shape)))
-                        j += a.size
-                    vals.append(f(*parts).v)
+                    pieces = np.split(t, np.cumsum([a.size for a in r.inputs.values()])[:-1])
+                    vals.append(f(*(CArray(p.reshape(a.shape)) for p, a in zip(
+                        pieces, r.inputs.values(), strict=True))).v)
                 grad[i] = float(vals[0] - vals[1]) / (2 * eps)
     except DomainError as e:  # x ± h left f's domain (sqrt at 0): the method cannot run
         out.append({"name": "central", "cost": None, "ratio": None, "max_rel_error": None,

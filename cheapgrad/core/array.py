@@ -31,6 +31,7 @@ Example::
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -90,10 +91,11 @@ class CArray(Front):
         if isinstance(x, Front):
             raise UnsupportedOperation("cannot mix the scalar and array engines")
         try:
-            return CArray(np.asarray(x, dtype=np.float64))
+            v = np.asarray(x, dtype=np.float64)
         except (TypeError, ValueError):
             raise UnsupportedOperation(
                 f"cannot use {type(x).__name__} in counted arithmetic") from None
+        return CArray.made(v, False, True)
 
     def apply(self, op: Op, *others: Any) -> CArray:
         """``op`` on this array (how the op table's rules call elementary functions)."""
@@ -136,44 +138,48 @@ class CArray(Front):
 
 def elementwise(op: Op, *operands: Any) -> CArray:
     """One counted elementwise op (``pow`` takes its integer exponent as a plain int)."""
-    if op.name == "pow":
-        a = CArray.lift(operands[0])
+    name = op.name
+    k = None
+    if name == "pow":
+        args = [operands[0] if type(operands[0]) is CArray else CArray.lift(operands[0])]
         k = int(operands[1])
-        args = [a]
+        vals: list[Any] = [args[0].v, k]
     else:
-        args = [CArray.lift(x) for x in operands]
-    fn, vals = _m.NUMPY[op.name], [x.v for x in args] + ([k] if op.name == "pow" else [])
-    try:  # numpy's floating-point flags say whether any element left float64's range
-        with np.errstate(all="raise", under="ignore"):
-            v, flagged = fn(*vals), False
-    except FloatingPointError:
-        with np.errstate(all="ignore"):
-            v, flagged = fn(*vals), True
+        args = [x if type(x) is CArray else CArray.lift(x) for x in operands]
+        vals = [x.v for x in args]
+    # numpy's floating-point flags say whether any element left float64's range
+    v, flagged = _m.compute(_m.NUMPY[name], vals)
+    if type(v) is not np.ndarray:
+        v = np.asarray(v, dtype=np.float64)
     shape = v.shape
-    live: Mask = True
-    dep: Mask = False
-    for x in args:
-        live = both(live, x.live)
-        dep = either(dep, x.dep)
+    a = args[0]
+    if len(args) == 1:
+        live, dep = a.live, a.dep
+    else:
+        b = args[1]
+        live = a.live if b.live is True else both(a.live, b.live)
+        dep = either(a.dep, b.dep)
     if flagged:  # which elements, and are they live (the reverse sweep's partial arrays)
         _m.check_domain(op, live, v, args)
-    n = tally(live, shape)
+    n = v.size if live is True else tally(live, shape)
     ns = 0
     policy = op.nonscalar
-    if policy is _ops.if_both_depend:
-        ns = tally(both(live, both(args[0].dep, args[1].dep)), shape)
-    elif policy is _ops.if_divisor_depends:
-        ns = tally(both(live, args[1].dep), shape)
-    elif policy is _ops.by_repeated_squaring:
-        ns = _ops.power_chain(k) * tally(both(live, args[0].dep), shape)
-    at = _m.line()
-    charge(op.name, n, ns, at=at)
-    node = None
-    if _m._TRACING and dep is not False:
-        node = ("elementwise", tuple(args), (op, k if op.name == "pow" else None), at,
-                next(_m.SEQ))
-    return CArray.made(np.asarray(v, dtype=np.float64), dep, live, node)
-
+    if policy is not _ops.never and n:
+        if policy is _ops.if_both_depend:
+            ns = tally(both(live, both(a.dep, args[1].dep)), shape)
+        elif policy is _ops.if_divisor_depends:
+            ns = tally(both(live, args[1].dep), shape)
+        elif policy is _ops.by_repeated_squaring:
+            ns = _ops.power_chain(k) * tally(both(live, a.dep), shape)  # type: ignore[arg-type]
+    at = _m._user_line() if _m._LINES is not None else None
+    charge(name, n, ns, at=at)
+    r = object.__new__(CArray)
+    r.v = v
+    r.dep = dep if type(dep) is bool or dep.shape == shape else np.broadcast_to(dep, shape)
+    r.live = live if type(live) is bool or live.shape == shape else np.broadcast_to(live, shape)
+    r.node = ("elementwise", tuple(args), (op, k), at, next(_m.SEQ)) \
+        if _m._TRACING and dep is not False else None
+    return r
 
 
 def _node(kind: str, parents: tuple[CArray, ...], extra: Any, dep: Mask) -> Any:
@@ -315,6 +321,11 @@ def move(fn: Callable[..., Any], args: list[Any], data: list[int], kwargs: dict[
         return CArray.made(np.asarray(fn(*vargs, **kwargs), dtype=np.float64), x.dep,
                            both(x.live, live),
                            _node("move", (x,), (where_from, True, back), x.dep))
+    if fn is operator.getitem and isinstance(x, CArray) and x.live is True \
+            and not isinstance(x.dep, np.ndarray) and _m.basic_index(args[1]):
+        # a view: the masks stay; the adjoint is written back through the same index
+        return CArray.made(np.asarray(x.v[args[1]], dtype=np.float64), x.dep, live, _node(
+            "move", (x,), _m.index_maps(x.v.shape, args[1]), x.dep))
     sources: list[tuple[CArray, int]] = []
     vargs, iargs = list(args), list(args)
 

@@ -91,7 +91,10 @@ SEPARABLE = frozenset({"add", "sub", "mul"})
 def _elementwise(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
                  ) -> list[Contribution]:
     args, (op, k) = node.node[1:3]  # type: ignore[index]
-    shape = node.shape
+    shape = node.v.shape
+    if present is True and node.live is True and all(
+            type(a.dep) is bool and a.live is True for a in args):
+        return _dense_elementwise(node, args, op, k, gv, gdep, shape)
     needs = [both(present, a.dep if not isinstance(a.dep, np.ndarray)
                   else np.broadcast_to(a.dep, shape)) for a in args]
     rest = [] if k is None else [k]
@@ -115,8 +118,7 @@ def _elementwise(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
         out = CArray.made(node.v, node.dep, mask)
         ops = [CArray.made(a.v if a.shape == shape else np.broadcast_to(a.v, shape), a.dep,
                            mask) for a in args]
-        with np.errstate(all="ignore"):
-            cs = rule(g, out, *ops, *rest)
+        cs = rule(g, out, *ops, *rest)  # each op of a rule checks its own elements
         for i, c in enumerate(cs[:len(args)]):
             if c is not None and which[i]:
                 parts.setdefault(i, []).append((c.v, mask, c.dep))
@@ -133,6 +135,29 @@ def _elementwise(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask
             d = norm(d)
         out_.append(_contribution(args[i], v, mm, d, shape))
     return out_
+
+
+def _dense_elementwise(node: CArray, args: tuple[CArray, ...], op: Any, k: Any,
+                       gv: np.ndarray, gdep: Mask, shape: tuple[int, ...]
+                       ) -> list[Contribution]:
+    """:func:`_elementwise` where every element is present and the operands' masks are
+    uniform: one run of the rule (the one-sided rule where one operand is constant) on
+    the arrays themselves, every element live."""
+    if len(args) == 1:
+        which: tuple[bool, ...] = (True,)
+        rule = op.vjp
+    else:
+        which = (args[0].dep, args[1].dep)
+        rule = op.vjp if which[0] and which[1] else rule_for(op, which)
+    if rule is None:
+        raise DifferentiationError(f"op '{op.name}' has no derivative rule")
+    g = CArray.made(gv, gdep, True)
+    cs = rule(g, node, *args) if k is None else rule(g, node, *args, k)
+    out: list[Contribution] = []
+    for i, c in enumerate(cs[:len(args)]):
+        if c is not None and which[i]:
+            out.append(_contribution(args[i], c.v, True, c.dep, shape))
+    return out
 
 
 def _masked(vals: np.ndarray, mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -279,7 +304,13 @@ def _move(node: CArray, gv: np.ndarray, present: Mask, gdep: Mask, owner: Any
         vals = back(gv)
         if vals is not None:
             return [(sources[0], vals, 1, gdep, owner)]
-    if callable(src):  # a bijective move of uniform masks: where each element came from
+    if not perm and back is not None and present is True and node.dep is True and \
+            not isinstance(gdep, np.ndarray) and not isinstance(owner, list):
+        if node.size == 0:  # basic indexing (a view): written back through the index
+            return []
+        vals, hit = back(gv)
+        return [(sources[0], vals, hit, norm(hit) if gdep else False, owner)]
+    if callable(src):  # a move of uniform masks: where each element came from
         src = src()
     if dense:
         s = sources[0]  # every element moved to exactly one place: scatter the adjoint back

@@ -51,12 +51,15 @@ def _toposort(end: CArray) -> list[CArray]:
     stack = [end]
     while stack:
         n = stack.pop()
-        if id(n) in uses:
-            uses[id(n)] += 1
+        i = id(n)
+        if i in uses:
+            uses[i] += 1
             continue
-        uses[id(n)] = 1
+        uses[i] = 1
         if n.node is not None:
-            stack.extend(p for p in n.node[1] if p.dep is not False)
+            for p in n.node[1]:
+                if p.dep is not False:
+                    stack.append(p)
     order, ready = [], [end]
     while ready:
         n = ready.pop()
@@ -65,14 +68,29 @@ def _toposort(end: CArray) -> list[CArray]:
             for p in n.node[1]:
                 if p.dep is False:
                     continue
-                uses[id(p)] -= 1
-                if uses[id(p)] == 0:
+                i = id(p)
+                left = uses[i] - 1
+                uses[i] = left
+                if left == 0:
                     ready.append(p)
     return order
 
 
 def _not(m: Mask) -> Mask:
     return (not m) if not isinstance(m, np.ndarray) else norm(~m)
+
+
+def _adds(counter: Counter, phase: str, owner: tuple[Any, str], n: int) -> None:
+    """``n`` adds of accumulation charged to ``owner`` (line, part), under layer
+    ``accumulate``: straight into the bucket, as a scope there would."""
+    line, part = owner
+    key = (phase, "accumulate", part)
+    bucket = counter.buckets.get(key)
+    if bucket is None or line is None:
+        with counter.scope(*key), untraced(line):  # the bucket made as scopes make it
+            charge("add", n)
+        return
+    charge("add", n, at=line, into=bucket)
 
 
 def _settle(shape: tuple[int, ...], pieces: list[tuple[int, Any]], counter: Counter,
@@ -83,9 +101,7 @@ def _settle(shape: tuple[int, ...], pieces: list[tuple[int, Any]], counter: Coun
     if len(pieces) == 1 and isinstance(pieces[0][1], int):  # one owner, every element
         who, c = pieces[0]
         if c > 1:
-            line, part = owners[who]
-            with counter.scope(phase, "accumulate", part), untraced(line):
-                charge("add", (c - 1) * size)
+            _adds(counter, phase, owners[who], (c - 1) * size)
         return c > 0, who
     covered: Mask = False
     first: list[tuple[int, Mask]] = []  # disjoint: the elements each owner reached first
@@ -99,9 +115,7 @@ def _settle(shape: tuple[int, ...], pieces: list[tuple[int, Any]], counter: Coun
         fresh = reached if covered is False else both(reached, _not(covered))
         adds = total - tally(fresh, shape)
         if adds:
-            line, part = owners[who]
-            with counter.scope(phase, "accumulate", part), untraced(line):
-                charge("add", adds)
+            _adds(counter, phase, owners[who], adds)
         if fresh is not False:
             first.append((who, fresh))
         covered = either(covered, reached)
@@ -130,6 +144,7 @@ def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
     found: dict[int, np.ndarray] = {}
     seen: dict[int, Mask] = {}
     input_ids = {id(x) for x in inputs}
+    scopes: dict[str, Any] = {}
     for node in _toposort(output) if output.dep is not False else []:
         entry = adj.pop(id(node), None)
         if entry is None:
@@ -149,7 +164,10 @@ def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
         # elementwise op's under its op's name (the scalar engine attributes them alike)
         part = "matvec" if kind == "matmul" else (
             node.node[2][0].name if kind == "elementwise" else kind)
-        with counter.scope(phase, None, part), untraced(line):
+        scope = scopes.get(part)
+        if scope is None:
+            scope = scopes[part] = counter.scope(phase, None, part)
+        with scope, untraced(line):
             if kind in TRANSPARENT:
                 contributions = TRANSPARENT[kind](node, vals, present, dep, first)
             elif kind == "sum" and node.size == node.node[1][0].size:
