@@ -6,7 +6,8 @@ Usage (from the repository root)::
     .venv/bin/python bench/bench_checkpoint.py --repeat 5 --spec deep-narrow
 
 Each run is a fresh process (start-up, imports, every strategy's schedule run on counted
-scalars, the table rendered to a pipe). Prints one Markdown row per spec with the fastest
+scalars, or on counted arrays for a transformer such as gpt-tiny, the table rendered to a
+pipe). Prints one Markdown row per spec with the fastest
 and the median wall time, the strategies, the step evaluations and the counted ops of the
 whole table, for BENCHMARKS.md.
 """

@@ -1,5 +1,6 @@
-"""``cheapgrad checkpoint``: memory traded for recomputation on an MLP's chain of layers,
-every strategy counted and its gradient compared with store-all's."""
+"""``cheapgrad checkpoint``: memory traded for recomputation on an MLP's chain of layers
+or a transformer's chain of blocks, every strategy counted and its gradient compared
+with store-all's."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ import sys
 import click
 from rich.console import Console
 
-from cheapgrad.analysis.checkpoint import CheckpointResult, checkpoint, default_strategies
+from cheapgrad.analysis.checkpoint import (
+    CheckpointResult,
+    checkpoint,
+    default_strategies,
+    steps_of,
+)
 from cheapgrad.cli.common import (
     TABLE_WIDTH,
     InputError,
@@ -20,7 +26,6 @@ from cheapgrad.cli.common import (
 )
 from cheapgrad.cli.options import format_option
 from cheapgrad.models.bundled import load_any_config
-from cheapgrad.models.transformer_spec import TransformerSpec
 from cheapgrad.render.checkpoint import to_csv, to_dict, to_markdown
 from cheapgrad.render.checkpoint_tables import checkpoint_tables
 from cheapgrad.util import ListError, parse_int_list
@@ -45,22 +50,27 @@ MAX_SNAPSHOTS = 100_000
 @click.option("--force", is_flag=True, help="Overwrite --out and --plot files.")
 @click.option("--max-ops", type=click.IntRange(min=1), metavar="N",
               help="Refuse when the strategies are estimated to count more than N ops "
-                   "(default 30,000,000: every step runs on counted scalars).")
+                   "(default 30,000,000 for an MLP, whose steps run on counted scalars; "
+                   "1,000,000,000 for a transformer, on counted arrays).")
 @exits_cleanly
 def command(config: str | None, snapshots: str | None, strategies: tuple[str, ...],
             fmt: str, out_path: str | None, plot_path: str | None, force: bool,
             max_ops: int | None) -> None:
-    """Count checkpointing's trade of recomputation for memory on the MLP in CONFIG.
+    """Count checkpointing's trade of recomputation for memory on the MLP or transformer
+    in CONFIG.
 
-    The net is a chain of l = L + 1 steps (the hidden layers, then the output layer
-    with the loss). Every strategy runs its schedule on counted scalars: store-all
+    An MLP is a chain of l = L + 1 steps (the hidden layers, then the output layer with
+    the loss), run on counted scalars; a transformer a chain of l = n_layer + 2 (the
+    embedding, the blocks, then ln_f with the head and the loss), run on counted arrays,
+    its store-all gradient also compared bit for bit with `cheapgrad run`'s. Every
+    strategy runs its schedule: store-all
     (plain reverse mode), recompute-all, sqrt (Chen et al. 2016), segments:K (PyTorch
     checkpoint_sequential) and revolve:S (binomial checkpointing, S snapshots counting
     the input). Each row shows the snapshots held, the untaped step evaluations beside
     the binomial bound t(l, S), the peak of stored values, cost(f, ∇f) and its ratio to
     cost(f). CONFIG is a spec file or a bundled name (default: the lecture spec).
-    Exit code 0 when every strategy's gradient equals store-all's bit for bit, 1
-    otherwise, 2 for bad input.
+    Exit code 0 when every strategy's gradient equals store-all's bit for bit (and, for
+    a transformer, store-all's equals the ordinary run's), 1 otherwise, 2 for bad input.
 
     \b
     Examples:
@@ -68,15 +78,12 @@ def command(config: str | None, snapshots: str | None, strategies: tuple[str, ..
       cheapgrad checkpoint deep-narrow --format markdown -o trade-off.md
       cheapgrad checkpoint deep-64 --plot trade-off.png
       cheapgrad checkpoint deep-64 --strategy revolve:3 --strategy sqrt
+      cheapgrad checkpoint gpt-tiny
     """
     if snapshots is not None and strategies:
         raise InputError("--snapshots and --strategy both choose the strategies: give one")
-    any_spec = load_any_config(config)
-    if isinstance(any_spec, TransformerSpec):
-        raise InputError(f"{any_spec.name}: checkpointing runs an MLP's chain of layers; a "
-                         "transformer's blocks are not a checkpointing chain yet")
-    spec = any_spec
-    steps = len(spec.widths) - 1
+    spec = load_any_config(config)
+    steps = steps_of(spec)
     try:
         numbers = (parse_int_list(snapshots, "--snapshots", MAX_SNAPSHOTS)
                    if snapshots is not None else None)

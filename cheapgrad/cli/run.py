@@ -84,7 +84,8 @@ def _batch_list(ctx: click.Context, param: click.Parameter,
               help="Count and time the net at each of these batch sizes, e.g. 1,8,64: op, "
                    "MOVES and flop ratios beside the clock's.")
 @click.option("--checkpoint", "strategy", metavar="STRATEGY",
-              help="Also run the chain of layers under one checkpointing strategy "
+              help="Also run the chain of layers (a transformer: embedding, blocks, head) "
+                   "under one checkpointing strategy "
                    "(store-all, recompute-all, sqrt, segments:K, revolve:S; see `cheapgrad "
                    "checkpoint`) and report its memory, ops and gradient.")
 @click.option("--all-rows", is_flag=True,
@@ -114,13 +115,11 @@ def command(config: str | None, fmt: str, engine: str, save_path: str | None,
     """
     any_spec = load_any_config(config)
     if isinstance(any_spec, TransformerSpec):
-        if strategy is not None:
-            raise InputError("--checkpoint runs an MLP's chain of layers; a transformer's "
-                             "blocks are not a checkpointing chain yet")
         if weights is not None:
             any_spec = dataclasses.replace(any_spec, cost_weights=weights)
         run_transformer_command(any_spec, fmt, engine, cost_model, save_path, time_batches,
-                                timed, force=force, load_path=load_path)
+                                timed, force=force, load_path=load_path, strategy=strategy,
+                                max_ops=max_ops)
         return
     if load_path is not None:
         raise InputError("--load-weights reads a transformer's weights (model: transformer); "

@@ -123,12 +123,15 @@ def _settle(shape: tuple[int, ...], pieces: list[tuple[int, Any]], counter: Coun
 
 
 def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
-             phase: str = "backward", seed: np.ndarray | None = None) -> list[np.ndarray]:
+             phase: str = "backward", seed: np.ndarray | None = None,
+             reached: list[Mask] | None = None) -> list[np.ndarray]:
     """∂output/∂input for each input array (zeros where the output does not depend on
     it), every op of the sweep counted in ``counter`` under ``(phase, None, part)`` and
     the adds of accumulation under ``(phase, "accumulate", part)``. With ``seed``
     (constant weights of an array output's shape, zeros included) the sweep starts from
-    those adjoints on every element: ∂(Σ seed·output)/∂input."""
+    those adjoints on every element: ∂(Σ seed·output)/∂input. With ``reached`` (a list)
+    the sweep appends, for each input, which of its elements a contribution reached (a
+    mask: what adds summing this gradient with another one's must count)."""
     if seed is None and (not isinstance(output, CArray) or output.shape != ()):
         raise DifferentiationError("the function must return a counted scalar (a 0-d "
                                    f"counted array), got {type(output).__name__}")
@@ -139,6 +142,7 @@ def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
             seed, dtype=np.float64).reshape(output.shape), False, [(-1, 1)]]
     owners: Owners = {} if seed is None else {-1: (None, "seed")}  # an output seeded twice
     found: dict[int, np.ndarray] = {}
+    seen: dict[int, Mask] = {}
     input_ids = {id(x) for x in inputs}
     scopes: dict[str, Any] = {}
     for node in _toposort(output) if output.dep is not False else []:
@@ -152,6 +156,8 @@ def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
                 raise DifferentiationError("the output depends on a counted array that is "
                                            "not an input or was made outside tracing()")
             found[id(node)] = vals
+            if reached is not None:
+                seen[id(node)] = present
             continue
         kind, line, number = node.node[0], node.node[3], node.node[4]
         # a matrix product's sweep is counted under part "matvec" (the flop model's), an
@@ -181,4 +187,6 @@ def backward(output: Any, inputs: Sequence[CArray], counter: Counter,
                 old[0] = np.asarray(old[0] + v)
                 old[1] = either(old[1], d)
                 old[2].append((who, c))
+    if reached is not None:
+        reached.extend(seen.get(id(x), False) for x in inputs)
     return [found[id(x)] if id(x) in found else np.zeros(x.shape) for x in inputs]

@@ -32,7 +32,7 @@ Example::
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -121,82 +121,124 @@ def gelu(x: Any) -> Any:
     return 0.5 * x * (1.0 + np.tanh(GELU_C * (x + 0.044715 * x ** 3)))
 
 
-def gpt_loss(spec: TransformerSpec, idx: np.ndarray, targets: np.ndarray, *,
-             products: bool = False) -> tuple[Callable[..., Any], tuple[str, ...]]:
-    """The loss as a function of the parameters (in :func:`param_shapes` order), and
-    their names: ``f(*params)`` runs on plain, counted or scalar-engine arrays.
-    ``products``: label each matrix product ``component + PRODUCT`` (see :data:`PRODUCT`)."""
-    names = tuple(n for n, _ in param_shapes(spec))
-    B, T = idx.shape  # noqa: N806
-    C, H = spec.d_model, spec.n_head  # noqa: N806
-    D = C // H  # noqa: N806
-    causal = np.tril(np.ones((T, T), dtype=bool))
-    scale = 1.0 / math.sqrt(D)
-
+def _matmul(products: bool) -> Callable[[str, Any, Any], Any]:
     def mm(comp: str, a: Any, b: Any) -> Any:
         if not products:
             return a @ b
         with component(comp + PRODUCT):
             return a @ b
+    return mm
+
+
+def embedding(p: Mapping[str, Any], idx: np.ndarray) -> Any:
+    """x = wte[idx] + wpe[0..T−1]: the first step of the forward pass (``p``: the
+    parameters by name, those of :func:`step_names` for step 0 at least)."""
+    with component("embedding"):
+        return np.take(p["transformer.wte.weight"], idx, axis=0) + \
+            p["transformer.wpe.weight"][:idx.shape[1]]
+
+
+def block(spec: TransformerSpec, p: Mapping[str, Any], i: int, x: Any, *,
+          products: bool = False) -> Any:
+    """Block ``i`` (from 0) on the residual stream ``x`` (B × T × C): x + attn(ln_1(x)),
+    then + mlp(ln_2(·))."""
+    mm = _matmul(products)
+    B, T, C = x.shape  # noqa: N806
+    H = spec.n_head  # noqa: N806
+    D = C // H  # noqa: N806
+    causal = np.tril(np.ones((T, T), dtype=bool))
+    scale = 1.0 / math.sqrt(D)
+    h = f"transformer.h.{i}"
+    with component("ln"):
+        u = layer_norm(x, p[f"{h}.ln_1.weight"], p.get(f"{h}.ln_1.bias"))
+    with component("attn.qkv"):
+        qkv = mm("attn.qkv", u, p[f"{h}.attn.c_attn.weight"])
+        if spec.bias:
+            qkv = qkv + p[f"{h}.attn.c_attn.bias"]
+        q, k, v = (qkv[..., j * C:(j + 1) * C].reshape(B, T, H, D).transpose(0, 2, 1, 3)
+                   for j in range(3))
+    with component("attn.scores"):
+        s = mm("attn.scores", q, k.swapaxes(-1, -2)) * scale
+        s = np.where(causal, s, MASKED)
+    with component("attn.softmax"):
+        e = np.exp(s - s.max(axis=-1, keepdims=True))
+        a = e / e.sum(axis=-1, keepdims=True)
+    with component("attn.values"):
+        y = mm("attn.values", a, v).transpose(0, 2, 1, 3).reshape(B, T, C)
+    with component("attn.proj"):
+        y = mm("attn.proj", y, p[f"{h}.attn.c_proj.weight"])
+        if spec.bias:
+            y = y + p[f"{h}.attn.c_proj.bias"]
+    with component("residual"):
+        x = x + y
+    with component("ln"):
+        u = layer_norm(x, p[f"{h}.ln_2.weight"], p.get(f"{h}.ln_2.bias"))
+    with component("mlp.fc"):
+        u = mm("mlp.fc", u, p[f"{h}.mlp.c_fc.weight"])
+        if spec.bias:
+            u = u + p[f"{h}.mlp.c_fc.bias"]
+    with component("mlp.act"):
+        u = gelu(u) if spec.activation == "gelu" else np.maximum(u, 0.0)
+    with component("mlp.proj"):
+        u = mm("mlp.proj", u, p[f"{h}.mlp.c_proj.weight"])
+        if spec.bias:
+            u = u + p[f"{h}.mlp.c_proj.bias"]
+    with component("residual"):
+        return x + u
+
+
+def head_loss(spec: TransformerSpec, p: Mapping[str, Any], x: Any, targets: np.ndarray,
+              *, products: bool = False) -> Any:
+    """ln_f, the head and the mean cross-entropy: the last step of the forward pass."""
+    mm = _matmul(products)
+    with component("ln_f"):
+        x = layer_norm(x, p["transformer.ln_f.weight"], p.get("transformer.ln_f.bias"))
+    with component("head"):
+        logits = mm("head", x, p["transformer.wte.weight"].T if spec.tied_embeddings
+                    else p["lm_head.weight"])
+    with component("loss"):
+        n = targets.size
+        z = logits.reshape(n, spec.vocab)
+        z = z - z.max(axis=-1, keepdims=True)
+        lse = np.log(np.exp(z).sum(axis=-1))
+        picked = z[np.arange(n), targets.reshape(-1)]
+        return (lse - picked).mean()
+
+
+def step_names(spec: TransformerSpec, step: int) -> tuple[str, ...]:
+    """The parameters step ``step`` reads (0: the embedding, 1..n_layer: the blocks,
+    n_layer + 1: ln_f, the head and the loss), in :func:`param_shapes` order.
+
+    >>> from cheapgrad.models.transformer_spec import TransformerSpec
+    >>> s = TransformerSpec(vocab=5, n_ctx=3, d_model=4, n_head=2, n_layer=1, d_ff=8)
+    >>> step_names(s, 0), step_names(s, 2)
+    (('transformer.wte.weight', 'transformer.wpe.weight'), \
+('transformer.wte.weight', 'transformer.ln_f.weight', 'transformer.ln_f.bias'))
+    """
+    names = [n for n, _ in param_shapes(spec)]
+    if step == 0:
+        return tuple(n for n in names if n in ("transformer.wte.weight",
+                                               "transformer.wpe.weight"))
+    if step <= spec.n_layer:
+        return tuple(n for n in names if n.startswith(f"transformer.h.{step - 1}."))
+    head = "transformer.wte.weight" if spec.tied_embeddings else "lm_head.weight"
+    return tuple(n for n in names if n == head or n.startswith("transformer.ln_f."))
+
+
+def gpt_loss(spec: TransformerSpec, idx: np.ndarray, targets: np.ndarray, *,
+             products: bool = False) -> tuple[Callable[..., Any], tuple[str, ...]]:
+    """The loss as a function of the parameters (in :func:`param_shapes` order), and
+    their names: ``f(*params)`` runs on plain, counted or scalar-engine arrays.
+    ``products``: label each matrix product ``component + PRODUCT`` (see :data:`PRODUCT`).
+    It is :func:`embedding`, :func:`block` for each block, then :func:`head_loss`."""
+    names = tuple(n for n, _ in param_shapes(spec))
 
     def f(*arrays: Any) -> Any:
         p = dict(zip(names, arrays, strict=True))
-
-        def get(name: str) -> Any:
-            return p.get(name)
-
-        with component("embedding"):
-            x = np.take(p["transformer.wte.weight"], idx, axis=0) + \
-                p["transformer.wpe.weight"][:T]
+        x = embedding(p, idx)
         for i in range(spec.n_layer):
-            h = f"transformer.h.{i}"
-            with component("ln"):
-                u = layer_norm(x, p[f"{h}.ln_1.weight"], get(f"{h}.ln_1.bias"))
-            with component("attn.qkv"):
-                qkv = mm("attn.qkv", u, p[f"{h}.attn.c_attn.weight"])
-                if spec.bias:
-                    qkv = qkv + p[f"{h}.attn.c_attn.bias"]
-                q, k, v = (qkv[..., j * C:(j + 1) * C].reshape(B, T, H, D).transpose(0, 2, 1, 3)
-                           for j in range(3))
-            with component("attn.scores"):
-                s = mm("attn.scores", q, k.swapaxes(-1, -2)) * scale
-                s = np.where(causal, s, MASKED)
-            with component("attn.softmax"):
-                e = np.exp(s - s.max(axis=-1, keepdims=True))
-                a = e / e.sum(axis=-1, keepdims=True)
-            with component("attn.values"):
-                y = mm("attn.values", a, v).transpose(0, 2, 1, 3).reshape(B, T, C)
-            with component("attn.proj"):
-                y = mm("attn.proj", y, p[f"{h}.attn.c_proj.weight"])
-                if spec.bias:
-                    y = y + p[f"{h}.attn.c_proj.bias"]
-            with component("residual"):
-                x = x + y
-            with component("ln"):
-                u = layer_norm(x, p[f"{h}.ln_2.weight"], get(f"{h}.ln_2.bias"))
-            with component("mlp.fc"):
-                u = mm("mlp.fc", u, p[f"{h}.mlp.c_fc.weight"])
-                if spec.bias:
-                    u = u + p[f"{h}.mlp.c_fc.bias"]
-            with component("mlp.act"):
-                u = gelu(u) if spec.activation == "gelu" else np.maximum(u, 0.0)
-            with component("mlp.proj"):
-                u = mm("mlp.proj", u, p[f"{h}.mlp.c_proj.weight"])
-                if spec.bias:
-                    u = u + p[f"{h}.mlp.c_proj.bias"]
-            with component("residual"):
-                x = x + u
-        with component("ln_f"):
-            x = layer_norm(x, p["transformer.ln_f.weight"], get("transformer.ln_f.bias"))
-        with component("head"):
-            logits = mm("head", x, p["transformer.wte.weight"].T if spec.tied_embeddings
-                        else p["lm_head.weight"])
-        with component("loss"):
-            z = logits.reshape(B * T, spec.vocab)
-            z = z - z.max(axis=-1, keepdims=True)
-            lse = np.log(np.exp(z).sum(axis=-1))
-            picked = z[np.arange(B * T), targets.reshape(-1)]
-            return (lse - picked).mean()
+            x = block(spec, p, i, x, products=products)
+        return head_loss(spec, p, x, targets, products=products)
 
     return f, names
 

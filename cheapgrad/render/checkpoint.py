@@ -59,6 +59,7 @@ def to_dict(result: CheckpointResult) -> dict[str, Any]:
         "state_values": result.state_values,
         "tape_values": result.tape_values,
         "rows": [row_dict(r) for r in result.rows],
+        "run_identical": result.run_identical,
         "all_identical": result.all_identical,
     }
 
@@ -86,9 +87,12 @@ def summary_lines(result: CheckpointResult) -> list[tuple[str, str]]:
                    f"up to {numbers.count(max(result.state_values))}, a step's tape (with its "
                    f"output) up to {numbers.count(largest_tape)}"),
         ("gradients", "every strategy's equals store-all's bit for bit"
-         if result.all_identical else "NOT all equal to store-all's: "
+         if all(r.identical for r in result.rows) else "NOT all equal to store-all's: "
          + ", ".join(r.strategy for r in result.rows if not r.identical)),
-    ]
+    ] + ([] if result.run_identical is None else [
+        ("run", "store-all's gradient, loss and ops equal the ordinary run's (the whole "
+                "program differentiated at once) bit for bit" if result.run_identical
+         else "store-all's gradient, loss or ops DIFFER from the ordinary run's")])
 
 
 def cells(row: Row) -> list[str]:

@@ -2,8 +2,9 @@
 
 Reverse mode with everything stored (``store-all``) keeps every step's tape until the
 reverse sweep; checkpointing keeps some states (snapshots) and runs steps again from
-them. :func:`checkpoint` runs strategies (:mod:`.schedules`) on a spec's chain
-(:mod:`.mlp`), every step on counted numbers (:mod:`.execute`), and compares each
+them. :func:`checkpoint` runs strategies (:mod:`.schedules`) on a spec's chain (an
+MLP's layers, :mod:`.mlp`; a transformer's embedding, blocks and head,
+:mod:`.transformer`), every step on counted numbers (:mod:`.execute`), and compares each
 gradient bit for bit with store-all's. The least number of recomputations for a number
 of snapshots is Griewank's binomial bound (:mod:`.binomial`).
 
@@ -22,7 +23,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,20 +37,29 @@ from cheapgrad.analysis.checkpoint.schedules import (
     parse_strategy,
     predicted_untaped,
 )
+from cheapgrad.analysis.checkpoint.transformer import predicted_ops, transformer_chain
 from cheapgrad.analysis.result import ratio_of
 from cheapgrad.analysis.theory import predict, predicted_total
 from cheapgrad.core.counter import Counter, gc_paused
 from cheapgrad.errors import TooLargeError
 from cheapgrad.models.spec import Spec
+from cheapgrad.models.transformer import param_shapes
+from cheapgrad.models.transformer_spec import TransformerSpec
 
 __all__ = [
     "CheckpointResult", "Row", "ScheduleError", "Strategy", "checkpoint", "default_strategies",
-    "estimated_ops", "MAX_EVALUATIONS", "MAX_OPS", "plan", "run_strategies",
+    "estimated_ops", "MAX_EVALUATIONS", "MAX_OPS", "TRANSFORMER_MAX_OPS", "plan",
+    "run_strategies", "steps_of",
 ]
+
+AnySpec = Spec | TransformerSpec
 
 #: The most counted ops :func:`checkpoint` runs unless told otherwise (the scalar
 #: engine's limit: every step runs on counted scalars).
 MAX_OPS = 30_000_000
+#: The same for a transformer, whose steps run on the counted arrays (about 100 times
+#: faster per op than counted scalars).
+TRANSFORMER_MAX_OPS = 1_000_000_000
 #: The most step evaluations it runs in all: on a long chain of narrow steps the
 #: bookkeeping of each evaluation, not its ops, is what takes the time (about 10-30 µs).
 MAX_EVALUATIONS = 500_000
@@ -88,7 +98,7 @@ class Row:
 class CheckpointResult:
     """Every strategy run on one spec's chain."""
 
-    spec: Spec
+    spec: AnySpec
     steps: int
     cost_f: int
     forward_peak: int
@@ -99,11 +109,18 @@ class CheckpointResult:
     rows: list[Row]
     #: The peak of stored values of store-all (the reference every row is compared with).
     store_all_peak: int = 0
+    #: Whether store-all's gradient and loss equal the ordinary run's (``cheapgrad run``,
+    #: the whole program differentiated at once) bit for bit and its taped and reverse ops
+    #: its forward and backward ops; None when not compared (an MLP's chain runs the
+    #: scalar engine's own layer rules).
+    run_identical: bool | None = None
+    #: Store-all's run (whether or not it is one of the rows).
+    reference: ScheduleRun | None = field(default=None, repr=False)
 
     @property
     def all_identical(self) -> bool:
         """Whether every strategy's gradient equals store-all's bit for bit."""
-        return all(row.identical for row in self.rows)
+        return all(row.identical for row in self.rows) and self.run_identical is not False
 
     def memory_bound(self, snapshots: int) -> int:
         """S snapshots of the largest state plus the largest step's tape (with its
@@ -124,7 +141,18 @@ def default_strategies(steps: int, numbers: Sequence[int] | None = None) -> list
             + [f"revolve:{s}" for s in chosen])
 
 
-def estimated_ops(spec: Spec, strategy: Strategy) -> int:
+def steps_of(spec: AnySpec) -> int:
+    """The steps l of ``spec``'s chain: L + 1 for an MLP, n_layer + 2 for a transformer.
+
+    >>> steps_of(TransformerSpec(vocab=5, n_ctx=3, d_model=4, n_head=2, n_layer=3, d_ff=8))
+    5
+    """
+    if isinstance(spec, TransformerSpec):
+        return spec.n_layer + 2
+    return len(spec.widths) - 1
+
+
+def estimated_ops(spec: AnySpec, strategy: Strategy) -> int:
     """The counted ops ``strategy`` will run on ``spec``, from the closed form: f and ∇f
     once, plus every untaped evaluation at the price of the costliest step.
 
@@ -133,6 +161,9 @@ def estimated_ops(spec: Spec, strategy: Strategy) -> int:
     >>> estimated_ops(spec, Strategy("store-all")), estimated_ops(spec, Strategy("revolve", 1))
     (491, 875)
     """
+    if isinstance(spec, TransformerSpec):
+        total, per = predicted_ops(spec)
+        return total + predicted_untaped(strategy, len(per)) * max(per)
     prediction = predict(spec)
     steps = len(spec.widths) - 1
     per_step = [0] * steps
@@ -144,21 +175,23 @@ def estimated_ops(spec: Spec, strategy: Strategy) -> int:
     return predicted_total(prediction) + predicted_untaped(strategy, steps) * max(per_step)
 
 
-def plan(spec: Spec, strategies: Sequence[str], max_ops: int | None = None
+def plan(spec: AnySpec, strategies: Sequence[str], max_ops: int | None = None
          ) -> list[Strategy]:
     """The strategies ``strategies`` name, checked against ``spec``'s chain and the size
     limit before any work: raises :class:`ScheduleError` for a strategy that does not
     exist or fit, and :class:`TooLargeError` when the estimated ops (:func:`estimated_ops`)
-    of all of them, store-all's included, exceed ``max_ops`` (default :data:`MAX_OPS`) or
-    their step evaluations :data:`MAX_EVALUATIONS`.
+    of all of them, store-all's included, exceed ``max_ops`` (default :data:`MAX_OPS`,
+    :data:`TRANSFORMER_MAX_OPS` for a transformer) or their step evaluations
+    :data:`MAX_EVALUATIONS`.
 
     >>> from cheapgrad.models.spec import spec_from_dict
     >>> plan(spec_from_dict({"input_dim": 2, "hidden": [3], "activation": "tanh"}), ["sqrt"])
     [Strategy(kind='sqrt', number=None)]
     """
-    steps = len(spec.widths) - 1
+    steps = steps_of(spec)
     parsed = [parse_strategy(s, steps) for s in strategies]
-    limit = MAX_OPS if max_ops is None else max_ops
+    default = TRANSFORMER_MAX_OPS if isinstance(spec, TransformerSpec) else MAX_OPS
+    limit = default if max_ops is None else max_ops
     estimates = {s: estimated_ops(spec, s) for s in parsed}
     total = sum(estimates.values()) + (0 if Strategy("store-all") in estimates
                                         else estimated_ops(spec, Strategy("store-all")))
@@ -178,16 +211,40 @@ def plan(spec: Spec, strategies: Sequence[str], max_ops: int | None = None
     return parsed
 
 
-def checkpoint(spec: Spec, strategies: Sequence[str], *, max_ops: int | None = None
+def checkpoint(spec: AnySpec, strategies: Sequence[str], *, max_ops: int | None = None
                ) -> CheckpointResult:
     """Run every strategy of ``strategies`` (names as :func:`parse_strategy` reads them)
     on ``spec``'s chain, checked first by :func:`plan`; store-all runs first in any
-    case, as the reference gradient."""
+    case, as the reference gradient. A transformer's is also compared with the ordinary
+    run of the whole program (:func:`compare_with_run`)."""
     parsed = plan(spec, strategies, max_ops)
+    if isinstance(spec, TransformerSpec):
+        from cheapgrad.analysis.transformer import run_transformer
+
+        result = run_strategies(transformer_chain(spec), spec, parsed)
+        run = run_transformer(spec, "array", check=False)
+        assert run.gradients is not None and run.loss is not None
+        compare_with_run(result, spec, run.gradients, run.loss,
+                         run.phases["forward"].total, run.phases["backward"].total)
+        return result
     return run_strategies(mlp_chain(spec), spec, parsed)
 
 
-def run_strategies(chain: Chain, spec: Spec, strategies: Sequence[Strategy]
+def compare_with_run(result: CheckpointResult, spec: TransformerSpec,
+                     gradients: dict[str, np.ndarray], loss: float, forward: int,
+                     backward: int) -> None:
+    """Set ``result.run_identical``: store-all's gradient and loss equal those of the
+    ordinary run (``gradients`` by parameter name, ``loss``) bit for bit, and its taped and
+    reverse ops equal the run's ``forward`` and ``backward`` ops."""
+    reference = result.reference
+    flat = np.concatenate([gradients[n].ravel() for n, _ in param_shapes(spec)])
+    result.run_identical = (
+        reference is not None and bool(np.array_equal(reference.gradient, flat))
+        and reference.loss == loss and reference.counts["taped"].total == forward
+        and reference.counts["reverse"].total == backward)
+
+
+def run_strategies(chain: Chain, spec: AnySpec, strategies: Sequence[Strategy]
                    ) -> CheckpointResult:
     """Run ``strategies`` on ``chain`` (no size check) and compare with store-all."""
     cost_f, forward_peak = forward_only(chain)
@@ -201,7 +258,7 @@ def run_strategies(chain: Chain, spec: Spec, strategies: Sequence[Strategy]
                         bool(np.array_equal(run.gradient, reference.gradient))
                         and run.loss == reference.loss))
     return CheckpointResult(spec, len(chain), cost_f.total, forward_peak, state_values,
-                            tape_values, rows, reference.peak_values)
+                            tape_values, rows, reference.peak_values, reference=reference)
 
 
 def _sizes(chain: Chain) -> tuple[list[int], list[int]]:

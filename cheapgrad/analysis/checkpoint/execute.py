@@ -170,7 +170,8 @@ def _execute(chain: Chain, strategy: Strategy) -> ScheduleRun:
         strategy=strategy.name, steps=len(steps), snapshots=most_snaps, taped=taped,
         untaped=untaped, peak_values=ledger.peak,
         counts={c: counters[c].totals() for c in CATEGORIES},
-        loss=float(loss.v) if isinstance(loss, Num) else float("nan"),
+        loss=float(loss.v) if isinstance(loss, Num) else (
+            float(loss) if isinstance(loss, np.ndarray) and loss.shape == () else float("nan")),
         gradient=chain.gradient().copy(),
     )
 
