@@ -27,7 +27,7 @@ FORMATS = ("table", "json", "markdown", "csv")
 __all__ = [
     "BROKEN_PIPE", "FORMATS", "INTERRUPTED", "TABLE_WIDTH", "InputError", "broken_pipe",
     "check_distinct", "check_writable", "console", "emit", "exits_cleanly", "load_config",
-    "write_failed",
+    "write_failed", "write_out",
 ]
 
 
@@ -184,6 +184,23 @@ def check_outputs(out_path: str | None, plot_path: str | None, force: bool) -> N
         check_plot_path(plot_path)
         check_writable(plot_path, force)
         require_matplotlib()
+
+def write_out(path: str, fmt: str, *, text: Callable[[], str],
+              table: Callable[[], Any]) -> None:
+    """Write a report to the file ``--out`` names: the rich ``table()`` without colour at
+    :data:`TABLE_WIDTH` for ``fmt == "table"``, else ``text()``; a failed write is one
+    line (:class:`InputError`)."""
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            if fmt == "table":
+                from rich.console import Console
+
+                Console(file=fh, width=TABLE_WIDTH, no_color=True).print(table())
+            else:
+                fh.write(text())
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror}") from None
+
 
 def emit(fmt: str, *, document: Callable[[], Any], markdown: Callable[[], str],
          table: Callable[[], Any], csv: Callable[[], str] | None = None) -> None:

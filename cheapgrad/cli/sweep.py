@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+from typing import Any
 
 import click
 from rich.console import Console
@@ -21,11 +22,11 @@ from cheapgrad.analysis.sweep import (
 )
 from cheapgrad.cli.common import (
     EXIT_INTERRUPTED,
-    TABLE_WIDTH,
     InputError,
     ReadySink,
     check_outputs,
     exits_cleanly,
+    write_out,
 )
 from cheapgrad.cli.common import console as make_console
 from cheapgrad.cli.options import (
@@ -177,17 +178,12 @@ def command(config: str | None, depths: str | None, widths: str | None,
         result = run_sweep(plan, progress=ReadySink())
 
     if out_path is not None:
-        try:
-            with open(out_path, "w", encoding="utf-8") as fh:
-                if fmt == "table":
-                    from cheapgrad.render.sweep_tables import sweep_tables
+        def tables() -> Any:
+            from cheapgrad.render.sweep_tables import sweep_tables
 
-                    Console(file=fh, width=TABLE_WIDTH, no_color=True).print(
-                        sweep_tables(result, cost_model))
-                else:
-                    fh.write(render(result, fmt, cost_model))
-        except OSError as exc:
-            raise InputError(f"{out_path}: cannot write: {exc.strerror}") from None
+            return sweep_tables(result, cost_model)
+
+        write_out(out_path, fmt, text=lambda: render(result, fmt, cost_model), table=tables)
         click.echo(f"wrote {out_path}: {overall_verdict(result)}", err=True)
     elif fmt == "table":
         from cheapgrad.render.sweep_tables import sweep_tables

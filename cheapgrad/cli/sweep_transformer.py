@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 from rich.console import Console
@@ -19,10 +20,10 @@ from cheapgrad.analysis.sweep.transformer import (
 from cheapgrad.analysis.transformer import ENGINES
 from cheapgrad.cli.common import (
     EXIT_INTERRUPTED,
-    TABLE_WIDTH,
     InputError,
     ReadySink,
     check_outputs,
+    write_out,
 )
 from cheapgrad.cli.common import console as make_console
 from cheapgrad.models.transformer_spec import MAX_DIM, TransformerSpec
@@ -81,17 +82,12 @@ def sweep_transformer(spec: TransformerSpec, axes: dict[str, str | None], *, eng
         return {"json": to_json, "csv": to_csv, "markdown": to_markdown}[fmt](result)
 
     if out_path is not None:
-        try:
-            with open(out_path, "w", encoding="utf-8") as fh:
-                if fmt == "table":
-                    from cheapgrad.render.sixn_tables import sixn_sweep_table
+        def table() -> Any:
+            from cheapgrad.render.sixn_tables import sixn_sweep_table
 
-                    Console(file=fh, width=TABLE_WIDTH, no_color=True).print(
-                        sixn_sweep_table(result, model))
-                else:
-                    fh.write(text())
-        except OSError as exc:
-            raise InputError(f"{out_path}: cannot write: {exc.strerror}") from None
+            return sixn_sweep_table(result, model)
+
+        write_out(out_path, fmt, text=text, table=table)
         click.echo(f"wrote {out_path}: {len(result.cells)} cells", err=True)
     elif fmt == "table":
         from cheapgrad.render.sixn_tables import sixn_sweep_table
