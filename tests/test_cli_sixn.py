@@ -216,3 +216,30 @@ def test_transformer_sweep_sigint_exits_130_with_the_cells_so_far(
     assert proc.proc.returncode == 130, err
     assert out.startswith("n_layer,d_model,n_ctx"), err
     assert "interrupted:" in err and "of 24 cells finished" in err and "Traceback" not in err
+
+
+def test_a_transformer_cell_that_fails_is_reported_and_exits_1(
+        cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cheapgrad.analysis.sweep import transformer as sweep_transformer
+    from cheapgrad.cli import sweep_transformer as cli_sweep_transformer
+    from cheapgrad.errors import CheapgradError
+
+    real = sweep_transformer.measure_with
+
+    def failing(engine: str = "auto") -> Any:
+        measure = real(engine)
+
+        def one(spec: Any) -> Any:
+            if spec.n_ctx == 1024:
+                raise CheapgradError("made-up failure")
+            return measure(spec)
+        return one
+
+    monkeypatch.setattr(cli_sweep_transformer, "measure_with", failing)
+    r = cli.invoke(main, ["sweep", "gpt2-small", "--n-ctx", "256,1024,4096", "--format",
+                          "json"])
+    assert r.exit_code == 1
+    doc = json.loads(r.stdout)
+    assert [c["n_ctx"] for c in doc["cells"]] == [256, 4096]
+    assert doc["failed"] == [{"cell": "gpt2-small-L12-d768-T1024", "reason": "made-up failure"}]
+    assert "cell gpt2-small-L12-d768-T1024 failed to run: made-up failure" in r.stderr

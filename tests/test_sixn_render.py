@@ -148,3 +148,18 @@ def test_sweep_progress_and_ctrl_c_keep_the_finished_cells() -> None:
     assert seen == [("start", 15.0), ("advance", 1.0), ("advance", 2.0)]
     assert r.to_dict()["interrupted"] is True
     assert not transformer_sweep(GPT2, TransformerGrid(n_ctx=(256,)), stand_in).interrupted
+
+
+def test_a_failing_cell_is_recorded_and_the_sweep_goes_on() -> None:
+    def measure(a: Architecture) -> tuple[Mapping[str, ModelCost], int]:
+        if a.n_ctx == 512:
+            raise SweepError("the gradient check failed: made up")
+        return stand_in(a)
+
+    r = transformer_sweep(GPT2, TransformerGrid(n_ctx=(256, 512, 1024)), measure)
+    assert [c.n_ctx for c in r.cells] == [256, 1024] and not r.interrupted
+    assert len(r.failed) == 1 and r.failed[0][1] == "the gradient check failed: made up"
+    assert r.to_dict()["failed"] == [{"cell": r.failed[0][0],
+                                      "reason": "the gradient check failed: made up"}]
+    md = sixn_sweep.to_markdown(r)
+    assert "## Cells that failed to run" in md and "made up" in md

@@ -100,9 +100,11 @@ def sweep_transformer(spec: TransformerSpec, axes: dict[str, str | None], *, eng
 
         plot_transformer_sweep(result, plot_path)
         click.echo(f"wrote {plot_path}", err=True)
+    for name, why in result.failed:
+        click.echo(f"cell {name} failed to run: {why}", err=True)
     if result.interrupted:
         click.echo(f"interrupted: {len(result.cells)} of {result.planned} cells finished",
                    err=True)
         sys.exit(EXIT_INTERRUPTED)
-    if not (result.all_hold and result.params_agree):
+    if result.failed or not (result.all_hold and result.params_agree):
         sys.exit(1)

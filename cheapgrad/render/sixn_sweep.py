@@ -57,7 +57,8 @@ def to_csv(result: TransformerSweep) -> str:
 def to_markdown(result: TransformerSweep) -> str:
     """Per measured model, one table: a row per cell, a column per formula."""
     if not result.cells:
-        return f"# cheapgrad sweep: {result.base_name}\n\nno cells\n"
+        return "\n".join([f"# cheapgrad sweep: {result.base_name}", "", "no cells", ""]
+                         + _failed_markdown(result))
     rows = result.cells[0].table.rows
     lines = [f"# cheapgrad sweep: {result.base_name} (transformer)", "",
              "Relative error of each published formula, formula / measured − 1, per token "
@@ -76,4 +77,12 @@ def to_markdown(result: TransformerSweep) -> str:
                          f"{c.context_per_width:.3f} | {numbers.count(round(got.per_token))} | "
                          f"{got.per_param_token:.4f} | {errs} |")
         lines.append("")
+    lines += _failed_markdown(result)
     return "\n".join(lines)
+
+
+def _failed_markdown(result: TransformerSweep) -> list[str]:
+    if not result.failed:
+        return []
+    return ["## Cells that failed to run", ""] + [
+        f"- {name}: {why}" for name, why in result.failed] + [""]

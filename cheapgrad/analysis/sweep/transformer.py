@@ -36,6 +36,7 @@ from cheapgrad.analysis.sixn import SixN, model_parameters, sixn_table
 from cheapgrad.analysis.sweep.grid import MAX_CELLS, SweepError
 from cheapgrad.analysis.transformer import AUTO_EXECUTE_MAX_OPS, run_transformer
 from cheapgrad.analysis.transformer_shapes import shape_counts
+from cheapgrad.errors import CheapgradError
 from cheapgrad.models.transformer_spec import TransformerSpec
 
 #: The axes of a transformer sweep (spec keys).
@@ -152,6 +153,9 @@ class TransformerSweep:
     #: Stopped by Ctrl-C: ``cells`` are the ones finished first, of ``planned``.
     interrupted: bool = False
     planned: int = 0
+    #: Cells whose run stopped with an error: (cell name, the error's one line); the
+    #: other cells are still measured and reported.
+    failed: tuple[tuple[str, str], ...] = ()
 
     @property
     def all_hold(self) -> bool:
@@ -168,7 +172,8 @@ class TransformerSweep:
         return {"kind": "transformer", "name": self.base_name, "base": self.base,
                 "grid": self.grid.to_dict(),
                 "all_hold": self.all_hold, "params_agree": self.params_agree,
-                "interrupted": self.interrupted, "cells": [c.to_dict() for c in self.cells]}
+                "interrupted": self.interrupted, "cells": [c.to_dict() for c in self.cells],
+                "failed": [{"cell": name, "reason": why} for name, why in self.failed]}
 
 
 def predicted_ops(spec: TransformerSpec) -> int:
@@ -229,17 +234,27 @@ def transformer_sweep(base: A, grid: TransformerGrid, measure: Measure[A],
     """Measure every cell of ``grid`` (resolved against ``base``) and tabulate it, in
     grid order, telling ``progress`` (each cell's share: ``work(spec)``, default 1).
     Ctrl-C (KeyboardInterrupt) stops it and returns the cells finished so far with
-    ``interrupted`` set, as the MLP sweep does."""
+    ``interrupted`` set, as the MLP sweep does; a cell whose measurement raises a
+    :class:`~cheapgrad.errors.CheapgradError` is recorded in ``failed`` and the sweep
+    goes on."""
     g = grid.resolved(base)
     specs = cell_specs(base, grid)
     shares = [max(work(s), 1e-3) if work is not None else 1.0 for s in specs]
     cells: list[TransformerCell] = []
+    failed: list[tuple[str, str]] = []
     interrupted = False
     try:  # a Ctrl-C right after start() (which may say "ready") is caught too
         if progress is not None:
             progress.start(len(specs), sum(shares))
         for spec, share in zip(specs, shares, strict=True):
-            models, n_params = measure(spec)
+            try:
+                models, n_params = measure(spec)
+            except CheapgradError as exc:  # one cell lost, not the sweep
+                failed.append((str(getattr(spec, "name", "") or
+                                   f"L{spec.n_layer}-d{spec.d_model}-T{spec.n_ctx}"), str(exc)))
+                if progress is not None:
+                    progress.advance(None, share)
+                continue
             tokens = getattr(spec, "batch", 1) * spec.n_ctx
             cells.append(TransformerCell(spec.n_layer, spec.d_model, spec.n_ctx, spec.n_head,
                                          spec.d_ff, sixn_table(spec, models, tokens, n_params)))
@@ -249,4 +264,5 @@ def transformer_sweep(base: A, grid: TransformerGrid, measure: Measure[A],
         interrupted = True
     to_dict = getattr(base, "to_dict", None)
     return TransformerSweep(str(getattr(base, "name", "transformer")), g, tuple(cells),
-                            to_dict() if callable(to_dict) else {}, interrupted, len(specs))
+                            to_dict() if callable(to_dict) else {}, interrupted, len(specs),
+                            tuple(failed))
