@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_array_property import N, program, step
+from test_array_property import N, inputs, program, step
 
 from cheapgrad.analysis import program_forward
 from cheapgrad.analysis.program import run_program
@@ -41,8 +41,7 @@ def _both(f: Any, arrays: dict[str, np.ndarray], direction: np.ndarray,
 def test_array_and_scalar_tangent_passes_count_the_same(steps: list[tuple[Any, ...]],
                                                         seed: int, kind: str) -> None:
     rng = np.random.default_rng(seed)
-    arrays = {"x": rng.normal(size=(N, N)), "col": rng.normal(size=(N, 1)),
-              "row": rng.normal(size=(1, N))}
+    arrays = inputs(rng)
     d = N * N + 2 * N
     if kind == "one-hot":
         direction = np.eye(d)[rng.integers(d)]

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_array_property import program, step
+from test_array_property import inputs, program, step
 
 from cheapgrad.analysis.derivatives import program_function
 from cheapgrad.analysis.second_order import hvp, phase_counts
@@ -66,8 +66,7 @@ def test_a_matrix_product_counts_what_the_scalar_engine_counts() -> None:
 def test_random_programs_count_the_same_hvp_on_both_engines(
         steps: list[tuple[Any, ...]], seed: int, direction: str) -> None:
     rng = np.random.default_rng(seed)
-    arrays = {"x": rng.normal(size=(3, 3)), "col": rng.normal(size=(3, 1)),
-              "row": rng.normal(size=(1, 3))}
+    arrays = inputs(rng)
     v = {"random": rng.normal(size=15), "one-hot": np.eye(15)[seed % 15],
          "sparse": rng.normal(size=15) * (rng.random(15) < 0.4)}[direction]
     f = program(steps)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from conftest import invoke_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_array_property import BINARY, UNARY, N, step
+from test_array_property import BINARY, UNARY, N, inputs, step
 
 import cheapgrad
 from cheapgrad.analysis.array_jacobian import ARRAY_MODES, array_jacobian, array_jacobian_report
@@ -54,8 +54,7 @@ def _same(F: Any, arrays: dict[str, np.ndarray]) -> None:
 def test_array_and_scalar_jacobians_count_the_same(steps: list[tuple[Any, ...]],
                                                    seed: int) -> None:
     rng = np.random.default_rng(seed)
-    arrays = {"x": rng.normal(size=(N, N)), "col": rng.normal(size=(N, 1)),
-              "row": rng.normal(size=(1, N))}
+    arrays = inputs(rng)
     _same(vector_program(steps), arrays)
 
 

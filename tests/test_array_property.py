@@ -58,6 +58,12 @@ step = st.one_of(
 )
 
 
+def inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The random programs' inputs: a square register, a column and a row."""
+    return {"x": rng.normal(size=(N, N)), "col": rng.normal(size=(N, 1)),
+            "row": rng.normal(size=(1, N))}
+
+
 def program(steps: list[tuple[Any, ...]]) -> Callable[..., Any]:
     # generic constants: no exact ties that rounding (BLAS against a left fold) could
     # break differently in the two engines' comparisons
@@ -102,8 +108,7 @@ def _same(f: Callable[..., Any], arrays: dict[str, np.ndarray]) -> None:
 def test_array_and_scalar_engines_count_the_same(steps: list[tuple[Any, ...]],
                                                  seed: int) -> None:
     rng = np.random.default_rng(seed)
-    arrays = {"x": rng.normal(size=(N, N)), "col": rng.normal(size=(N, 1)),
-              "row": rng.normal(size=(1, N))}
+    arrays = inputs(rng)
     _same(program(steps), arrays)
 
 

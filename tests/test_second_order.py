@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from conftest import invoke_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_array_property import BINARY, UNARY, program
+from test_array_property import BINARY, UNARY, inputs, program
 
 import cheapgrad.api as cg
 from cheapgrad.analysis import coloring
@@ -220,8 +220,7 @@ smooth_step = st.one_of(
 def test_random_numpy_programs_hvp_hessian_and_jacobian_pass_their_checks(
         steps: list[tuple[Any, ...]], seed: int) -> None:
     rng = np.random.default_rng(seed)
-    arrays = {"x": rng.normal(size=(3, 3)), "col": rng.normal(size=(3, 1)),
-              "row": rng.normal(size=(1, 3))}
+    arrays = inputs(rng)
     f = program(steps)
     fn = program_function(f, arrays)
     x = np.concatenate([a.ravel() for a in arrays.values()])
