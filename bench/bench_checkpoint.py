@@ -19,28 +19,16 @@ import json
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def cheapgrad_command() -> list[str]:
-    """The installed ``cheapgrad`` next to this Python, else ``python -m cheapgrad.cli``."""
-    exe = Path(sys.executable).with_name("cheapgrad")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "cheapgrad.cli"]
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_sweep import cheapgrad_command, time_command  # noqa: E402  (a sibling script)
 
 
 def time_once(spec: str) -> float:
     """Wall time of one ``cheapgrad checkpoint SPEC`` with the table output."""
-    cmd = [*cheapgrad_command(), "checkpoint", spec]
-    start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          text=True, check=False)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} exited with {done.returncode}: {done.stderr.strip()}")
-    return seconds
+    return time_command([*cheapgrad_command(), "checkpoint", spec])
 
 
 def size(spec: str) -> tuple[int, int, int]:

@@ -36,6 +36,12 @@ def time_once(engine: str | None) -> float:
     cmd = [*cheapgrad_command(), "sweep", CONFIG]
     if engine is not None:
         cmd += ["--engine", engine]
+    return time_command(cmd)
+
+
+def time_command(cmd: list[str]) -> float:
+    """Wall time of one run of ``cmd`` from the repository, its output discarded; a
+    failed run stops the bench with its message."""
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           text=True, check=False)
