@@ -45,6 +45,17 @@ def direction_option() -> Callable[[Any], Any]:
         "default 0).")
 
 
+def direction_for(text: str | None, derivative: str, n: int) -> np.ndarray | None:
+    """``--direction`` checked for ``derivative`` on ``n`` inputs: only an HVP takes one,
+    with one number per input (a one-line error otherwise)."""
+    v = parse_direction(text)
+    if v is not None and derivative != "hvp":
+        raise InputError("--direction applies to --derivative hvp only")
+    if v is not None and v.size != n:
+        raise InputError(f"--direction: expected {n} numbers (one per input), got {v.size}")
+    return v
+
+
 def parse_direction(text: str | None) -> np.ndarray | None:
     """``--direction``: comma-separated floats or a ``.npy`` file (a one-line error)."""
     if text is None:
@@ -102,12 +113,7 @@ def program_run(derivative: str, name: str, f: Callable[..., Any],
         models = models_for(cost_model)
         inputs = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
         names = tuple(f"{k}[{i}]" for k, a in inputs.items() for i in range(a.size))
-        v = parse_direction(direction)
-        if v is not None and derivative != "hvp":
-            raise InputError("--direction applies to --derivative hvp only")
-        if v is not None and v.size != len(names):
-            raise InputError(f"--direction: expected {len(names)} numbers (one per input), "
-                             f"got {v.size}")
+        v = direction_for(direction, derivative, len(names))
         report: Report = (array_second.hvp_report(name, f, inputs, v, inputs=names)
                           if derivative == "hvp"
                           else array_second.hessian_report(name, f, inputs, inputs=names))
@@ -115,8 +121,7 @@ def program_run(derivative: str, name: str, f: Callable[..., Any],
         return
     if derivative == "jacobian" and engine == "array":
         models = models_for(cost_model)
-        if parse_direction(direction) is not None:
-            raise InputError("--direction applies to --derivative hvp only")
+        direction_for(direction, derivative, 0)  # refused: not an HVP
         inputs = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
         report = array_jacobian_report(name, f, inputs)
         report.inputs = tuple(f"{k}[{i}]" for k, a in inputs.items() for i in range(a.size))
@@ -142,12 +147,7 @@ def run(derivative: str, name: str, fn: Fn, x: Any, inputs: tuple[str, ...], *, 
         seed: int | None, hessian: Any = None, jacobian: Any = None) -> None:
     """Compute, check and write one derivative report; exit 1 when a check fails."""
     models = models_for(cost_model)
-    v = parse_direction(direction)
-    if v is not None and derivative != "hvp":
-        raise InputError("--direction applies to --derivative hvp only")
-    if v is not None and v.size != len(inputs):
-        raise InputError(f"--direction: expected {len(inputs)} numbers (one per input), "
-                         f"got {v.size}")
+    v = direction_for(direction, derivative, len(inputs))
     report: Report
     if derivative == "hvp":
         report = hvp_report(name, fn, x, v, inputs=inputs, reference=hessian,
